@@ -1,0 +1,24 @@
+import type { ArgsDef } from "citty";
+import { settings, type SettingName, type SettingValues } from "../config.ts";
+
+const flagOf = (name: SettingName) => name.toLowerCase().replace(/_/g, "-");
+
+/** One `--kebab-case` flag per setting of `src/config.ts`, same meaning as the variable. */
+export function configArgs<const N extends SettingName>(names: readonly N[]) {
+  const args: ArgsDef = {};
+  for (const name of names) args[flagOf(name)] = { type: "string", description: `${settings[name]} [env ${name}]` };
+  return args as Record<string, { type: "string"; description: string }>;
+}
+
+/** The flags given on the command line, named like the environment variables. */
+export function configFlags(args: Record<string, unknown>, names: readonly SettingName[]): SettingValues {
+  const values: SettingValues = {};
+  for (const name of names) {
+    const value = args[flagOf(name)];
+    if (typeof value === "string") values[name] = value;
+  }
+  return values;
+}
+
+export const SERVER_SETTINGS = ["DATABASE_URL", "HOST", "PORT", "APP_URL", "CRON_SECRET", "ADMIN_TOKEN", "FRESHNESS_DIR", "DB_POOL_SIZE"] as const;
+export const DB_SETTINGS = ["DATABASE_URL", "DB_POOL_SIZE"] as const;

@@ -1,0 +1,26 @@
+import { defineCommand } from "citty";
+import { loadConfig } from "../../config.ts";
+import { action, EXIT } from "../action.ts";
+import { configArgs, configFlags, SERVER_SETTINGS } from "../args.ts";
+
+export default defineCommand({
+  meta: { name: "cron-runner", description: "Runs due jobs once: through POST /api/cron/run, or in-process with --local. For crontab." },
+  args: {
+    ...configArgs(SERVER_SETTINGS),
+    local: { type: "boolean", description: "run one tick in this process against the database (no server needed)" },
+    limit: { type: "string", description: "most jobs this tick runs" },
+  },
+  run: ({ args }) => action(async () => {
+    const config = loadConfig(configFlags(args, SERVER_SETTINGS));
+    const limit = args.limit === undefined ? undefined : Number(args.limit);
+    if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) {
+      throw new (await import("../../errors.ts")).AppError("INVALID_INPUT", "--limit must be a whole number ≥ 1");
+    }
+    if (args.local) {
+      const { runLocalTick } = await import("../../../scripts_server/cron-runner-local.ts");
+      return runLocalTick(config, { limit });
+    }
+    const { runCronRunner } = await import("../../../scripts_server/cron-runner.ts");
+    return runCronRunner(config, { limit });
+  }),
+});

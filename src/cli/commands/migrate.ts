@@ -1,0 +1,16 @@
+import { defineCommand } from "citty";
+import { loadConfig } from "../../config.ts";
+import { action } from "../action.ts";
+import { configArgs, configFlags, DB_SETTINGS } from "../args.ts";
+
+export default defineCommand({
+  meta: { name: "migrate", description: "Creates or upgrades the database schema, then exits." },
+  args: configArgs(DB_SETTINGS),
+  run: ({ args }) => action(async () => {
+    const config = loadConfig(configFlags(args, DB_SETTINGS));
+    const { openStore } = await import("../../store/open-store.ts");
+    const store = await openStore(config);
+    await store.close();
+    process.stdout.write(`database is up to date (${config.backend === "sqlite" ? config.databaseUrl : "postgres"})\n`);
+  }),
+});

@@ -1,0 +1,16 @@
+#!/usr/bin/env bun
+import { defineCommand, runMain } from "citty";
+import { VERSION } from "../version.ts";
+
+/** The `app` binary. Subcommands load lazily: `app cron-runner` never loads the server or the ORM. */
+const main = defineCommand({
+  meta: { name: "app", version: VERSION, description: "Runs database-defined cron jobs for a web application." },
+  subCommands: {
+    serve: () => import("./commands/serve.ts").then((m) => m.default),
+    migrate: () => import("./commands/migrate.ts").then((m) => m.default),
+    "cron-runner": () => import("./commands/cron-runner.ts").then((m) => m.default),
+    crontab: () => import("./commands/crontab.ts").then((m) => m.default),
+  },
+});
+
+await runMain(main);

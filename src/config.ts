@@ -1,0 +1,93 @@
+import path from "node:path";
+import { z } from "zod";
+import { AppError } from "./errors.ts";
+
+/**
+ * The only reader of the environment. Every setting has an environment variable and a
+ * CLI flag of the same meaning; the order is flag > environment > default.
+ */
+export interface Config {
+  /** A SQLite file path (the embedded default) or a `postgres://` URL. */
+  databaseUrl: string;
+  backend: "sqlite" | "postgres";
+  host: string;
+  port: number;
+  /** Where clients reach the server; defaults to http://HOST:PORT. */
+  appUrl: string;
+  /** Undefined when not given: `app serve` then generates it into `dataDir`. */
+  cronSecret: string | undefined;
+  adminToken: string | undefined;
+  freshnessDir: string;
+  /** Holds the generated secrets; the SQLite file's folder, or ./data on PostgreSQL. */
+  dataDir: string;
+  /** PostgreSQL connection pool size. */
+  dbPoolSize: number;
+}
+
+/** The settings, by environment variable name; CLI flags use the same names in kebab-case. */
+export const settings = {
+  DATABASE_URL: "SQLite file path or postgres:// URL (default ./data/app.db)",
+  HOST: "address the server listens on (default 127.0.0.1)",
+  PORT: "port the server listens on (default 3000)",
+  APP_URL: "URL clients use to reach the server (default http://HOST:PORT)",
+  CRON_SECRET: "bearer secret of POST /api/cron/run (default: generated into the data directory)",
+  ADMIN_TOKEN: "bearer token of /trpc and the dashboard (default: generated into the data directory)",
+  FRESHNESS_DIR: "folder of the freshness markers and pages (default ./freshness)",
+  DB_POOL_SIZE: "PostgreSQL connection pool size (default 10)",
+} as const;
+
+export type SettingName = keyof typeof settings;
+export type SettingValues = Partial<Record<SettingName, string | undefined>>;
+
+const secret = (name: string) =>
+  z.string().min(16, `${name} is set but shorter than 16 characters (leave it unset to use the generated one)`).optional();
+
+const schema = z.object({
+  DATABASE_URL: z.string().min(1, "DATABASE_URL is set but empty").default("./data/app.db"),
+  HOST: z.string().min(1, "HOST is set but empty").default("127.0.0.1"),
+  PORT: z.coerce.number({ error: "PORT must be a number" }).int("PORT must be an integer")
+    .min(0, "PORT must be between 0 and 65535").max(65535, "PORT must be between 0 and 65535").default(3000),
+  APP_URL: z.url({ error: "APP_URL must be an http(s) URL", protocol: /^https?$/ }).optional(),
+  CRON_SECRET: secret("CRON_SECRET"),
+  ADMIN_TOKEN: secret("ADMIN_TOKEN"),
+  FRESHNESS_DIR: z.string().min(1, "FRESHNESS_DIR is set but empty").default("./freshness"),
+  DB_POOL_SIZE: z.coerce.number().int("DB_POOL_SIZE must be an integer")
+    .min(1, "DB_POOL_SIZE must be between 1 and 1000").max(1000, "DB_POOL_SIZE must be between 1 and 1000").default(10),
+});
+
+/**
+ * Reads the configuration once: `flags` (already named like the variables) over `env`.
+ * Throws an `AppError("INVALID_INPUT")` whose message is one line naming the variable.
+ */
+export function loadConfig(flags: SettingValues = {}, env: Record<string, string | undefined> = process.env): Config {
+  const raw: Record<string, string | undefined> = {};
+  for (const name of Object.keys(settings) as SettingName[]) {
+    raw[name] = flags[name] ?? env[name];
+  }
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const name = String(issue.path[0] ?? "configuration");
+    const message = issue.message.includes(name) ? issue.message : `${name}: ${issue.message}`;
+    throw new AppError("INVALID_INPUT", `bad configuration: ${message}`);
+  }
+  const v = parsed.data;
+  const backend = /^postgres(ql)?:\/\//.test(v.DATABASE_URL) ? "postgres" : "sqlite";
+  if (backend === "sqlite" && /^[a-z][a-z0-9+.-]*:\/\//i.test(v.DATABASE_URL)) {
+    throw new AppError("INVALID_INPUT", `bad configuration: DATABASE_URL must be a file path or a postgres:// URL (got ${v.DATABASE_URL.split(":")[0]}://…)`);
+  }
+  const dbFile = v.DATABASE_URL.replace(/^(sqlite|file):/, "");
+  const urlHost = v.HOST === "0.0.0.0" || v.HOST === "::" ? "127.0.0.1" : v.HOST.includes(":") ? `[${v.HOST}]` : v.HOST;
+  return {
+    databaseUrl: backend === "sqlite" ? dbFile : v.DATABASE_URL,
+    backend,
+    host: v.HOST,
+    port: v.PORT,
+    appUrl: (v.APP_URL ?? `http://${urlHost}:${v.PORT}`).replace(/\/+$/, ""),
+    cronSecret: v.CRON_SECRET,
+    adminToken: v.ADMIN_TOKEN,
+    freshnessDir: path.resolve(v.FRESHNESS_DIR),
+    dataDir: backend === "sqlite" && dbFile !== ":memory:" ? path.dirname(path.resolve(dbFile)) : path.resolve("data"),
+    dbPoolSize: v.DB_POOL_SIZE,
+  };
+}

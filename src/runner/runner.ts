@@ -1,0 +1,309 @@
+import { randomUUID } from "node:crypto";
+import { hostname } from "node:os";
+import type { Clock } from "../clock.ts";
+import { AppError, errorMessage } from "../errors.ts";
+import type { JobRegistry } from "../jobs/registry.ts";
+import type { Logger } from "../logger.ts";
+import { firstRunAt, scheduleOf } from "../schedule/schedule.ts";
+import type { CronJobRecord, RunStatus, Store } from "../store/store.ts";
+import { execute, prepare } from "./execute.ts";
+import { FinishWriter } from "./finish-writer.ts";
+import { RunnerMetrics } from "./metrics.ts";
+import { decideFinish, type RunOutcome } from "./outcome.ts";
+
+export interface RunnerDeps {
+  store: Store;
+  registry: JobRegistry;
+  clock: Clock;
+  logger: Logger;
+}
+
+export interface RunnerOptions {
+  /** Jobs running at once (default 10). */
+  concurrency: number;
+  /** Jobs claimed per transaction (default 500). */
+  batchSize: number;
+  /** Added to each job's timeout to make its lease (default 30 s). */
+  leaseMarginMs: number;
+  /** A tick stops claiming after this long (default 50 s, so it ends before the next minute). */
+  budgetMs: number;
+  /** How long a timed-out job may take to settle before it is recorded anyway (default 2 s). */
+  abortGraceMs: number;
+  /** History rows older than this are pruned (default 14 days). */
+  retentionMs: number;
+  /** Written to each history row: who ran it. */
+  runnerName: string;
+}
+
+export const defaultRunnerOptions: RunnerOptions = {
+  concurrency: 10,
+  batchSize: 500,
+  leaseMarginMs: 30_000,
+  budgetMs: 50_000,
+  abortGraceMs: 2_000,
+  retentionMs: 14 * 24 * 3_600_000,
+  runnerName: `${hostname()}/${process.pid}`,
+};
+
+/** One job's line in a tick's answer. */
+export interface JobRunResult {
+  id: number;
+  name: string;
+  jobType: string;
+  userId: number | null;
+  /** `due` only in a dry run; `lease_lost` when another run held the job at finish. */
+  status: RunStatus | "lease_lost" | "due";
+  durationMs: number;
+  error?: string;
+}
+
+export interface TickResult {
+  runId: string;
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+  claimed: number;
+  succeeded: number;
+  failed: number;
+  timedOut: number;
+  results: JobRunResult[];
+  /** True when more runs happened than `results` lists. */
+  truncated: boolean;
+}
+
+export interface TickOptions {
+  /** Most jobs this tick runs. */
+  limit?: number;
+  /** List what is due, run nothing. */
+  dryRun?: boolean;
+  budgetMs?: number;
+}
+
+const MAX_RESULTS = 1000;
+const PRUNE_EVERY_MS = 3_600_000;
+
+/**
+ * Claims due jobs and runs them (SPEC §5). The HTTP route, `jobs.runNow`, the server's timer
+ * and `app cron-runner --local` all drive this one class.
+ */
+export class Runner {
+  readonly options: RunnerOptions;
+  readonly metrics = new RunnerMetrics();
+  private readonly writer: FinishWriter;
+  private readonly hardStop = new AbortController();
+  private readonly active = new Set<Promise<unknown>>();
+  private stopping = false;
+  private lastPruneAt = Number.NEGATIVE_INFINITY;
+
+  constructor(readonly deps: RunnerDeps, options: Partial<RunnerOptions> = {}) {
+    this.options = { ...defaultRunnerOptions, ...options };
+    this.writer = new FinishWriter(deps.store);
+  }
+
+  /** One tick: claims and runs batch after batch until nothing is due, `limit` or the budget. */
+  runDueJobs(options: TickOptions = {}): Promise<TickResult> {
+    return this.track(this.tick(options));
+  }
+
+  /** Runs one job now, through the same claim as a tick, so it never overlaps a scheduled run. */
+  runNow(id: number): Promise<JobRunResult> {
+    return this.track(this.runOne(id));
+  }
+
+  get isStopping(): boolean {
+    return this.stopping;
+  }
+
+  /**
+   * Stops claiming, lets running jobs finish within `graceMs`, then aborts the rest and
+   * releases their leases (so they are due again at once, not after the lease expires).
+   */
+  async shutdown(graceMs: number): Promise<void> {
+    this.stopping = true;
+    const all = () => Promise.allSettled([...this.active]);
+    const timer = setTimeout(() => this.hardStop.abort(new Error("shutting down")), graceMs);
+    await all();
+    clearTimeout(timer);
+  }
+
+  private track<T>(work: Promise<T>): Promise<T> {
+    this.active.add(work);
+    return work.finally(() => this.active.delete(work));
+  }
+
+  private assertRunning(): void {
+    if (this.stopping) throw new AppError("UNAVAILABLE", "the runner is shutting down");
+  }
+
+  private async tick({ limit = Number.POSITIVE_INFINITY, dryRun = false, budgetMs = this.options.budgetMs }: TickOptions): Promise<TickResult> {
+    this.assertRunning();
+    const { store, clock } = this.deps;
+    const runId = randomUUID();
+    const startedAt = clock.now();
+    const tally = new Tally();
+    await this.scheduleUnscheduled(startedAt);
+
+    if (dryRun) {
+      for (const job of await store.listDue(startedAt, Math.min(limit, MAX_RESULTS + 1))) {
+        tally.add(resultOf(job, "due", 0));
+      }
+      return tally.result(runId, startedAt, clock.now(), false);
+    }
+
+    let failure: unknown;
+    while (!this.stopping && tally.claimed < limit && clock.now() - startedAt < budgetMs && failure === undefined) {
+      const now = clock.now();
+      const batch = await store.claimDue({ runId, now, limit: Math.min(this.options.batchSize, limit - tally.claimed), leaseMarginMs: this.options.leaseMarginMs });
+      if (batch.length === 0) break;
+      tally.claimed += batch.length;
+      failure = await this.runBatch(batch, runId, now, tally);
+    }
+    this.metrics.recordTick(clock.now() - startedAt, clock.now());
+    if (failure !== undefined) throw failure;
+    await this.pruneIfDue(clock.now());
+    return tally.result(runId, startedAt, clock.now(), true);
+  }
+
+  /** Runs a claimed batch with bounded concurrency; answers the first store failure, if any. */
+  private async runBatch(batch: CronJobRecord[], runId: string, claimedAt: number, tally: Tally): Promise<unknown> {
+    let next = 0;
+    let failure: unknown;
+    const unstarted: number[] = [];
+    const worker = async () => {
+      while (next < batch.length) {
+        const job = batch[next++]!;
+        if (this.stopping || failure !== undefined) {
+          unstarted.push(job.id);
+          continue;
+        }
+        try {
+          const result = await this.runClaimed(job, runId, claimedAt);
+          if (result) tally.add(result);
+          else unstarted.push(job.id);
+        } catch (err) {
+          failure ??= err;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.options.concurrency, batch.length) }, worker));
+    if (unstarted.length > 0) {
+      tally.claimed -= unstarted.length;
+      await this.deps.store.release(unstarted, runId).catch((err) => { failure ??= err; });
+    }
+    return failure;
+  }
+
+  /** Runs one claimed job and records it; `undefined` when shutdown interrupted it (to release). */
+  private async runClaimed(job: CronJobRecord, runId: string, claimedAt: number): Promise<JobRunResult | undefined> {
+    const { store, clock, registry } = this.deps;
+    const prepared = prepare(job, registry);
+    let outcome: RunOutcome;
+    if (!prepared.ok) {
+      outcome = { status: "failed", error: prepared.error, startedAt: clock.now(), unusable: true, settled: true };
+      this.deps.logger.warn("job cannot run; deactivated", { jobId: job.id, name: job.name, error: prepared.error });
+    } else {
+      // A job that waited in the batch queue renews its lease before it starts.
+      const now = clock.now();
+      if (now - claimedAt > this.options.leaseMarginMs / 2
+        && !(await store.extendLease(job.id, runId, now + job.timeoutSeconds * 1000 + this.options.leaseMarginMs))) {
+        return resultOf(job, "lease_lost", 0);
+      }
+      outcome = await execute({ ...this.deps, leaseMarginMs: this.options.leaseMarginMs, abortGraceMs: this.options.abortGraceMs },
+        job, runId, prepared.job, prepared.payload, this.hardStop.signal);
+      if (this.hardStop.signal.aborted && outcome.status !== "timed_out") return undefined;
+    }
+    const finishedAt = clock.now();
+    const status = await this.writer.write({
+      jobId: job.id,
+      runId,
+      change: decideFinish(job, prepared.schedule, outcome, finishedAt),
+      run: {
+        jobId: job.id, name: job.name, jobType: job.jobType, userId: job.userId, scheduledFor: job.nextRunAt,
+        startedAt: new Date(outcome.startedAt), finishedAt: new Date(finishedAt), status: outcome.status,
+        error: outcome.error, attempt: job.attempts, runId, runner: this.options.runnerName,
+      },
+    });
+    this.metrics.recordRun(outcome.status);
+    if (outcome.status !== "succeeded") this.deps.logger.warn("job run did not succeed", { jobId: job.id, name: job.name, status: outcome.status, error: outcome.error });
+    return resultOf(job, status === "lease_lost" ? "lease_lost" : outcome.status, finishedAt - outcome.startedAt, outcome.error);
+  }
+
+  private async runOne(id: number): Promise<JobRunResult> {
+    this.assertRunning();
+    const { store, clock } = this.deps;
+    const runId = randomUUID();
+    const now = clock.now();
+    const job = await store.claimOne(id, { runId, now, leaseMarginMs: this.options.leaseMarginMs });
+    if (!job) {
+      const existing = await store.getJob(id);
+      if (!existing) throw new AppError("NOT_FOUND", `job ${id} does not exist`);
+      if (!existing.isActive) throw new AppError("CONFLICT", `job ${id} is paused or dead: resume or retry it first`);
+      throw new AppError("CONFLICT", `job ${id} is running now`);
+    }
+    const result = await this.runClaimed(job, runId, now);
+    if (!result) {
+      await store.release([job.id], runId);
+      throw new AppError("UNAVAILABLE", "the runner is shutting down");
+    }
+    return result;
+  }
+
+  /** Rows written by hand without `next_run_at` get one derived from their schedule. */
+  private async scheduleUnscheduled(now: number): Promise<void> {
+    const { store } = this.deps;
+    for (let rows = await store.listUnscheduled(500); rows.length > 0; rows = await store.listUnscheduled(500)) {
+      for (const row of rows) {
+        let next: number | null;
+        try {
+          next = firstRunAt(scheduleOf(row), now);
+        } catch (err) {
+          await store.scheduleRow(row.id, { error: `invalid schedule: ${errorMessage(err)}` }, now);
+          continue;
+        }
+        await store.scheduleRow(row.id, next === null ? { error: "invalid schedule: the cron expression has no future match" } : { nextRunAt: new Date(next) }, now);
+      }
+    }
+  }
+
+  private async pruneIfDue(now: number): Promise<void> {
+    if (now - this.lastPruneAt < PRUNE_EVERY_MS) return;
+    this.lastPruneAt = now;
+    const pruned = await this.deps.store.pruneRuns(now - this.options.retentionMs);
+    if (pruned > 0) this.deps.logger.info("pruned history", { rows: pruned });
+  }
+}
+
+function resultOf(job: CronJobRecord, status: JobRunResult["status"], durationMs: number, error?: string | null): JobRunResult {
+  const result: JobRunResult = { id: job.id, name: job.name, jobType: job.jobType, userId: job.userId, status, durationMs };
+  if (error) result.error = error;
+  return result;
+}
+
+/** Counts a tick's runs and keeps the first thousand results. */
+class Tally {
+  claimed = 0;
+  private counts = { succeeded: 0, failed: 0, timedOut: 0 };
+  private results: JobRunResult[] = [];
+  private total = 0;
+
+  add(result: JobRunResult): void {
+    this.total++;
+    if (result.status === "succeeded") this.counts.succeeded++;
+    else if (result.status === "failed") this.counts.failed++;
+    else if (result.status === "timed_out") this.counts.timedOut++;
+    if (this.results.length < MAX_RESULTS) this.results.push(result);
+  }
+
+  result(runId: string, startedAt: number, finishedAt: number, ran: boolean): TickResult {
+    return {
+      runId,
+      startedAt: new Date(startedAt).toISOString(),
+      finishedAt: new Date(finishedAt).toISOString(),
+      durationMs: finishedAt - startedAt,
+      claimed: ran ? this.claimed : 0,
+      ...this.counts,
+      results: this.results,
+      truncated: this.total > this.results.length,
+    };
+  }
+}

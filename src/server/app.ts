@@ -1,0 +1,35 @@
+import { Elysia } from "elysia";
+import { errorMessage } from "../errors.ts";
+import { VERSION } from "../version.ts";
+import { handleCronRun } from "./cron-route.ts";
+import type { ServerDeps } from "./deps.ts";
+import { errorResponse, responseForError } from "./http-errors.ts";
+import { renderMetrics } from "./metrics-route.ts";
+
+/**
+ * Builds the HTTP app without listening: tests call `app.handle(request)`, `app serve`
+ * calls `listen`. Routes stay thin; the work is in the runner and the store.
+ */
+export function buildApp(deps: ServerDeps) {
+  return new Elysia()
+    .onError(({ code, error }) => {
+      if (code === "NOT_FOUND") return errorResponse(404, "NOT_FOUND", "no such route");
+      if (code === "PARSE" || code === "VALIDATION") return errorResponse(400, "INVALID_INPUT", errorMessage(error));
+      deps.logger.error("request failed", { error: errorMessage(error) });
+      return responseForError(error);
+    })
+    .all("/api/cron/run", ({ request }) => handleCronRun(request, deps))
+    .get("/healthz", async () => {
+      try {
+        await deps.store.ping();
+        return Response.json({ ok: true, db: "ok", version: VERSION });
+      } catch (err) {
+        return Response.json({ ok: false, db: errorMessage(err), version: VERSION }, { status: 503 });
+      }
+    })
+    .get("/metrics", async () => new Response(await renderMetrics(deps), {
+      headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
+    }));
+}
+
+export type App = ReturnType<typeof buildApp>;

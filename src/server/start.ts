@@ -1,0 +1,45 @@
+import type { Config } from "../config.ts";
+import { errorMessage } from "../errors.ts";
+import { TickScheduler } from "../runner/scheduler.ts";
+import { createRuntime } from "../runtime.ts";
+import { resolveSecrets } from "../secrets.ts";
+import { VERSION } from "../version.ts";
+import { buildApp } from "./app.ts";
+
+/**
+ * `app serve`: opens the database, listens, ticks on its own timer, and on SIGTERM/SIGINT
+ * stops claiming, lets running jobs finish within the grace period, then exits 0.
+ */
+export async function startServer(config: Config, { graceMs }: { graceMs: number }): Promise<void> {
+  const secrets = resolveSecrets(config, { generate: true });
+  const runtime = await createRuntime(config);
+  const scheduler = new TickScheduler(runtime.runner, runtime.store, runtime.clock, runtime.logger);
+  const app = buildApp({ ...runtime, secrets, freshnessDir: config.freshnessDir, onJobsChanged: () => scheduler.poke() });
+  try {
+    app.listen({ hostname: config.host, port: config.port });
+  } catch (err) {
+    await runtime.store.close();
+    throw new (await import("../errors.ts")).AppError("UNAVAILABLE", `cannot listen on ${config.host}:${config.port}: ${errorMessage(err)}`, { cause: err });
+  }
+  const port = app.server?.port ?? config.port;
+  runtime.logger.info("listening", { url: `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`, version: VERSION, backend: config.backend });
+  scheduler.start();
+
+  await new Promise<void>((resolve) => {
+    const stop = async (signal: string) => {
+      process.off("SIGTERM", onTerm);
+      process.off("SIGINT", onInt);
+      runtime.logger.info("shutting down", { signal, graceMs });
+      scheduler.stop();
+      await app.stop();
+      await runtime.runner.shutdown(graceMs);
+      await runtime.store.close();
+      runtime.logger.info("stopped");
+      resolve();
+    };
+    const onTerm = () => void stop("SIGTERM");
+    const onInt = () => void stop("SIGINT");
+    process.on("SIGTERM", onTerm);
+    process.on("SIGINT", onInt);
+  });
+}

@@ -1,0 +1,293 @@
+import type { Database, Statement } from "bun:sqlite";
+import { and, desc, eq, gt, isNull, lt, lte, sql, type SQL } from "drizzle-orm";
+import { drizzle, type BunSQLiteDatabase } from "drizzle-orm/bun-sqlite";
+import { cronJobRuns, cronJobs, users } from "../../db/schema/sqlite.ts";
+import { AppError } from "../errors.ts";
+import { migrateSqlite, openSqlite, type SqliteOptions } from "./sqlite-open.ts";
+import { sqliteFailure } from "./sqlite-errors.ts";
+import { recordFromRow, type RawJobRow } from "./sqlite-rows.ts";
+import { LEASE_EXPIRED_ERROR } from "./store.ts";
+import type {
+  ClaimOptions, CronJobRecord, CronJobRunRecord, Finish, FinishOutcome, JobFilter, JobValues,
+  NewUser, Page, RunFilter, Store, StoreStats, UserRecord,
+} from "./store.ts";
+
+const DUE = `is_active = 1 AND next_run_at <= $now AND (locked_until IS NULL OR locked_until <= $now)`;
+const LEASE = `last_error = CASE WHEN locked_by IS NOT NULL THEN '${LEASE_EXPIRED_ERROR}' ELSE last_error END, locked_by = $runId, locked_until = $now + timeout_seconds * 1000 + $margin, attempts = attempts + 1, updated_at = $now`;
+
+/** The hot statements, prepared once per connection. */
+function prepareHot(db: Database) {
+  return {
+    claim: db.prepare<RawJobRow, Record<string, string | number>>(
+      `UPDATE cron_jobs SET ${LEASE} WHERE id IN (SELECT id FROM cron_jobs WHERE ${DUE} ORDER BY next_run_at LIMIT $limit) RETURNING *`),
+    claimOne: db.prepare<RawJobRow, Record<string, string | number>>(
+      `UPDATE cron_jobs SET ${LEASE} WHERE id = $id AND is_active = 1 AND (locked_until IS NULL OR locked_until <= $now) RETURNING *`),
+    due: db.prepare<RawJobRow, Record<string, number>>(`SELECT * FROM cron_jobs WHERE ${DUE} ORDER BY next_run_at LIMIT $limit`),
+    deleteFenced: db.prepare<never, [number, string]>(`DELETE FROM cron_jobs WHERE id = ? AND locked_by = ?`),
+    updateFenced: db.prepare<never, Record<string, string | number | null>>(
+      `UPDATE cron_jobs SET is_active = $isActive, attempts = $attempts, last_error = $lastError, last_run_at = $lastRunAt,
+         next_run_at = $nextRunAt, updated_at = $now,
+         locked_by = CASE WHEN $keepLease THEN locked_by END, locked_until = CASE WHEN $keepLease THEN locked_until END
+       WHERE id = $id AND locked_by = $runId`),
+    exists: db.prepare<{ one: number }, [number]>(`SELECT 1 AS one FROM cron_jobs WHERE id = ?`),
+    insertRun: db.prepare<never, (string | number | null)[]>(
+      `INSERT INTO cron_job_runs (job_id, name, job_type, user_id, scheduled_for, started_at, finished_at, status, error, attempt, run_id, runner)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    extend: db.prepare<never, [number, number, string]>(`UPDATE cron_jobs SET locked_until = ? WHERE id = ? AND locked_by = ?`),
+    release: db.prepare<never, [number, string]>(
+      `UPDATE cron_jobs SET locked_by = NULL, locked_until = NULL, attempts = max(attempts - 1, 0) WHERE id = ? AND locked_by = ?`),
+    nextDue: db.prepare<{ at: number }, [number]>(
+      `SELECT next_run_at AS at FROM cron_jobs WHERE is_active = 1 AND next_run_at IS NOT NULL
+         AND (locked_until IS NULL OR locked_until <= ?) ORDER BY next_run_at LIMIT 1`),
+    nextLeaseEnd: db.prepare<{ at: number }, [number]>(
+      `SELECT locked_until AS at FROM cron_jobs WHERE locked_by IS NOT NULL AND locked_until > ? ORDER BY locked_until LIMIT 1`),
+    unscheduled: db.prepare<RawJobRow, [number]>(`SELECT * FROM cron_jobs WHERE next_run_at IS NULL AND is_active = 1 ORDER BY id LIMIT ?`),
+  };
+}
+
+const ms = (d: Date | null) => (d === null ? null : d.getTime());
+
+/** The embedded default backend: one SQLite file, shared safely by several processes on one host. */
+export class SqliteStore implements Store {
+  readonly backend = "sqlite";
+  readonly orm: BunSQLiteDatabase;
+  private readonly hot: ReturnType<typeof prepareHot>;
+
+  private constructor(readonly client: Database) {
+    this.orm = drizzle({ client });
+    this.hot = prepareHot(client);
+  }
+
+  /** Opens (creating if needed) and migrates the database file. */
+  static open(file: string, options: SqliteOptions & { migrate?: boolean } = {}): SqliteStore {
+    const client = openSqlite(file, options);
+    try {
+      if (options.migrate !== false) migrateSqlite(client);
+      return new SqliteStore(client);
+    } catch (err) {
+      client.close();
+      throw sqliteFailure(err, "cannot open the database");
+    }
+  }
+
+  /** Runs `fn`, turning SQLite failures into `AppError`s. */
+  private guard<T>(context: string, fn: () => T): Promise<T> {
+    try {
+      return Promise.resolve(fn());
+    } catch (err) {
+      return Promise.reject(sqliteFailure(err, context));
+    }
+  }
+
+  listUnscheduled(limit: number) {
+    return this.guard("cannot list unscheduled jobs", () => this.hot.unscheduled.all(limit).map(recordFromRow));
+  }
+
+  scheduleRow(id: number, next: { nextRunAt: Date } | { error: string }, now: number) {
+    return this.guard("cannot schedule a job", () => {
+      const set = "nextRunAt" in next
+        ? { nextRunAt: next.nextRunAt, updatedAt: new Date(now) }
+        : { isActive: false, lastError: next.error, attempts: sql`max_attempts`, updatedAt: new Date(now) };
+      this.orm.update(cronJobs).set(set).where(and(eq(cronJobs.id, id), isNull(cronJobs.nextRunAt))).run();
+    });
+  }
+
+  claimDue({ runId, now, limit, leaseMarginMs }: ClaimOptions) {
+    return this.guard("cannot claim due jobs", () => {
+      const rows = this.client.transaction(() =>
+        this.hot.claim.all({ $runId: runId, $now: now, $margin: leaseMarginMs, $limit: limit })).immediate();
+      return rows.map(recordFromRow).sort((a, b) => a.nextRunAt!.getTime() - b.nextRunAt!.getTime() || a.id - b.id);
+    });
+  }
+
+  claimOne(id: number, { runId, now, leaseMarginMs }: Omit<ClaimOptions, "limit">) {
+    return this.guard("cannot claim the job", () => {
+      const row = this.client.transaction(() =>
+        this.hot.claimOne.get({ $id: id, $runId: runId, $now: now, $margin: leaseMarginMs })).immediate();
+      return row ? recordFromRow(row) : undefined;
+    });
+  }
+
+  listDue(now: number, limit: number) {
+    return this.guard("cannot list due jobs", () => this.hot.due.all({ $now: now, $limit: limit }).map(recordFromRow));
+  }
+
+  finish(finishes: Finish[]) {
+    return this.guard("cannot record finished runs", () => this.client.transaction(() => finishes.map((f) => this.finishOne(f))).immediate());
+  }
+
+  private finishOne({ jobId, runId, change, run }: Finish): FinishOutcome {
+    const changed = change.kind === "delete"
+      ? this.hot.deleteFenced.run(jobId, runId).changes
+      : this.hot.updateFenced.run({
+          $id: jobId, $runId: runId, $now: run.finishedAt.getTime(), $isActive: change.isActive ? 1 : 0,
+          $attempts: change.attempts, $lastError: change.lastError, $lastRunAt: ms(change.lastRunAt),
+          $nextRunAt: ms(change.nextRunAt), $keepLease: change.keepLease ? 1 : 0,
+        }).changes;
+    this.hot.insertRun.run(run.jobId, run.name, run.jobType, run.userId, ms(run.scheduledFor), run.startedAt.getTime(),
+      run.finishedAt.getTime(), run.status, run.error, run.attempt, run.runId, run.runner);
+    if (changed > 0) return "applied";
+    return this.hot.exists.get(jobId) ? "lease_lost" : "gone";
+  }
+
+  extendLease(id: number, runId: string, until: number) {
+    return this.guard("cannot extend the lease", () => this.hot.extend.run(until, id, runId).changes > 0);
+  }
+
+  release(ids: number[], runId: string) {
+    return this.guard("cannot release leases", () => {
+      this.client.transaction(() => { for (const id of ids) this.hot.release.run(id, runId); }).immediate();
+    });
+  }
+
+  nextWakeAt(now: number) {
+    return this.guard("cannot read the next due time", () => {
+      const times = [this.hot.nextDue.get(now)?.at, this.hot.nextLeaseEnd.get(now)?.at].filter((t) => t != null);
+      return times.length > 0 ? Math.min(...times) : null;
+    });
+  }
+
+  pruneRuns(before: number) {
+    return this.guard("cannot prune history", () => {
+      // In chunks, so pruning never holds the write lock for long.
+      const chunk = this.client.prepare<never, [number]>(
+        `DELETE FROM cron_job_runs WHERE id IN (SELECT id FROM cron_job_runs WHERE finished_at < ? LIMIT 5000)`);
+      let total = 0;
+      for (let n = -1; n !== 0; total += n) n = chunk.run(before).changes;
+      return total;
+    });
+  }
+
+  getJob(id: number) {
+    return this.guard("cannot read the job", () => this.orm.select().from(cronJobs).where(eq(cronJobs.id, id)).get());
+  }
+
+  findJob(name: string, userId: number | null) {
+    return this.guard("cannot read the job", () => this.orm.select().from(cronJobs)
+      .where(and(eq(cronJobs.name, name), userId === null ? isNull(cronJobs.userId) : eq(cronJobs.userId, userId))).get());
+  }
+
+  listJobs(filter: JobFilter, now: number) {
+    return this.guard("cannot list jobs", () => {
+      const at = new Date(now);
+      const where: (SQL | undefined)[] = [
+        filter.cursor !== undefined ? lt(cronJobs.id, filter.cursor) : undefined,
+        filter.active !== undefined ? eq(cronJobs.isActive, filter.active) : undefined,
+        filter.jobType !== undefined ? eq(cronJobs.jobType, filter.jobType) : undefined,
+        filter.userId === null ? isNull(cronJobs.userId) : filter.userId !== undefined ? eq(cronJobs.userId, filter.userId) : undefined,
+        filter.dueBefore !== undefined ? and(eq(cronJobs.isActive, true), lte(cronJobs.nextRunAt, filter.dueBefore)) : undefined,
+        filter.search ? sql`instr(lower(${cronJobs.name}), lower(${filter.search})) > 0` : undefined,
+      ];
+      const running = and(sql`${cronJobs.lockedBy} is not null`, gt(cronJobs.lockedUntil, at));
+      if (filter.state === "running") where.push(running);
+      if (filter.state === "active") where.push(eq(cronJobs.isActive, true), sql`not (${running})`);
+      if (filter.state === "paused") where.push(eq(cronJobs.isActive, false), sql`${cronJobs.attempts} < ${cronJobs.maxAttempts}`);
+      if (filter.state === "dead") where.push(eq(cronJobs.isActive, false), sql`${cronJobs.attempts} >= ${cronJobs.maxAttempts}`);
+      const rows = this.orm.select().from(cronJobs).where(and(...where)).orderBy(desc(cronJobs.id)).limit(filter.limit + 1).all();
+      return page(rows, filter.limit);
+    });
+  }
+
+  insertJob(values: JobValues, now: number) {
+    return this.guard("cannot create the job", () => this.insertRow(values, now));
+  }
+
+  private insertRow(values: JobValues, now: number): CronJobRecord {
+    const at = new Date(now);
+    return this.orm.insert(cronJobs).values({ ...values, createdAt: at, updatedAt: at }).returning().get();
+  }
+
+  upsertJob(values: JobValues, now: number) {
+    return this.guard("cannot upsert the job", () => this.client.transaction(() => {
+      const existing = this.orm.select({ id: cronJobs.id }).from(cronJobs)
+        .where(and(eq(cronJobs.name, values.name), values.userId === null ? isNull(cronJobs.userId) : eq(cronJobs.userId, values.userId))).get();
+      if (!existing) return this.insertRow(values, now);
+      return this.orm.update(cronJobs)
+        .set({ ...values, attempts: 0, lastError: null, updatedAt: new Date(now) })
+        .where(eq(cronJobs.id, existing.id)).returning().get()!;
+    }).immediate());
+  }
+
+  updateJob(id: number, values: Partial<JobValues> & { attempts?: number; lastError?: string | null }, now: number) {
+    return this.guard("cannot update the job", () =>
+      this.orm.update(cronJobs).set({ ...values, updatedAt: new Date(now) }).where(eq(cronJobs.id, id)).returning().get());
+  }
+
+  deleteJob(id: number) {
+    return this.guard("cannot delete the job", () => this.orm.delete(cronJobs).where(eq(cronJobs.id, id)).returning({ id: cronJobs.id }).all().length > 0);
+  }
+
+  listRuns(filter: RunFilter) {
+    return this.guard("cannot list runs", () => {
+      const rows = this.orm.select().from(cronJobRuns).where(and(
+        filter.cursor !== undefined ? lt(cronJobRuns.id, filter.cursor) : undefined,
+        filter.jobId !== undefined ? eq(cronJobRuns.jobId, filter.jobId) : undefined,
+        filter.status !== undefined ? eq(cronJobRuns.status, filter.status) : undefined,
+        filter.from !== undefined ? sql`${cronJobRuns.finishedAt} >= ${filter.from.getTime()}` : undefined,
+        filter.to !== undefined ? lt(cronJobRuns.finishedAt, filter.to) : undefined,
+      )).orderBy(desc(cronJobRuns.id)).limit(filter.limit + 1).all();
+      return page<CronJobRunRecord>(rows, filter.limit);
+    });
+  }
+
+  stats(now: number) {
+    return this.guard("cannot read job statistics", (): StoreStats => {
+      const count = (text: string, ...params: number[]) =>
+        this.client.query<{ n: number }, number[]>(`SELECT count(*) AS n FROM cron_jobs WHERE ${text}`).get(...params)?.n ?? 0;
+      const inactive = this.client.query<{ dead: number | null; paused: number | null }, []>(
+        `SELECT sum(attempts >= max_attempts) AS dead, sum(attempts < max_attempts) AS paused FROM cron_jobs WHERE is_active = 0`).get();
+      return {
+        jobs: this.client.query<{ n: number }, []>(`SELECT count(*) AS n FROM cron_jobs`).get()?.n ?? 0,
+        active: count(`is_active = 1`),
+        due: count(`is_active = 1 AND next_run_at <= ? AND (locked_until IS NULL OR locked_until <= ?)`, now, now),
+        running: count(`locked_by IS NOT NULL AND locked_until > ?`, now),
+        paused: inactive?.paused ?? 0,
+        dead: inactive?.dead ?? 0,
+      };
+    });
+  }
+
+  ping() {
+    return this.guard("database check failed", () => { this.client.query("SELECT 1").get(); });
+  }
+
+  insertUser(user: NewUser, now: number) {
+    return this.guard("cannot create the user", () => {
+      const at = new Date(now);
+      try {
+        return this.orm.insert(users).values({ ...user, createdAt: at, updatedAt: at }).returning().get();
+      } catch (err) {
+        const mapped = sqliteFailure(err, "cannot create the user");
+        if (mapped instanceof AppError && mapped.code === "CONFLICT") throw new AppError("CONFLICT", "a user with this email already exists", { cause: err });
+        throw mapped;
+      }
+    });
+  }
+
+  getUser(id: number) {
+    return this.guard("cannot read the user", (): UserRecord | undefined => this.orm.select().from(users).where(eq(users.id, id)).get());
+  }
+
+  getUserByEmail(email: string) {
+    return this.guard("cannot read the user", () => this.orm.select().from(users).where(eq(users.email, email)).get());
+  }
+
+  updateUser(id: number, values: Partial<Omit<UserRecord, "id" | "createdAt">>, now: number) {
+    return this.guard("cannot update the user", () =>
+      this.orm.update(users).set({ ...values, updatedAt: new Date(now) }).where(eq(users.id, id)).returning().get());
+  }
+
+  deletePendingUser(id: number) {
+    return this.guard("cannot delete the user", () =>
+      this.orm.delete(users).where(and(eq(users.id, id), eq(users.status, "pending"))).returning({ id: users.id }).all().length > 0);
+  }
+
+  async close() {
+    this.client.close();
+  }
+}
+
+function page<T extends { id: number }>(rows: T[], limit: number): Page<T> {
+  const items = rows.slice(0, limit);
+  return { items, nextCursor: rows.length > limit ? items[items.length - 1]!.id : null };
+}
