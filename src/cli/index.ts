@@ -9,7 +9,10 @@ const main = defineCommand({
     serve: () => import("./commands/serve.ts").then((m) => m.default),
     migrate: () => import("./commands/migrate.ts").then((m) => m.default),
     "cron-runner": () => import("./commands/cron-runner.ts").then((m) => m.default),
+    "tests-cronjob-runner": () => import("./commands/tests-cronjob-runner.ts").then((m) => m.default),
+    "notify-stale": () => import("./commands/notify-stale.ts").then((m) => m.default),
     crontab: () => import("./commands/crontab.ts").then((m) => m.default),
+    jobs: () => import("./commands/jobs.ts").then((m) => m.default),
   },
 });
 
