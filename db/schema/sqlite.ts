@@ -44,10 +44,9 @@ export const cronJobs = sqliteTable("cron_jobs", {
 }, (t) => [
   // A NULL user_id counts as one value: ids start at 1, so 0 never names a user.
   uniqueIndex("cron_jobs_name_user_key").on(t.name, sql`(case when ${t.userId} is null then 0 else ${t.userId} end)`),
-  // Finding due jobs is a range scan over this index.
+  // Finding due jobs is a range scan over this index; rows written by hand without
+  // next_run_at are found through it too (next_run_at IS NULL is an index search).
   index("cron_jobs_due_idx").on(t.nextRunAt).where(sql`${t.isActive} = 1`),
-  // Rows written by hand without next_run_at are found without a table scan.
-  index("cron_jobs_unscheduled_idx").on(t.id).where(sql`${t.nextRunAt} is null`),
   index("cron_jobs_user_idx").on(t.userId),
   // Small partial indexes for the gauges: running (leased) and inactive (paused or dead) jobs.
   index("cron_jobs_leased_idx").on(t.lockedUntil).where(sql`${t.lockedBy} is not null`),

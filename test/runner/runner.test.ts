@@ -1,0 +1,286 @@
+import { describe, expect, test } from "bun:test";
+import { backoffMs } from "../../src/runner/outcome.ts";
+import { LEASE_EXPIRED_ERROR } from "../../src/store/store.ts";
+import { backends, runnerOn } from "../support/backends.ts";
+import { T0 } from "../support/db.ts";
+import { addJob, RecordJob, testRegistry } from "../support/jobs.ts";
+
+const MIN = 60_000;
+const past = new Date(T0 - 1000);
+
+for (const backend of backends) {
+  describe(`runner on ${backend.name}`, () => {
+    const setup = (options = {}) =>
+      runnerOn(backend, { abortGraceMs: 50, ...options }, testRegistry());
+
+    test("a one-time job is deleted after success and leaves one history row", async () => {
+      const { store, runner } = await setup();
+      const job = await addJob(store, T0, { name: "once", runAt: past });
+      const tick = await runner.runDueJobs();
+      expect(tick).toMatchObject({ claimed: 1, succeeded: 1, failed: 0, timedOut: 0, truncated: false });
+      expect(tick.results).toEqual([{ id: job.id, name: "once", jobType: "noop", userId: null, status: "succeeded", durationMs: 0 }]);
+      expect(await store.getJob(job.id)).toBeUndefined();
+      const runs = (await store.listRuns({ limit: 10 })).items;
+      expect(runs).toHaveLength(1);
+      expect(runs[0]).toMatchObject({ jobId: job.id, status: "succeeded", attempt: 1, runId: tick.runId, runner: "test/1", error: null });
+      expect(runs[0]!.scheduledFor?.getTime()).toBe(past.getTime());
+    });
+
+    test("a job not yet due does not run", async () => {
+      const { store, runner } = await setup();
+      const job = await addJob(store, T0, { name: "later", runAt: new Date(T0 + 1000) });
+      expect((await runner.runDueJobs()).claimed).toBe(0);
+      expect(await store.getJob(job.id)).toBeDefined();
+    });
+
+    test("a recurring job keeps its row: last_run_at = start, next_run_at = next slot, attempts reset", async () => {
+      const { store, runner, clock } = await setup();
+      const job = await addJob(store, T0, { name: "every5", intervalMinutes: 5, nextRunAt: new Date(T0) });
+      clock.advance(2_000);
+      await runner.runDueJobs();
+      const row = (await store.getJob(job.id))!;
+      expect(row.lastRunAt?.getTime()).toBe(T0 + 2_000);
+      expect(row.nextRunAt?.getTime()).toBe(T0 + 5 * MIN);
+      expect(row).toMatchObject({ attempts: 0, lastError: null, lockedBy: null, lockedUntil: null, isActive: true });
+    });
+
+    test("a recurring job that fails keeps its schedule and counts consecutive failures", async () => {
+      const { store, runner, clock } = await setup();
+      const job = await addJob(store, T0, { name: "flaky", jobType: "fail", intervalMinutes: 5, nextRunAt: new Date(T0) });
+      await runner.runDueJobs();
+      let row = (await store.getJob(job.id))!;
+      expect(row).toMatchObject({ attempts: 1, lastError: "boom", isActive: true, lockedBy: null });
+      expect(row.nextRunAt?.getTime()).toBe(T0 + 5 * MIN);
+      expect(row.lastRunAt?.getTime()).toBe(T0);
+      for (let i = 2; i <= 7; i++) {
+        clock.set(row.nextRunAt!);
+        await runner.runDueJobs();
+        row = (await store.getJob(job.id))!;
+        expect(row.attempts).toBe(i);
+      }
+      expect(row.isActive).toBe(true); // no auto-deactivation of recurring jobs
+    });
+
+    test("three missed interval slots give one run, and the next slot stays on the grid", async () => {
+      const { store, runner, clock } = await setup();
+      const job = await addJob(store, T0, { name: "missed", intervalMinutes: 10, nextRunAt: new Date(T0) });
+      clock.set(T0 + 35 * MIN); // slots at +0, +10, +20, +30 all passed
+      const tick = await runner.runDueJobs();
+      expect(tick.claimed).toBe(1);
+      expect((await runner.runDueJobs()).claimed).toBe(0);
+      expect((await store.getJob(job.id))!.nextRunAt?.getTime()).toBe(T0 + 40 * MIN);
+      expect((await store.listRuns({ limit: 10, jobId: job.id })).items).toHaveLength(1);
+    });
+
+    test("a failed one-time job retries with backoff, then dies after max_attempts", async () => {
+      const { store, runner, clock } = await setup();
+      const job = await addJob(store, T0, { name: "doomed", jobType: "fail", runAt: past, maxAttempts: 3 });
+      for (let attempt = 1; attempt <= 3; attempt++) {
+        const tick = await runner.runDueJobs();
+        expect(tick.failed).toBe(1);
+        const row = (await store.getJob(job.id))!;
+        expect(row.attempts).toBe(attempt);
+        expect(row.lastError).toBe("boom");
+        if (attempt < 3) {
+          expect(row.isActive).toBe(true);
+          expect(row.nextRunAt?.getTime()).toBe(clock.now() + backoffMs(attempt));
+          expect((await runner.runDueJobs()).claimed).toBe(0); // not before the backoff
+          clock.set(row.nextRunAt!);
+        } else {
+          expect(row.isActive).toBe(false); // dead, kept for inspection
+        }
+      }
+      clock.advance(24 * 60 * MIN);
+      expect((await runner.runDueJobs()).claimed).toBe(0);
+      const runs = (await store.listRuns({ limit: 10, jobId: job.id })).items;
+      expect(runs.map((r) => [r.status, r.attempt])).toEqual([["failed", 3], ["failed", 2], ["failed", 1]]);
+    });
+
+    test("backoff doubles from 30 s and stops at one hour", () => {
+      expect([1, 2, 3, 4, 8, 20].map(backoffMs)).toEqual([30_000, 60_000, 120_000, 240_000, 3_600_000, 3_600_000]);
+    });
+
+    test("an unknown job_type is deactivated with a clear error while the other jobs of the tick run", async () => {
+      const { store, runner } = await setup();
+      const bad = await addJob(store, T0, { name: "mystery", jobType: "no_such_type", runAt: past });
+      const good = await addJob(store, T0, { name: "fine", runAt: past });
+      const tick = await runner.runDueJobs();
+      expect(tick).toMatchObject({ claimed: 2, succeeded: 1, failed: 1 });
+      const row = (await store.getJob(bad.id))!;
+      expect(row.isActive).toBe(false);
+      expect(row.lastError).toContain('unknown job_type "no_such_type"');
+      expect(await store.getJob(good.id)).toBeUndefined();
+      expect((await runner.runDueJobs()).claimed).toBe(0);
+    });
+
+    test("a payload that is not valid JSON or fails the type's schema deactivates only that job", async () => {
+      const { store, runner } = await setup();
+      const notJson = await addJob(store, T0, { name: "p1", jobType: "sleep", payload: "{oops", runAt: past });
+      const wrong = await addJob(store, T0, { name: "p2", jobType: "sleep", payload: JSON.stringify({ ms: "soon" }), runAt: past });
+      const ok = await addJob(store, T0, { name: "p3", jobType: "sleep", payload: JSON.stringify({ ms: 1 }), runAt: past });
+      const tick = await runner.runDueJobs();
+      expect(tick).toMatchObject({ claimed: 3, succeeded: 1, failed: 2 });
+      expect((await store.getJob(notJson.id))!.lastError).toBe("invalid payload: not valid JSON");
+      expect((await store.getJob(wrong.id))!.lastError).toContain("ms");
+      expect((await store.getJob(wrong.id))!.isActive).toBe(false);
+      expect(await store.getJob(ok.id)).toBeUndefined();
+    });
+
+    test("a timeout aborts the job and records timed_out", async () => {
+      const { store, runner } = await setup();
+      const job = await addJob(store, T0, { name: "slow", jobType: "sleep", payload: JSON.stringify({ ms: 10_000 }), timeoutSeconds: 1, runAt: past });
+      const started = performance.now();
+      const tick = await runner.runDueJobs();
+      expect(performance.now() - started).toBeLessThan(5_000);
+      expect(tick).toMatchObject({ timedOut: 1, succeeded: 0 });
+      expect(tick.results[0]).toMatchObject({ status: "timed_out", error: "timed out after 1 s" });
+      const row = (await store.getJob(job.id))!;
+      expect(row).toMatchObject({ attempts: 1, isActive: true, lastError: "timed out after 1 s", lockedBy: null });
+      expect((await store.listRuns({ limit: 5, jobId: job.id })).items[0]!.status).toBe("timed_out");
+    });
+
+    test("a job that ignores its abort is recorded timed_out and keeps its lease until it expires", async () => {
+      const { store, runner, clock } = await setup({ leaseMarginMs: 5_000 });
+      const job = await addJob(store, T0, { name: "stuck", jobType: "hang", timeoutSeconds: 1, intervalMinutes: 1, nextRunAt: new Date(T0) });
+      const tick = await runner.runDueJobs();
+      expect(tick.timedOut).toBe(1);
+      const row = (await store.getJob(job.id))!;
+      expect(row.lockedBy).toBe(tick.runId);
+      expect(row.lockedUntil?.getTime()).toBe(T0 + 1_000 + 5_000);
+      clock.set(T0 + 5_999); // lease (timeout 1 s + margin 5 s) still live
+
+      expect((await runner.runDueJobs()).claimed).toBe(0);
+      clock.set(T0 + 60_000); // next slot, lease long over
+      expect((await runner.runDueJobs()).claimed).toBe(1);
+    });
+
+    test("a finish after the lease was lost changes no row but keeps its history", async () => {
+      const { store, runner, clock } = await setup();
+      const job = await addJob(store, T0, { name: "contested", intervalMinutes: 5, nextRunAt: new Date(T0) });
+      const [claimed] = await store.claimDue({ runId: "old-run", now: T0, limit: 10, leaseMarginMs: 1 });
+      expect(claimed!.id).toBe(job.id);
+      clock.set(T0 + 61_000 + 1); // the old lease (60 s + 1 ms) has expired: a new tick takes the job
+      const [again] = await store.claimDue({ runId: "new-run", now: clock.now(), limit: 10, leaseMarginMs: 1 });
+      expect(again!.lockedBy).toBe("new-run");
+      const before = (await store.getJob(job.id))!;
+      const outcome = await store.finish([{
+        jobId: job.id, runId: "old-run",
+        change: { kind: "update", isActive: false, attempts: 0, lastError: "late", lastRunAt: new Date(T0), nextRunAt: null, keepLease: false },
+        run: { jobId: job.id, name: job.name, jobType: "noop", userId: null, scheduledFor: new Date(T0), startedAt: new Date(T0), finishedAt: new Date(clock.now()), status: "succeeded", error: null, attempt: 1, runId: "old-run", runner: "test/0" },
+      }]);
+      expect(outcome).toEqual(["lease_lost"]);
+      expect(await store.getJob(job.id)).toEqual(before);
+      expect((await store.listRuns({ limit: 5, jobId: job.id })).items.map((r) => r.runId)).toEqual(["old-run"]);
+    });
+
+    test("an expired lease makes the job due again once (crash recovery), marked in last_error", async () => {
+      const { store, runner, clock } = await setup({ leaseMarginMs: 1_000 });
+      const job = await addJob(store, T0, { name: "orphan", runAt: past, timeoutSeconds: 10 });
+      await store.claimDue({ runId: "crashed", now: T0, limit: 10, leaseMarginMs: 1_000 }); // the process "died" here
+      clock.set(T0 + 10_999);
+      expect((await runner.runDueJobs()).claimed).toBe(0); // lease still live: no second run
+      clock.set(T0 + 11_000);
+      const tick = await runner.runDueJobs();
+      expect(tick).toMatchObject({ claimed: 1, succeeded: 1 });
+      expect(await store.getJob(job.id)).toBeUndefined();
+      expect((await store.listRuns({ limit: 5, jobId: job.id })).items[0]!.attempt).toBe(2);
+    });
+
+    test("a job whose process dies every time stops after max_attempts", async () => {
+      const { store, runner, clock } = await setup({ leaseMarginMs: 1_000 });
+      const job = await addJob(store, T0, { name: "killer", intervalMinutes: 1, nextRunAt: new Date(T0), maxAttempts: 2, timeoutSeconds: 1 });
+      for (let i = 0; i < 2; i++) {
+        await store.claimDue({ runId: `crash-${i}`, now: clock.now(), limit: 10, leaseMarginMs: 1_000 });
+        clock.advance(2_001);
+      }
+      const tick = await runner.runDueJobs();
+      expect(tick.failed).toBe(1);
+      const row = (await store.getJob(job.id))!;
+      expect(row.isActive).toBe(false);
+      expect(row.lastError).toContain(`gave up after 2 attempts: ${LEASE_EXPIRED_ERROR}`);
+    });
+
+    test("two ticks at once in one process never run a job twice (1,000 due jobs)", async () => {
+      const record = new RecordJob();
+      const { store } = await backend.open();
+      const { ManualClock } = await import("../../src/clock.ts");
+      const { Runner } = await import("../../src/runner/runner.ts");
+      const { silentLogger } = await import("../../src/logger.ts");
+      const clock = new ManualClock(T0);
+      const registry = testRegistry(record);
+      for (let i = 0; i < 1000; i++) await addJob(store, T0, { name: `j${i}`, jobType: "record", runAt: past });
+      const runners = [1, 2].map((n) => new Runner({ store, registry, clock, logger: silentLogger }, { runnerName: `r${n}`, batchSize: 50 }));
+      const ticks = await Promise.all(runners.map((r) => r.runDueJobs()));
+      expect(ticks[0]!.claimed + ticks[1]!.claimed).toBe(1000);
+      expect(record.seen).toHaveLength(1000);
+      expect(new Set(record.seen).size).toBe(1000);
+      expect((await store.listJobs({ limit: 10 }, T0)).items).toHaveLength(0);
+    });
+
+    test("limit bounds a tick, and a dry run lists due jobs without running them", async () => {
+      const { store, runner } = await setup();
+      for (let i = 0; i < 5; i++) await addJob(store, T0, { name: `d${i}`, runAt: new Date(T0 - 5000 + i) });
+      const dry = await runner.runDueJobs({ dryRun: true });
+      expect(dry.claimed).toBe(0);
+      expect(dry.results.map((r) => [r.name, r.status])).toEqual([["d0", "due"], ["d1", "due"], ["d2", "due"], ["d3", "due"], ["d4", "due"]]);
+      const tick = await runner.runDueJobs({ limit: 2 });
+      expect(tick.results.map((r) => r.name)).toEqual(["d0", "d1"]); // oldest due first
+      expect((await store.listJobs({ limit: 10 }, T0)).items).toHaveLength(3);
+    });
+
+    test("results list at most 1,000 runs and say when they were truncated", async () => {
+      const { store, runner } = await setup();
+      for (let i = 0; i < 1005; i++) await addJob(store, T0, { name: `t${i}`, runAt: past });
+      const tick = await runner.runDueJobs();
+      expect(tick.claimed).toBe(1005);
+      expect(tick.succeeded).toBe(1005);
+      expect(tick.results).toHaveLength(1000);
+      expect(tick.truncated).toBe(true);
+    });
+
+    test("runNow runs a job through the claim and refuses one that is leased", async () => {
+      const { store, runner } = await setup();
+      const job = await addJob(store, T0, { name: "now", intervalMinutes: 60, nextRunAt: new Date(T0 + 3_600_000) });
+      expect(await runner.runNow(job.id)).toMatchObject({ id: job.id, status: "succeeded" });
+      await store.claimOne(job.id, { runId: "other", now: T0, leaseMarginMs: 1000 });
+      await expect(runner.runNow(job.id)).rejects.toMatchObject({ code: "CONFLICT" });
+      await expect(runner.runNow(999_999)).rejects.toMatchObject({ code: "NOT_FOUND" });
+    });
+
+    test("history older than the retention period is pruned", async () => {
+      const { store, runner, clock } = await setup({ retentionMs: 60 * MIN });
+      await addJob(store, T0, { name: "old", runAt: past });
+      await runner.runDueJobs();
+      expect((await store.listRuns({ limit: 10 })).items).toHaveLength(1);
+      clock.advance(2 * 60 * MIN);
+      await runner.runDueJobs();
+      expect((await store.listRuns({ limit: 10 })).items).toHaveLength(0);
+    });
+
+    test("shutdown lets a running job finish within the grace period, and releases unstarted ones at once", async () => {
+      const { store, runner } = await setup({ concurrency: 1 });
+      const first = await addJob(store, T0, { name: "a", jobType: "sleep", payload: JSON.stringify({ ms: 100 }), runAt: new Date(T0 - 2000) });
+      const second = await addJob(store, T0, { name: "b", jobType: "sleep", payload: JSON.stringify({ ms: 100 }), runAt: new Date(T0 - 1000) });
+      const tick = runner.runDueJobs();
+      await Bun.sleep(20);
+      await runner.shutdown(5_000);
+      const result = await tick;
+      expect(result.results.map((r) => [r.name, r.status])).toEqual([["a", "succeeded"]]);
+      expect(await store.getJob(first.id)).toBeUndefined();
+      const released = (await store.getJob(second.id))!;
+      expect(released).toMatchObject({ lockedBy: null, lockedUntil: null, attempts: 0, isActive: true });
+      await expect(runner.runDueJobs()).rejects.toMatchObject({ code: "UNAVAILABLE" });
+    });
+
+    test("shutdown aborts a job that outlives the grace period and releases its lease", async () => {
+      const { store, runner } = await setup();
+      const job = await addJob(store, T0, { name: "long", jobType: "sleep", payload: JSON.stringify({ ms: 30_000 }), runAt: past });
+      const tick = runner.runDueJobs();
+      await Bun.sleep(20);
+      await runner.shutdown(100);
+      expect((await tick).results).toEqual([]);
+      expect(await store.getJob(job.id)).toMatchObject({ lockedBy: null, attempts: 0 });
+      expect((await store.listRuns({ limit: 5 })).items).toHaveLength(0);
+    });
+  });
+}

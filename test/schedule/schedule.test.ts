@@ -1,0 +1,106 @@
+import { describe, expect, test } from "bun:test";
+import { checkCron, firstRunAt, nextSlotAfter, scheduleOf, ScheduleError, type Schedule } from "../../src/schedule/schedule.ts";
+
+const at = (iso: string) => Date.parse(iso);
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+describe("nextSlotAfter: interval", () => {
+  const every5: Schedule = { kind: "interval", intervalMinutes: 5, startAt: null };
+  test.each([
+    ["on time", "2026-01-01T00:00:00Z", "2026-01-01T00:00:00.050Z", "2026-01-01T00:05:00.000Z"],
+    ["late within the slot: stays on the grid", "2026-01-01T00:00:00Z", "2026-01-01T00:03:10Z", "2026-01-01T00:05:00.000Z"],
+    ["three missed slots: one run, next on the grid", "2026-01-01T00:00:00Z", "2026-01-01T00:17:00Z", "2026-01-01T00:20:00.000Z"],
+    ["exactly on a later slot: the one after", "2026-01-01T00:00:00Z", "2026-01-01T00:15:00Z", "2026-01-01T00:20:00.000Z"],
+    ["clock stepped back an hour: never at or before the slot run", "2026-01-01T01:00:00Z", "2026-01-01T00:00:00Z", "2026-01-01T01:05:00.000Z"],
+    ["clock stepped forward a day: one run, next on the grid", "2026-01-01T00:00:00Z", "2026-01-02T00:01:00Z", "2026-01-02T00:05:00.000Z"],
+  ])("%s", (_, slot, now, expected) => {
+    expect(iso(nextSlotAfter(every5, at(slot), at(now)))).toBe(expected);
+  });
+
+  test("no drift over many runs that each start late", () => {
+    let slot = at("2026-01-01T00:00:00Z");
+    for (let i = 0; i < 1000; i++) slot = nextSlotAfter(every5, slot, slot + 1234)!;
+    expect(iso(slot)).toBe(new Date(at("2026-01-01T00:00:00Z") + 1000 * 300_000).toISOString());
+  });
+});
+
+describe("nextSlotAfter: cron in America/New_York across DST", () => {
+  const ny = (cron: string): Schedule => ({ kind: "cron", cron, timezone: "America/New_York", startAt: null });
+
+  test("fall back (2026-11-01): 01:30 runs once, not twice", () => {
+    const daily = ny("30 1 * * *");
+    const first = nextSlotAfter(daily, at("2026-10-31T05:30:00Z"), at("2026-10-31T05:30:01Z"))!;
+    expect(iso(first)).toBe("2026-11-01T05:30:00.000Z"); // 01:30 EDT
+    const second = nextSlotAfter(daily, first, first + 1000)!;
+    expect(iso(second)).toBe("2026-11-02T06:30:00.000Z"); // next day 01:30 EST, not 01:30 EST the same day
+  });
+
+  test("spring forward (2026-03-08): 02:30 does not exist, the run happens at 03:00 and is not lost", () => {
+    const daily = ny("30 2 * * *");
+    const slot = nextSlotAfter(daily, at("2026-03-07T07:30:00Z"), at("2026-03-07T07:30:01Z"))!;
+    expect(iso(slot)).toBe("2026-03-08T07:00:00.000Z"); // 03:00 EDT
+    expect(iso(nextSlotAfter(daily, slot, slot + 1000))).toBe("2026-03-09T06:30:00.000Z");
+  });
+
+  test("every 30 minutes through the repeated hour: every real half hour, none twice", () => {
+    const half = ny("*/30 * * * *");
+    const slots: string[] = [];
+    let slot = at("2026-11-01T04:30:00Z");
+    for (let i = 0; i < 6; i++) slots.push(iso((slot = nextSlotAfter(half, slot, slot)!))!);
+    expect(slots).toEqual([
+      "2026-11-01T05:00:00.000Z", "2026-11-01T05:30:00.000Z", "2026-11-01T06:00:00.000Z",
+      "2026-11-01T06:30:00.000Z", "2026-11-01T07:00:00.000Z", "2026-11-01T07:30:00.000Z",
+    ]);
+    expect(new Set(slots).size).toBe(slots.length);
+  });
+
+  test("missed matches are skipped: the first match after now", () => {
+    const hourly = ny("0 * * * *");
+    expect(iso(nextSlotAfter(hourly, at("2026-01-01T00:00:00Z"), at("2026-01-01T05:10:00Z")))).toBe("2026-01-01T06:00:00.000Z");
+  });
+
+  test("zone matters: 03:00 Europe/Berlin is 02:00 UTC in winter", () => {
+    const berlin: Schedule = { kind: "cron", cron: "0 3 * * *", timezone: "Europe/Berlin", startAt: null };
+    expect(iso(nextSlotAfter(berlin, at("2026-01-10T00:00:00Z"), at("2026-01-10T00:00:00Z")))).toBe("2026-01-10T02:00:00.000Z");
+  });
+});
+
+describe("firstRunAt", () => {
+  const now = at("2026-01-01T10:07:00Z");
+  test.each<[string, Schedule, string | null]>([
+    ["one-time: run_at", { kind: "once", runAt: at("2026-01-02T00:00:00Z") }, "2026-01-02T00:00:00.000Z"],
+    ["interval without start: now", { kind: "interval", intervalMinutes: 10, startAt: null }, "2026-01-01T10:07:00.000Z"],
+    ["interval with start: the start", { kind: "interval", intervalMinutes: 10, startAt: at("2026-01-03T00:00:00Z") }, "2026-01-03T00:00:00.000Z"],
+    ["cron: first match after now", { kind: "cron", cron: "*/15 * * * *", timezone: "UTC", startAt: null }, "2026-01-01T10:15:00.000Z"],
+    ["cron with later start: first match from the start", { kind: "cron", cron: "0 * * * *", timezone: "UTC", startAt: at("2026-01-05T00:00:00Z") }, "2026-01-05T00:00:00.000Z"],
+  ])("%s", (_, schedule, expected) => {
+    expect(iso(firstRunAt(schedule, now))).toBe(expected);
+  });
+});
+
+describe("scheduleOf rejects unusable rows, naming the field", () => {
+  const base = { runAt: null, intervalMinutes: null, cron: null, timezone: null };
+  test.each<[string, Parameters<typeof scheduleOf>[0], string]>([
+    ["no schedule", base, "schedule"],
+    ["interval and cron", { ...base, intervalMinutes: 5, cron: "* * * * *" }, "schedule"],
+    ["interval 0", { ...base, intervalMinutes: 0 }, "intervalMinutes"],
+    ["fractional interval", { ...base, intervalMinutes: 1.5 }, "intervalMinutes"],
+    ["bad cron", { ...base, cron: "every day" }, "cron"],
+    ["cron that never matches", { ...base, cron: "0 0 31 2 *" }, "cron"],
+    ["unknown zone", { ...base, cron: "* * * * *", timezone: "Mars/Olympus" }, "timezone"],
+    ["invalid date", { ...base, runAt: new Date(Number.NaN) }, "runAt"],
+  ])("%s", (_, fields, field) => {
+    let error: unknown;
+    try {
+      scheduleOf(fields);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ScheduleError);
+    expect((error as ScheduleError).field).toBe(field as ScheduleError["field"]);
+  });
+
+  test("a valid cron in a zone passes", () => {
+    expect(() => checkCron("0 3 * * 1-5", "Europe/Berlin")).not.toThrow();
+  });
+});
