@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { Clock } from "../clock.ts";
 import { errorMessage } from "../errors.ts";
-import type { CronJob } from "../jobs/cron-job.ts";
+import type { CronJob, JobContext } from "../jobs/cron-job.ts";
 import type { JobRegistry } from "../jobs/registry.ts";
 import type { Logger } from "../logger.ts";
 import { scheduleOf, type Schedule } from "../schedule/schedule.ts";
@@ -68,30 +68,50 @@ export async function execute(
   deps: ExecuteDeps, record: CronJobRecord, runId: string, job: CronJob, payload: unknown, shutdown: AbortSignal,
 ): Promise<RunOutcome> {
   const startedAt = deps.clock.now();
-  const controller = new AbortController();
   const timeoutMs = record.timeoutSeconds * 1000;
-  const onShutdown = () => controller.abort(shutdown.reason);
-  shutdown.addEventListener("abort", onShutdown, { once: true });
-  const timer = setTimeout(() => controller.abort(new TimeoutError(record.timeoutSeconds)), timeoutMs);
-  const aborted = new Promise<void>((resolve) => controller.signal.addEventListener("abort", () => resolve(), { once: true }));
+  // The signal is made on first use: most jobs finish without ever looking at it.
+  let controller: AbortController | undefined;
+  let abortReason: unknown;
+  let wake!: () => void;
+  const aborted = new Promise<undefined>((resolve) => { wake = () => resolve(undefined); });
+  const abort = (reason: unknown) => {
+    if (abortReason !== undefined) return;
+    abortReason = reason;
+    controller?.abort(reason);
+    wake();
+  };
+  const onShutdown = () => abort(shutdown.reason);
+  if (shutdown.aborted) onShutdown();
+  else shutdown.addEventListener("abort", onShutdown, { once: true });
+  const timer = setTimeout(() => abort(new TimeoutError(record.timeoutSeconds)), timeoutMs);
 
   let settled = false;
-  const running = (async () => job.run({
-    job: record, payload, db: deps.store, logger: deps.logger, clock: deps.clock, signal: controller.signal,
+  const ctx: JobContext = {
+    job: record, payload, db: deps.store, logger: deps.logger, clock: deps.clock,
+    get signal() {
+      if (!controller) {
+        controller = new AbortController();
+        if (abortReason !== undefined) controller.abort(abortReason);
+      }
+      return controller.signal;
+    },
     heartbeat: (ms = timeoutMs) => deps.store.extendLease(record.id, runId, deps.clock.now() + ms + deps.leaseMarginMs),
-  }))().then(
-    () => ({ error: null as string | null }),
-    (err: unknown) => ({ error: errorMessage(err) }),
+  };
+  const running = (async () => job.run(ctx))().then(
+    () => null,
+    (err: unknown) => errorMessage(err),
   ).finally(() => { settled = true; });
 
   try {
-    const first = await Promise.race([running, aborted.then(() => undefined)]);
-    if (first && !controller.signal.aborted) return { status: first.error === null ? "succeeded" : "failed", error: first.error, startedAt, unusable: false, settled: true };
+    const first = await Promise.race([running, aborted]);
+    if (first !== undefined && abortReason === undefined) {
+      return { status: first === null ? "succeeded" : "failed", error: first, startedAt, unusable: false, settled: true };
+    }
     // Aborted: give the job a moment to wind down, then record it even if it never settles.
     await Promise.race([running, Bun.sleep(deps.abortGraceMs)]);
-    const reason = controller.signal.reason;
-    const error = reason instanceof TimeoutError ? reason.message : `aborted: ${errorMessage(reason)}`;
-    return { status: reason instanceof TimeoutError ? "timed_out" : "failed", error, startedAt, unusable: false, settled };
+    const timedOut = abortReason instanceof TimeoutError;
+    const error = timedOut ? (abortReason as TimeoutError).message : `aborted: ${errorMessage(abortReason)}`;
+    return { status: timedOut ? "timed_out" : "failed", error, startedAt, unusable: false, settled };
   } finally {
     clearTimeout(timer);
     shutdown.removeEventListener("abort", onShutdown);

@@ -6,7 +6,7 @@ import type { JobRegistry } from "../jobs/registry.ts";
 import type { Logger } from "../logger.ts";
 import { firstRunAt, scheduleOf } from "../schedule/schedule.ts";
 import type { CronJobRecord, RunStatus, Store } from "../store/store.ts";
-import { execute, prepare } from "./execute.ts";
+import { execute, prepare, type ExecuteDeps } from "./execute.ts";
 import { FinishWriter } from "./finish-writer.ts";
 import { RunnerMetrics } from "./metrics.ts";
 import { decideFinish, type RunOutcome } from "./outcome.ts";
@@ -90,6 +90,7 @@ export class Runner {
   readonly options: RunnerOptions;
   readonly metrics = new RunnerMetrics();
   private readonly writer: FinishWriter;
+  private readonly executeDeps: ExecuteDeps;
   private readonly hardStop = new AbortController();
   private readonly active = new Set<Promise<unknown>>();
   private stopping = false;
@@ -98,6 +99,7 @@ export class Runner {
   constructor(readonly deps: RunnerDeps, options: Partial<RunnerOptions> = {}) {
     this.options = { ...defaultRunnerOptions, ...options };
     this.writer = new FinishWriter(deps.store);
+    this.executeDeps = { ...deps, leaseMarginMs: this.options.leaseMarginMs, abortGraceMs: this.options.abortGraceMs };
   }
 
   /** One tick: claims and runs batch after batch until nothing is due, `limit` or the budget. */
@@ -169,6 +171,8 @@ export class Runner {
     let next = 0;
     let failure: unknown;
     const unstarted: number[] = [];
+    // A worker moves on as soon as its job has run; the records are written in batches behind it.
+    const recorded: Promise<void>[] = [];
     const worker = async () => {
       while (next < batch.length) {
         const job = batch[next++]!;
@@ -177,15 +181,16 @@ export class Runner {
           continue;
         }
         try {
-          const result = await this.runClaimed(job, runId, claimedAt);
-          if (result) tally.add(result);
-          else unstarted.push(job.id);
+          const finished = await this.runClaimed(job, runId, claimedAt);
+          if (finished === undefined) unstarted.push(job.id);
+          else recorded.push(finished.record.then((result) => tally.add(result), (err) => { failure ??= err; }));
         } catch (err) {
           failure ??= err;
         }
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.options.concurrency, batch.length) }, worker));
+    await Promise.all(recorded);
     if (unstarted.length > 0) {
       tally.claimed -= unstarted.length;
       await this.deps.store.release(unstarted, runId).catch((err) => { failure ??= err; });
@@ -193,8 +198,11 @@ export class Runner {
     return failure;
   }
 
-  /** Runs one claimed job and records it; `undefined` when shutdown interrupted it (to release). */
-  private async runClaimed(job: CronJobRecord, runId: string, claimedAt: number): Promise<JobRunResult | undefined> {
+  /**
+   * Runs one claimed job; answers the promise of its record (written by the finish writer), or
+   * `undefined` when shutdown interrupted it and its lease is to be released.
+   */
+  private async runClaimed(job: CronJobRecord, runId: string, claimedAt: number): Promise<{ record: Promise<JobRunResult> } | undefined> {
     const { store, clock, registry } = this.deps;
     const prepared = prepare(job, registry);
     let outcome: RunOutcome;
@@ -206,14 +214,15 @@ export class Runner {
       const now = clock.now();
       if (now - claimedAt > this.options.leaseMarginMs / 2
         && !(await store.extendLease(job.id, runId, now + job.timeoutSeconds * 1000 + this.options.leaseMarginMs))) {
-        return resultOf(job, "lease_lost", 0);
+        return { record: Promise.resolve(resultOf(job, "lease_lost", 0)) };
       }
-      outcome = await execute({ ...this.deps, leaseMarginMs: this.options.leaseMarginMs, abortGraceMs: this.options.abortGraceMs },
-        job, runId, prepared.job, prepared.payload, this.hardStop.signal);
+      outcome = await execute(this.executeDeps, job, runId, prepared.job, prepared.payload, this.hardStop.signal);
       if (this.hardStop.signal.aborted && outcome.status !== "timed_out") return undefined;
     }
     const finishedAt = clock.now();
-    const status = await this.writer.write({
+    this.metrics.recordRun(outcome.status);
+    if (outcome.status !== "succeeded") this.deps.logger.warn("job run did not succeed", { jobId: job.id, name: job.name, status: outcome.status, error: outcome.error });
+    const record = this.writer.write({
       jobId: job.id,
       runId,
       change: decideFinish(job, prepared.schedule, outcome, finishedAt),
@@ -222,10 +231,8 @@ export class Runner {
         startedAt: new Date(outcome.startedAt), finishedAt: new Date(finishedAt), status: outcome.status,
         error: outcome.error, attempt: job.attempts, runId, runner: this.options.runnerName,
       },
-    });
-    this.metrics.recordRun(outcome.status);
-    if (outcome.status !== "succeeded") this.deps.logger.warn("job run did not succeed", { jobId: job.id, name: job.name, status: outcome.status, error: outcome.error });
-    return resultOf(job, status === "lease_lost" ? "lease_lost" : outcome.status, finishedAt - outcome.startedAt, outcome.error);
+    }).then((status) => resultOf(job, status === "lease_lost" ? "lease_lost" : outcome.status, finishedAt - outcome.startedAt, outcome.error));
+    return { record };
   }
 
   private async runOne(id: number): Promise<JobRunResult> {
@@ -240,12 +247,12 @@ export class Runner {
       if (!existing.isActive) throw new AppError("CONFLICT", `job ${id} is paused or dead: resume or retry it first`);
       throw new AppError("CONFLICT", `job ${id} is running now`);
     }
-    const result = await this.runClaimed(job, runId, now);
-    if (!result) {
+    const finished = await this.runClaimed(job, runId, now);
+    if (!finished) {
       await store.release([job.id], runId);
       throw new AppError("UNAVAILABLE", "the runner is shutting down");
     }
-    return result;
+    return finished.record;
   }
 
   /** Rows written by hand without `next_run_at` get one derived from their schedule. */
