@@ -68,6 +68,6 @@ export function secretMatches(presented: string, expected: string): boolean {
 
 /** `Authorization: Bearer <token>` → token; anything else → undefined. */
 export function bearerToken(header: string | null | undefined): string | undefined {
-  const match = /^Bearer ([^\s]+)$/.exec(header ?? "");
+  const match = /^Bearer ([^\s]+)$/i.exec(header ?? "");
   return match?.[1];
 }

@@ -1,0 +1,46 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+
+const root = path.resolve(import.meta.dir, "../..");
+let built: Promise<string> | undefined;
+
+/**
+ * The compiled single-file binary, built once per test run into a temp dir (removed at exit)
+ * exactly as `bun run build` builds dist/app.
+ */
+export function compiledApp(): Promise<string> {
+  built ??= (async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cronjobs-bin-"));
+    process.on("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
+    const outfile = path.join(dir, "app");
+    const proc = Bun.spawn([process.execPath, "build", "--compile", "--minify", "src/cli/index.ts", "--outfile", outfile], {
+      cwd: root, stdout: "pipe", stderr: "pipe",
+    });
+    if ((await proc.exited) !== 0) throw new Error(`build failed: ${await new Response(proc.stderr).text()}`);
+    return outfile;
+  })();
+  return built;
+}
+
+/** A free TCP port on loopback. */
+export function freePort(): number {
+  const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
+  const port = server.port!;
+  server.stop(true);
+  return port;
+}
+
+/** Polls `url` until it answers (any status) or `timeoutMs` passes. */
+export async function waitForHttp(url: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await fetch(url);
+      return;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await Bun.sleep(50);
+    }
+  }
+}
