@@ -1,3 +1,5 @@
+import pgJournal from "./migrations/pg/meta/_journal.json";
+import pgInit from "./migrations/pg/0000_init.sql" with { type: "text" };
 import journal from "./migrations/sqlite/meta/_journal.json";
 import init from "./migrations/sqlite/0000_init.sql" with { type: "text" };
 
@@ -10,10 +12,18 @@ export interface Migration {
 }
 
 const sqliteFiles: Record<string, string> = { "0000_init": init };
+const pgFiles: Record<string, string> = { "0000_init": pgInit };
+
+function embedded(entries: { tag: string; when: number }[], files: Record<string, string>, folder: string): Migration[] {
+  return entries.map((entry) => {
+    const sql = files[entry.tag];
+    if (sql === undefined) throw new Error(`migration ${folder}/${entry.tag} is in the journal but not embedded in db/migrations.ts`);
+    return { tag: entry.tag, when: entry.when, sql };
+  });
+}
 
 /** Every entry of drizzle-kit's journal, with its SQL (a test checks none is missing). */
-export const sqliteMigrations: Migration[] = journal.entries.map((entry) => {
-  const sql = sqliteFiles[entry.tag];
-  if (sql === undefined) throw new Error(`migration ${entry.tag} is in the journal but not embedded in db/migrations.ts`);
-  return { tag: entry.tag, when: entry.when, sql };
-});
+export const sqliteMigrations: Migration[] = embedded(journal.entries, sqliteFiles, "sqlite");
+
+/** The PostgreSQL migrations (`drizzle.pg.config.ts`), embedded the same way. */
+export const pgMigrations: Migration[] = embedded(pgJournal.entries, pgFiles, "pg");

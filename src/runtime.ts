@@ -6,6 +6,16 @@ import { Runner, type RunnerOptions } from "./runner/runner.ts";
 import { openStore } from "./store/open-store.ts";
 import type { Store } from "./store/store.ts";
 
+async function startDbClock(store: Store, readDatabase: () => Promise<number>): Promise<Clock> {
+  const { DbClock } = await import("./store/db-clock.ts");
+  try {
+    return await DbClock.start(readDatabase);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+}
+
 export interface Runtime {
   store: Store;
   runner: Runner;
@@ -18,7 +28,8 @@ export interface Runtime {
 export async function createRuntime(config: Config, options: Partial<RunnerOptions> = {}): Promise<Runtime> {
   const store = await openStore(config);
   const registry = defaultRegistry();
-  const clock = systemClock;
+  // Several hosts on one database share its clock, so they agree on when jobs are due.
+  const clock: Clock = store.databaseNow ? await startDbClock(store, store.databaseNow.bind(store)) : systemClock;
   const logger = consoleLogger;
   const runner = new Runner({ store, registry, clock, logger }, options);
   return { store, runner, registry, clock, logger };

@@ -24,6 +24,8 @@ export async function startServer(config: Config, { graceMs }: { graceMs: number
   const port = app.server?.port ?? config.port;
   runtime.logger.info("listening", { url: `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`, version: VERSION, backend: config.backend });
   scheduler.start();
+  // Jobs changed through another instance on the same database: look again at when the next is due.
+  const unwatch = await runtime.store.watchChanges?.(() => scheduler.poke());
 
   await new Promise<void>((resolve) => {
     const stop = async (signal: string) => {
@@ -31,6 +33,7 @@ export async function startServer(config: Config, { graceMs }: { graceMs: number
       process.off("SIGINT", onInt);
       runtime.logger.info("shutting down", { signal, graceMs });
       scheduler.stop();
+      await unwatch?.();
       await app.stop();
       await runtime.runner.shutdown(graceMs);
       await runtime.store.close();

@@ -154,5 +154,19 @@ export interface Store {
   /** Deletes the user only while still `pending`; their jobs go by cascade. */
   deletePendingUser(id: number): Promise<boolean>;
 
+  // --- several instances on one database (optional: the PostgreSQL store has them) ---
+  /**
+   * Calls `onChange` whenever jobs change through any instance sharing the database (created,
+   * updated, resumed, deleted, leases released), and after the listening connection reconnects
+   * (notices sent meanwhile are lost). Resolves once listening; the function it answers stops it.
+   * The server pokes its timer with it, so a job created on one host starts on time on another.
+   */
+  watchChanges?(onChange: () => void): Promise<() => Promise<void>>;
+  /**
+   * The database server's clock (ms since the epoch). When the store has one, the runtime's
+   * clock follows it (`DbClock`), so hosts whose clocks disagree agree on when a job is due.
+   */
+  databaseNow?(): Promise<number>;
+
   close(): Promise<void>;
 }

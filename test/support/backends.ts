@@ -4,6 +4,7 @@ import { silentLogger } from "../../src/logger.ts";
 import { Runner, type RunnerOptions } from "../../src/runner/runner.ts";
 import type { Store } from "../../src/store/store.ts";
 import { freshStore, T0 } from "./db.ts";
+import { freshPgStore, PG_ADMIN_URL, probePostgres } from "./pg.ts";
 
 /**
  * The backends the shared store/runner/HTTP suites run on. Each case gives a fresh, migrated,
@@ -23,7 +24,23 @@ export const sqliteBackend: BackendCase = {
   },
 };
 
-export const backends: BackendCase[] = [sqliteBackend];
+export const postgresBackend: BackendCase = {
+  name: "postgres",
+  async open() {
+    const { store, url } = await freshPgStore();
+    return { store, databaseUrl: url };
+  },
+};
+
+const postgresAnswers = await probePostgres();
+if (!postgresAnswers) {
+  console.warn(`\n[tests] PostgreSQL suites SKIPPED: no server answers at ${PG_ADMIN_URL.replace(/\/\/[^@/]*@/, "//…@")} (set TEST_DATABASE_URL to run them)\n`);
+}
+
+/** Whether the PostgreSQL-only suites (test/pg) can run. */
+export const postgresAvailable = postgresAnswers;
+
+export const backends: BackendCase[] = postgresAnswers ? [sqliteBackend, postgresBackend] : [sqliteBackend];
 
 /** A runner over a fresh database of `backend` and a manual clock at `T0`. */
 export async function runnerOn(backend: BackendCase, options: Partial<RunnerOptions> = {}, registry: JobRegistry = defaultRegistry()) {

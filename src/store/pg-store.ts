@@ -1,0 +1,300 @@
+import type { SQL } from "bun";
+import { and, desc, eq, gt, gte, isNull, lt, lte, sql, type SQL as Condition } from "drizzle-orm";
+import { drizzle, type BunSQLDatabase } from "drizzle-orm/bun-sql";
+import { cronJobRuns, cronJobs, users } from "../../db/schema/pg.ts";
+import { AppError } from "../errors.ts";
+import { pgFailure } from "./pg-errors.ts";
+import { migratePg, openPg, type PgOptions } from "./pg-open.ts";
+import { recordFromPgRow, type PgJobRow } from "./pg-rows.ts";
+import * as q from "./pg-statements.ts";
+import type {
+  ClaimOptions, CronJobRecord, CronJobRunRecord, Finish, FinishOutcome, JobFilter, JobValues,
+  NewUser, Page, RunFilter, Store, StoreStats, UserRecord,
+} from "./store.ts";
+
+const iso = (d: Date | null) => (d === null ? null : d.toISOString());
+const at = (ms: number) => new Date(ms);
+
+/**
+ * The multi-instance backend (SPEC §9): several `app serve` processes on several hosts share
+ * one PostgreSQL database. Same semantics as the SQLite store; claims skip rows another
+ * instance holds (`FOR UPDATE SKIP LOCKED`), and instances hear each other's job changes.
+ */
+export class PgStore implements Store {
+  readonly backend = "postgres";
+  readonly orm: BunSQLDatabase;
+  private readonly unlisteners = new Set<() => Promise<void>>();
+
+  private constructor(readonly client: SQL) {
+    this.orm = drizzle({ client });
+  }
+
+  /** Opens a pool on `url` and applies the migrations not yet applied (under an advisory lock). */
+  static async open(url: string, options: PgOptions & { migrate?: boolean } = {}): Promise<PgStore> {
+    const client = openPg(url, options);
+    try {
+      if (options.migrate !== false) await migratePg(client);
+      else await client`SELECT 1`;
+      return new PgStore(client);
+    } catch (err) {
+      await client.close().catch(() => {});
+      throw pgFailure(err, "cannot open the database");
+    }
+  }
+
+  /** Runs `fn`, turning PostgreSQL and connection failures into `AppError`s. */
+  private async guard<T>(context: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw pgFailure(err, context);
+    }
+  }
+
+  private rows(text: string, params: unknown[]): Promise<PgJobRow[]> {
+    return this.client.unsafe<PgJobRow[]>(text, params);
+  }
+
+  /** Tells every instance (this one included) that jobs changed; a lost notice only delays to the next minute tick. */
+  private notifyChanged(): void {
+    this.client.notify(q.CHANGES_CHANNEL).catch(() => {});
+  }
+
+  listUnscheduled(limit: number) {
+    return this.guard("cannot list unscheduled jobs", async () => (await this.rows(q.LIST_UNSCHEDULED, [limit])).map(recordFromPgRow));
+  }
+
+  scheduleRow(id: number, next: { nextRunAt: Date } | { error: string }, now: number) {
+    return this.guard("cannot schedule a job", async () => {
+      const set = "nextRunAt" in next
+        ? { nextRunAt: next.nextRunAt, updatedAt: at(now) }
+        : { isActive: false, lastError: next.error, attempts: sql`${cronJobs.maxAttempts}`, updatedAt: at(now) };
+      await this.orm.update(cronJobs).set(set).where(and(eq(cronJobs.id, id), isNull(cronJobs.nextRunAt)));
+    });
+  }
+
+  claimDue({ runId, now, limit, leaseMarginMs }: ClaimOptions) {
+    return this.guard("cannot claim due jobs", async () => {
+      const rows = await this.rows(q.CLAIM, [at(now), runId, Math.round(leaseMarginMs), limit]);
+      return rows.map(recordFromPgRow).sort((a, b) => a.nextRunAt!.getTime() - b.nextRunAt!.getTime() || a.id - b.id);
+    });
+  }
+
+  claimOne(id: number, { runId, now, leaseMarginMs }: Omit<ClaimOptions, "limit">) {
+    return this.guard("cannot claim the job", async () => {
+      const [row] = await this.rows(q.CLAIM_ONE, [at(now), runId, Math.round(leaseMarginMs), id]);
+      return row ? recordFromPgRow(row) : undefined;
+    });
+  }
+
+  listDue(now: number, limit: number) {
+    return this.guard("cannot list due jobs", async () => (await this.rows(q.LIST_DUE, [at(now), limit])).map(recordFromPgRow));
+  }
+
+  finish(finishes: Finish[]) {
+    return this.guard("cannot record finished runs", async (): Promise<FinishOutcome[]> => {
+      if (finishes.length === 0) return [];
+      const batch = finishes.map(({ jobId, runId, change, run }, i) => ({
+        i, id: jobId, fence: runId, kind: change.kind,
+        ...(change.kind === "update"
+          ? { is_active: change.isActive, attempts: change.attempts, last_error: change.lastError, last_run_at: iso(change.lastRunAt), next_run_at: iso(change.nextRunAt), keep_lease: change.keepLease }
+          : {}),
+        job_id: run.jobId, name: run.name, job_type: run.jobType, user_id: run.userId, scheduled_for: iso(run.scheduledFor),
+        started_at: iso(run.startedAt), finished_at: iso(run.finishedAt), status: run.status, error: run.error,
+        attempt: run.attempt, run_id: run.runId, runner: run.runner,
+      }));
+      const rows = await this.client.unsafe<{ outcome: FinishOutcome }[]>(q.FINISH, [JSON.stringify(batch)]);
+      return rows.map((r) => r.outcome);
+    });
+  }
+
+  extendLease(id: number, runId: string, until: number) {
+    return this.guard("cannot extend the lease", async () => (await this.client.unsafe(q.EXTEND, [at(until), id, runId])).count > 0);
+  }
+
+  release(ids: number[], runId: string) {
+    return this.guard("cannot release leases", async () => {
+      if (ids.length === 0) return;
+      await this.client.unsafe(q.RELEASE, [`{${ids.map((id) => Math.trunc(id)).join(",")}}`, runId]);
+      // Released jobs are due again now: whichever instance is free takes them.
+      this.notifyChanged();
+    });
+  }
+
+  nextWakeAt(now: number) {
+    return this.guard("cannot read the next due time", async () => {
+      const [row] = await this.client.unsafe<{ at: Date | null }[]>(q.NEXT_WAKE, [at(now)]);
+      return row?.at ? new Date(row.at).getTime() : null;
+    });
+  }
+
+  pruneRuns(before: number) {
+    return this.guard("cannot prune history", async () => {
+      let total = 0;
+      for (let n = -1; n !== 0; total += n) n = (await this.client.unsafe(q.PRUNE_CHUNK, [at(before)])).count;
+      return total;
+    });
+  }
+
+  getJob(id: number) {
+    return this.guard("cannot read the job", async (): Promise<CronJobRecord | undefined> =>
+      (await this.orm.select().from(cronJobs).where(eq(cronJobs.id, id)))[0]);
+  }
+
+  findJob(name: string, userId: number | null) {
+    return this.guard("cannot read the job", async (): Promise<CronJobRecord | undefined> => (await this.orm.select().from(cronJobs)
+      .where(and(eq(cronJobs.name, name), userId === null ? isNull(cronJobs.userId) : eq(cronJobs.userId, userId))))[0]);
+  }
+
+  listJobs(filter: JobFilter, now: number) {
+    return this.guard("cannot list jobs", async () => {
+      const when = at(now);
+      const where: (Condition | undefined)[] = [
+        filter.cursor !== undefined ? lt(cronJobs.id, filter.cursor) : undefined,
+        filter.active !== undefined ? eq(cronJobs.isActive, filter.active) : undefined,
+        filter.jobType !== undefined ? eq(cronJobs.jobType, filter.jobType) : undefined,
+        filter.userId === null ? isNull(cronJobs.userId) : filter.userId !== undefined ? eq(cronJobs.userId, filter.userId) : undefined,
+        filter.dueBefore !== undefined ? and(eq(cronJobs.isActive, true), lte(cronJobs.nextRunAt, filter.dueBefore)) : undefined,
+        filter.search ? sql`strpos(lower(${cronJobs.name}), lower(${filter.search})) > 0` : undefined,
+      ];
+      const running = and(sql`${cronJobs.lockedBy} is not null`, gt(cronJobs.lockedUntil, when));
+      if (filter.state === "running") where.push(running);
+      if (filter.state === "active") where.push(eq(cronJobs.isActive, true), sql`not (${running})`);
+      if (filter.state === "paused") where.push(eq(cronJobs.isActive, false), sql`${cronJobs.attempts} < ${cronJobs.maxAttempts}`);
+      if (filter.state === "dead") where.push(eq(cronJobs.isActive, false), sql`${cronJobs.attempts} >= ${cronJobs.maxAttempts}`);
+      const rows = await this.orm.select().from(cronJobs).where(and(...where)).orderBy(desc(cronJobs.id)).limit(filter.limit + 1);
+      return page<CronJobRecord>(rows, filter.limit);
+    });
+  }
+
+  insertJob(values: JobValues, now: number) {
+    return this.guard("cannot create the job", async (): Promise<CronJobRecord> => {
+      const [row] = await this.orm.insert(cronJobs).values({ ...values, createdAt: at(now), updatedAt: at(now) }).returning();
+      this.notifyChanged();
+      return row!;
+    });
+  }
+
+  upsertJob(values: JobValues, now: number) {
+    return this.guard("cannot upsert the job", async (): Promise<CronJobRecord> => {
+      // One statement, so two instances upserting the same (name, user) at once cannot both insert.
+      const [row] = await this.orm.insert(cronJobs).values({ ...values, createdAt: at(now), updatedAt: at(now) })
+        .onConflictDoUpdate({
+          target: [cronJobs.name, cronJobs.userId],
+          set: { ...values, attempts: 0, lastError: null, updatedAt: at(now) },
+        }).returning();
+      this.notifyChanged();
+      return row!;
+    });
+  }
+
+  updateJob(id: number, values: Partial<JobValues> & { attempts?: number; lastError?: string | null }, now: number) {
+    return this.guard("cannot update the job", async (): Promise<CronJobRecord | undefined> => {
+      const [row] = await this.orm.update(cronJobs).set({ ...values, updatedAt: at(now) }).where(eq(cronJobs.id, id)).returning();
+      if (row) this.notifyChanged();
+      return row;
+    });
+  }
+
+  deleteJob(id: number) {
+    return this.guard("cannot delete the job", async () => {
+      const deleted = (await this.orm.delete(cronJobs).where(eq(cronJobs.id, id)).returning({ id: cronJobs.id })).length > 0;
+      if (deleted) this.notifyChanged();
+      return deleted;
+    });
+  }
+
+  listRuns(filter: RunFilter) {
+    return this.guard("cannot list runs", async () => {
+      const rows = await this.orm.select().from(cronJobRuns).where(and(
+        filter.cursor !== undefined ? lt(cronJobRuns.id, filter.cursor) : undefined,
+        filter.jobId !== undefined ? eq(cronJobRuns.jobId, filter.jobId) : undefined,
+        filter.status !== undefined ? eq(cronJobRuns.status, filter.status) : undefined,
+        filter.from !== undefined ? gte(cronJobRuns.finishedAt, filter.from) : undefined,
+        filter.to !== undefined ? lt(cronJobRuns.finishedAt, filter.to) : undefined,
+      )).orderBy(desc(cronJobRuns.id)).limit(filter.limit + 1);
+      return page<CronJobRunRecord>(rows, filter.limit);
+    });
+  }
+
+  stats(now: number) {
+    return this.guard("cannot read job statistics", async (): Promise<StoreStats> => {
+      const [row] = await this.client.unsafe<StoreStats[]>(q.STATS, [at(now)]);
+      return { jobs: row!.jobs, active: row!.active, due: row!.due, running: row!.running, paused: row!.paused, dead: row!.dead };
+    });
+  }
+
+  ping() {
+    return this.guard("database check failed", async () => { await this.client`SELECT 1`; });
+  }
+
+  insertUser(user: NewUser, now: number) {
+    return this.guard("cannot create the user", async (): Promise<UserRecord> => {
+      try {
+        const [row] = await this.orm.insert(users).values({ ...user, createdAt: at(now), updatedAt: at(now) }).returning();
+        return row!;
+      } catch (err) {
+        const mapped = pgFailure(err, "cannot create the user");
+        if (mapped instanceof AppError && mapped.code === "CONFLICT") throw new AppError("CONFLICT", "a user with this email already exists", { cause: err });
+        throw mapped;
+      }
+    });
+  }
+
+  getUser(id: number) {
+    return this.guard("cannot read the user", async (): Promise<UserRecord | undefined> =>
+      (await this.orm.select().from(users).where(eq(users.id, id)))[0]);
+  }
+
+  getUserByEmail(email: string) {
+    return this.guard("cannot read the user", async (): Promise<UserRecord | undefined> =>
+      (await this.orm.select().from(users).where(eq(users.email, email)))[0]);
+  }
+
+  updateUser(id: number, values: Partial<Omit<UserRecord, "id" | "createdAt">>, now: number) {
+    return this.guard("cannot update the user", async (): Promise<UserRecord | undefined> =>
+      (await this.orm.update(users).set({ ...values, updatedAt: at(now) }).where(eq(users.id, id)).returning())[0]);
+  }
+
+  deletePendingUser(id: number) {
+    return this.guard("cannot delete the user", async () =>
+      (await this.orm.delete(users).where(and(eq(users.id, id), eq(users.status, "pending"))).returning({ id: users.id })).length > 0);
+  }
+
+  /**
+   * Calls `onChange` when jobs change through any instance on this database, and after each
+   * reconnect of the listening connection (notices sent while it was down are lost).
+   */
+  watchChanges(onChange: () => void) {
+    return this.guard("cannot listen for job changes", async () => {
+      let first = true;
+      const subscription = await this.client.listen(q.CHANGES_CHANNEL, () => onChange(), () => {
+        if (!first) onChange();
+        first = false;
+      });
+      const unlisten = async () => {
+        this.unlisteners.delete(unlisten);
+        await subscription.unlisten().catch(() => {});
+      };
+      this.unlisteners.add(unlisten);
+      return unlisten;
+    });
+  }
+
+  databaseNow() {
+    return this.guard("cannot read the database clock", async () => {
+      const [row] = await this.client.unsafe<{ ms: number }[]>(q.DB_NOW);
+      return Number(row!.ms);
+    });
+  }
+
+  async close() {
+    await Promise.all([...this.unlisteners].map((unlisten) => unlisten()));
+    await this.client.close({ timeout: 5 });
+  }
+}
+
+function page<T extends { id: number }>(rows: T[], limit: number): Page<T> {
+  const items = rows.slice(0, limit);
+  return { items, nextCursor: rows.length > limit ? items[items.length - 1]!.id : null };
+}
