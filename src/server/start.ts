@@ -1,5 +1,5 @@
 import type { Config } from "../config.ts";
-import { errorMessage } from "../errors.ts";
+import { AppError, errorMessage } from "../errors.ts";
 import { TickScheduler } from "../runner/scheduler.ts";
 import { createRuntime } from "../runtime.ts";
 import { resolveSecrets } from "../secrets.ts";
@@ -19,7 +19,7 @@ export async function startServer(config: Config, { graceMs }: { graceMs: number
     app.listen({ hostname: config.host, port: config.port });
   } catch (err) {
     await runtime.store.close();
-    throw new (await import("../errors.ts")).AppError("UNAVAILABLE", `cannot listen on ${config.host}:${config.port}: ${errorMessage(err)}`, { cause: err });
+    throw new AppError("UNAVAILABLE", `cannot listen on ${config.host}:${config.port}: ${errorMessage(err)}`, { cause: err });
   }
   const port = app.server?.port ?? config.port;
   runtime.logger.info("listening", { url: `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`, version: VERSION, backend: config.backend });

@@ -1,6 +1,7 @@
 import { defineCommand } from "citty";
 import { loadConfig } from "../../config.ts";
-import { action, EXIT } from "../action.ts";
+import { AppError } from "../../errors.ts";
+import { action } from "../action.ts";
 import { configArgs, configFlags, SERVER_SETTINGS } from "../args.ts";
 
 export default defineCommand({
@@ -14,7 +15,7 @@ export default defineCommand({
     const config = loadConfig(configFlags(args, SERVER_SETTINGS));
     const limit = args.limit === undefined ? undefined : Number(args.limit);
     if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) {
-      throw new (await import("../../errors.ts")).AppError("INVALID_INPUT", "--limit must be a whole number ≥ 1");
+      throw new AppError("INVALID_INPUT", "--limit must be a whole number ≥ 1");
     }
     if (args.local) {
       const { runLocalTick } = await import("../../../scripts_server/cron-runner-local.ts");

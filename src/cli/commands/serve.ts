@@ -1,5 +1,6 @@
 import { defineCommand } from "citty";
 import { loadConfig } from "../../config.ts";
+import { AppError } from "../../errors.ts";
 import { action } from "../action.ts";
 import { configArgs, configFlags, SERVER_SETTINGS } from "../args.ts";
 
@@ -12,7 +13,7 @@ export default defineCommand({
   run: ({ args }) => action(async () => {
     const config = loadConfig(configFlags(args, SERVER_SETTINGS));
     const graceSeconds = Number(args["shutdown-grace"] ?? 10);
-    if (!Number.isFinite(graceSeconds) || graceSeconds < 0) throw new (await import("../../errors.ts")).AppError("INVALID_INPUT", "--shutdown-grace must be a number of seconds ≥ 0");
+    if (!Number.isFinite(graceSeconds) || graceSeconds < 0) throw new AppError("INVALID_INPUT", "--shutdown-grace must be a number of seconds ≥ 0");
     const { startServer } = await import("../../server/start.ts");
     await startServer(config, { graceMs: graceSeconds * 1000 });
   }),
