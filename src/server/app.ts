@@ -1,5 +1,7 @@
 import { Elysia } from "elysia";
 import { errorMessage } from "../errors.ts";
+import { createControlPlane } from "../trpc/context.ts";
+import { handleTrpc } from "../trpc/handler.ts";
 import { VERSION } from "../version.ts";
 import { handleCronRun } from "./cron-route.ts";
 import type { ServerDeps } from "./deps.ts";
@@ -11,6 +13,7 @@ import { renderMetrics } from "./metrics-route.ts";
  * calls `listen`. Routes stay thin; the work is in the runner and the store.
  */
 export function buildApp(deps: ServerDeps) {
+  const plane = createControlPlane(deps);
   return new Elysia()
     .onError(({ code, error }) => {
       if (code === "NOT_FOUND") return errorResponse(404, "NOT_FOUND", "no such route");
@@ -19,6 +22,7 @@ export function buildApp(deps: ServerDeps) {
       return responseForError(error);
     })
     .all("/api/cron/run", ({ request }) => handleCronRun(request, deps))
+    .all("/trpc/*", ({ request }) => handleTrpc(request, plane), { parse: "none" })
     .get("/healthz", async () => {
       try {
         await deps.store.ping();

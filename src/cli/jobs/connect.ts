@@ -1,0 +1,48 @@
+import { isTRPCClientError } from "@trpc/client";
+import { createClient, type Client } from "../../client.ts";
+import { loadConfig } from "../../config.ts";
+import { resolveSecrets } from "../../secrets.ts";
+import { action, EXIT } from "../action.ts";
+import { configArgs, configFlags } from "../args.ts";
+
+/** Where the server is and how to sign in: flags, else the environment, else this host's generated secrets. */
+const CONNECTION_SETTINGS = ["APP_URL", "ADMIN_TOKEN", "DATABASE_URL", "HOST", "PORT"] as const;
+
+export const connectionArgs = {
+  ...configArgs(CONNECTION_SETTINGS),
+  json: { type: "boolean", description: "print JSON instead of a table (for scripts)" },
+} as const;
+
+export interface Connection {
+  client: Client;
+  url: string;
+  json: boolean;
+}
+
+export function connect(args: Record<string, unknown>): Connection {
+  const config = loadConfig(configFlags(args, CONNECTION_SETTINGS));
+  const token = config.adminToken ?? resolveSecrets(config, { generate: false }).adminToken;
+  return { client: createClient({ url: config.appUrl, token, batch: false }), url: config.appUrl, json: args.json === true };
+}
+
+/**
+ * Runs a `app jobs` command: exit 0 when it worked, 1 when the server rejected the request
+ * (its message on stderr), 2 when the server could not be reached (or the configuration is bad).
+ */
+export function jobsAction(args: Record<string, unknown>, fn: (conn: Connection) => Promise<number | void>): Promise<void> {
+  return action(async () => {
+    const conn = connect(args);
+    try {
+      return await fn(conn);
+    } catch (err) {
+      if (!isTRPCClientError(err)) throw err;
+      if (err.shape) {
+        process.stderr.write(`app: ${err.message}\n`);
+        return EXIT.FAILED;
+      }
+      const cause = err.cause instanceof Error ? err.cause.message : err.message;
+      process.stderr.write(`app: cannot reach the server at ${conn.url}: ${cause}\n`);
+      return EXIT.UNUSABLE;
+    }
+  });
+}

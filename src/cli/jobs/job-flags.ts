@@ -1,0 +1,57 @@
+import { systemClock } from "../../clock.ts";
+import { AppError } from "../../errors.ts";
+
+/** The flags of `add` and `update`, each a field of the job input. */
+export const jobFlags = {
+  type: { type: "string", description: "job type (registry key; default: the name)" },
+  user: { type: "string", description: "user id the job is for (`none`: no user)" },
+  "run-at": { type: "string", description: "when it runs (once), or first runs: ISO time, or +30s, +5m, +2h, +1d from now (`none` clears)" },
+  every: { type: "string", description: "run every N minutes (`none` clears)" },
+  cron: { type: "string", description: "cron expression, e.g. \"0 9 * * 1-5\" (`none` clears)" },
+  tz: { type: "string", description: "IANA time zone of --cron (default UTC)" },
+  payload: { type: "string", description: "JSON payload given to the job (`null` clears)" },
+  timeout: { type: "string", description: "seconds a run may take (default 60)" },
+  "max-attempts": { type: "string", description: "attempts of a one-time job before it is dead (default 5)" },
+} as const;
+
+const UNITS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** A number as a number; anything else is sent as given, for the server to reject with the field's name. */
+const numeric = (value: string): unknown => (/^-?\d+(\.\d+)?$/.test(value.trim()) ? Number(value) : value);
+const clearable = (value: string, parse: (v: string) => unknown) => (value === "none" ? null : parse(value));
+
+function when(value: string): unknown {
+  const relative = /^\+(\d+)([smhd])$/.exec(value.trim());
+  return relative ? new Date(systemClock.now() + Number(relative[1]) * UNITS[relative[2]!]!).toISOString() : value;
+}
+
+/** The job fields given on the command line (absent flags stay absent, so `update` changes only those). */
+export function jobInputFromFlags(args: Record<string, unknown>): Record<string, unknown> {
+  const input: Record<string, unknown> = {};
+  const flag = (name: keyof typeof jobFlags) => (typeof args[name] === "string" ? (args[name] as string) : undefined);
+  const set = (field: string, value: unknown) => { if (value !== undefined) input[field] = value; };
+  set("jobType", flag("type"));
+  set("userId", flag("user") === undefined ? undefined : clearable(flag("user")!, numeric));
+  set("runAt", flag("run-at") === undefined ? undefined : clearable(flag("run-at")!, when));
+  set("intervalMinutes", flag("every") === undefined ? undefined : clearable(flag("every")!, numeric));
+  set("cron", flag("cron") === undefined ? undefined : clearable(flag("cron")!, (v) => v));
+  set("timezone", flag("tz") === undefined ? undefined : clearable(flag("tz")!, (v) => v));
+  set("timeoutSeconds", flag("timeout") === undefined ? undefined : numeric(flag("timeout")!));
+  set("maxAttempts", flag("max-attempts") === undefined ? undefined : numeric(flag("max-attempts")!));
+  const payload = flag("payload");
+  if (payload !== undefined) {
+    try {
+      input.payload = JSON.parse(payload);
+    } catch {
+      throw new AppError("INVALID_INPUT", "--payload: not valid JSON");
+    }
+  }
+  return input;
+}
+
+/** A job id argument; a wrong one is a usage error. */
+export function jobId(value: unknown): number {
+  const id = Number(value);
+  if (!Number.isInteger(id) || id < 1) throw new AppError("INVALID_INPUT", `not a job id: ${String(value)}`);
+  return id;
+}

@@ -1,0 +1,58 @@
+import type { JobView, RunView } from "../../client.ts";
+
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** Aligned columns with a header; cells are cut to `width` characters. */
+export function printTable(header: string[], rows: string[][], width = 60): void {
+  const cut = (s: string) => (s.length > width ? `${s.slice(0, width - 1)}…` : s);
+  const cells = [header, ...rows.map((r) => r.map((c) => cut(c.replace(/\s+/g, " "))))];
+  const widths = header.map((_, i) => Math.max(...cells.map((r) => r[i]!.length)));
+  for (const row of cells) process.stdout.write(`${row.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd()}\n`);
+}
+
+/** `2026-01-05 12:00:00Z`, or `-`. */
+export function time(iso: string | null): string {
+  return iso === null ? "-" : iso.replace("T", " ").replace(/\.\d{3}Z$/, "Z");
+}
+
+export function scheduleOf(job: JobView): string {
+  if (job.intervalMinutes !== null) return `every ${job.intervalMinutes} min`;
+  if (job.cron !== null) return `cron ${job.cron}${job.timezone ? ` (${job.timezone})` : ""}`;
+  return "once";
+}
+
+const JOB_COLUMNS = ["ID", "NAME", "TYPE", "USER", "STATE", "SCHEDULE", "NEXT RUN", "LAST RUN", "ATTEMPTS", "LAST ERROR"];
+
+export function printJobs(jobs: JobView[]): void {
+  printTable(JOB_COLUMNS, jobs.map((j) => [
+    String(j.id), j.name, j.jobType, j.userId === null ? "-" : String(j.userId), j.state, scheduleOf(j),
+    time(j.nextRunAt), time(j.lastRunAt), `${j.attempts}/${j.maxAttempts}`, j.lastError ?? "",
+  ]), 40);
+}
+
+/** One job, one field a line. */
+export function printJob(job: JobView): void {
+  const rows: [string, string][] = [
+    ["id", String(job.id)], ["name", job.name], ["type", job.jobType], ["user", job.userId === null ? "-" : String(job.userId)],
+    ["state", job.state], ["schedule", scheduleOf(job)], ["run at", time(job.runAt)], ["next run", time(job.nextRunAt)],
+    ["last run", time(job.lastRunAt)], ["attempts", `${job.attempts}/${job.maxAttempts}`], ["timeout", `${job.timeoutSeconds} s`],
+    ["payload", job.payload === null ? "-" : JSON.stringify(job.payload)], ["last error", job.lastError ?? "-"],
+    ["leased by", job.lockedBy === null ? "-" : `${job.lockedBy} until ${time(job.lockedUntil)}`],
+    ["created", time(job.createdAt)], ["updated", time(job.updatedAt)],
+  ];
+  const width = Math.max(...rows.map(([k]) => k.length));
+  for (const [k, v] of rows) process.stdout.write(`${k.padEnd(width)}  ${v}\n`);
+}
+
+export function printRuns(runs: RunView[]): void {
+  printTable(["ID", "JOB", "NAME", "STATUS", "STARTED", "DURATION", "ATTEMPT", "ERROR"], runs.map((r) => [
+    String(r.id), String(r.jobId), r.name, r.status, time(r.startedAt), `${r.durationMs} ms`, String(r.attempt), r.error ?? "",
+  ]));
+}
+
+/** The hint for the next page of a list. */
+export function printMore(nextCursor: number | null, command: string): void {
+  if (nextCursor !== null) process.stdout.write(`(more: ${command} --cursor ${nextCursor})\n`);
+}

@@ -1,0 +1,118 @@
+import { z } from "zod";
+import { checkTimezone, scheduleOf, ScheduleError } from "../schedule/schedule.ts";
+import type { JobRegistry } from "./registry.ts";
+
+const MAX_PAYLOAD_BYTES = 64 * 1024;
+
+const DATE_ERROR = "not a date (give an ISO 8601 time with its offset, e.g. 2026-01-05T12:00:00Z)";
+
+/** A time: an ISO 8601 string with an offset (over JSON) or a `Date` (in process). */
+export const instantField = z.union([z.iso.datetime({ offset: true, error: DATE_ERROR }), z.date({ error: DATE_ERROR })], { error: DATE_ERROR })
+  .transform((value) => new Date(value));
+
+const text = (max: number) => z.string().trim().min(1, "must not be empty").max(max, `must be at most ${max} characters`);
+
+/**
+ * The one definition of a job's input, field by field. Every other shape derives from it:
+ * create and upsert take it as is, update takes it partial, and `jobSchema` checks a
+ * complete job as a whole (schedule, job type, payload).
+ */
+export const jobFields = z.strictObject({
+  /** Identifies the job; `(name, userId)` is unique. */
+  name: text(200),
+  /** Registry key of the code that runs it; defaults to `name`. */
+  jobType: text(200).optional(),
+  userId: z.int("must be a whole number").positive("must be a user id (≥ 1)").nullable().optional(),
+  /** One-time schedule, or the first run of a recurring one. */
+  runAt: instantField.nullable().optional(),
+  intervalMinutes: z.number("must be a number").int("must be a whole number of minutes").min(1, "must be at least 1")
+    .max(5_256_000, "must be at most 10 years").nullable().optional(),
+  cron: text(200).nullable().optional(),
+  /** IANA zone of `cron` (default UTC). */
+  timezone: text(100).nullable().optional(),
+  /** JSON given to the job; checked against the job type's payload schema. */
+  payload: z.json("must be a JSON value").optional(),
+  timeoutSeconds: z.int("must be a whole number of seconds").min(1, "must be at least 1").max(86_400, "must be at most 86400 (one day)").optional(),
+  maxAttempts: z.int("must be a whole number").min(1, "must be at least 1").max(1000, "must be at most 1000").optional(),
+  isActive: z.boolean("must be true or false").optional(),
+});
+
+/** What callers send to create or upsert a job. */
+export type JobInput = z.input<typeof jobFields>;
+/** What callers send to change some fields of a job. */
+export const jobPatchFields = jobFields.partial();
+export type JobPatch = z.input<typeof jobPatchFields>;
+
+/** A complete job: every field resolved, defaults applied. */
+export interface JobSpec {
+  name: string;
+  jobType: string;
+  userId: number | null;
+  runAt: Date | null;
+  intervalMinutes: number | null;
+  cron: string | null;
+  timezone: string | null;
+  payload: unknown;
+  timeoutSeconds: number;
+  maxAttempts: number;
+  isActive: boolean;
+}
+
+/** The same defaults as the table's, for a job created through the API. */
+export const JOB_DEFAULTS = { timeoutSeconds: 60, maxAttempts: 5, isActive: true } as const;
+
+function complete(job: z.output<typeof jobFields>): JobSpec {
+  return {
+    name: job.name,
+    jobType: job.jobType ?? job.name,
+    userId: job.userId ?? null,
+    runAt: job.runAt ?? null,
+    intervalMinutes: job.intervalMinutes ?? null,
+    cron: job.cron ?? null,
+    timezone: job.timezone ?? null,
+    payload: job.payload ?? null,
+    timeoutSeconds: job.timeoutSeconds ?? JOB_DEFAULTS.timeoutSeconds,
+    maxAttempts: job.maxAttempts ?? JOB_DEFAULTS.maxAttempts,
+    isActive: job.isActive ?? JOB_DEFAULTS.isActive,
+  };
+}
+
+/** The checks that need the whole job: its type is registered, its schedule and payload usable. */
+function checkJob(registry: JobRegistry) {
+  return (job: JobSpec, ctx: z.RefinementCtx) => {
+    const type = registry.get(job.jobType);
+    if (!type) {
+      const known = registry.list().map((t) => t.type).join(", ");
+      ctx.addIssue({ code: "custom", path: ["jobType"], message: `unknown job type "${job.jobType}" (known: ${known})` });
+    }
+    try {
+      scheduleOf(job);
+      if (job.timezone !== null) checkTimezone(job.timezone);
+    } catch (err) {
+      if (!(err instanceof ScheduleError)) throw err;
+      ctx.addIssue({ code: "custom", path: [err.field], message: err.message.replace(`${err.field}: `, "") });
+    }
+    if (JSON.stringify(job.payload).length > MAX_PAYLOAD_BYTES) {
+      ctx.addIssue({ code: "custom", path: ["payload"], message: `larger than ${MAX_PAYLOAD_BYTES / 1024} KiB` });
+    } else if (type?.payloadSchema) {
+      const parsed = type.payloadSchema.safeParse(job.payload);
+      for (const issue of parsed.error?.issues ?? []) {
+        ctx.addIssue({ code: "custom", path: ["payload", ...issue.path], message: issue.message });
+      }
+    } else if (type && job.payload !== null) {
+      ctx.addIssue({ code: "custom", path: ["payload"], message: `job type "${type.type}" takes no payload` });
+    }
+  };
+}
+
+const schemas = new WeakMap<JobRegistry, z.ZodType<JobSpec, JobInput>>();
+
+/** A complete job against `registry`: the fields, their defaults, then the whole-job checks. */
+export function jobSchema(registry: JobRegistry): z.ZodType<JobSpec, JobInput> {
+  let schema = schemas.get(registry);
+  if (!schema) {
+    schema = jobFields.transform(complete).superRefine(checkJob(registry));
+    schemas.set(registry, schema);
+  }
+  return schema;
+}

@@ -1,0 +1,180 @@
+import type { Clock } from "../clock.ts";
+import { AppError } from "../errors.ts";
+import { firstRunAt, nextSlotAfter, scheduleOf } from "../schedule/schedule.ts";
+import type { CronJobRecord, JobFilter, JobValues, Page, RunFilter, CronJobRunRecord, Store } from "../store/store.ts";
+import { parseInput } from "../validation.ts";
+import { jobSchema, type JobInput, type JobPatch, type JobSpec } from "./job-input.ts";
+import { isRunning, parsePayload } from "./job-view.ts";
+import type { JobRegistry } from "./registry.ts";
+
+export interface JobServiceDeps {
+  store: Store;
+  registry: JobRegistry;
+  clock: Clock;
+  /** Called after every change, so the server's timer looks again at once. */
+  onJobsChanged?: () => void;
+}
+
+/** What `delete` did; `wasRunning`: a run still going finishes, is recorded, and changes no row. */
+export interface Deleted {
+  id: number;
+  wasRunning: boolean;
+}
+
+type RowChange = Partial<JobValues> & { attempts?: number; lastError?: string | null };
+
+/**
+ * Manages jobs for the control plane and the users domain: validates against the one job
+ * definition, derives `next_run_at` (SPEC §4), writes through the store, then pokes the timer.
+ *
+ * A job held by a live lease (running) may be deleted — the run's fenced finish then finds no
+ * row and changes nothing — but not updated, paused or retried: the run's finish would
+ * overwrite the change.
+ */
+export class JobService {
+  constructor(private readonly deps: JobServiceDeps) {}
+
+  async get(id: number): Promise<CronJobRecord> {
+    const job = await this.deps.store.getJob(id);
+    if (!job) throw new AppError("NOT_FOUND", `job ${id} does not exist`);
+    return job;
+  }
+
+  list(filter: JobFilter): Promise<Page<CronJobRecord>> {
+    return this.deps.store.listJobs(filter, this.deps.clock.now());
+  }
+
+  listRuns(filter: RunFilter): Promise<Page<CronJobRunRecord>> {
+    return this.deps.store.listRuns(filter);
+  }
+
+  /** Adds a job; `CONFLICT` when `(name, userId)` exists. */
+  async create(input: JobInput): Promise<CronJobRecord> {
+    const spec = this.check(input);
+    const now = this.deps.clock.now();
+    try {
+      return this.changed(await this.deps.store.insertJob(valuesOf(spec, firstDue(spec, now)), now));
+    } catch (err) {
+      if (!(err instanceof AppError && err.code === "CONFLICT")) throw err;
+      const existing = await this.deps.store.findJob(spec.name, spec.userId);
+      const owner = spec.userId === null ? "no user" : `user ${spec.userId}`;
+      throw new AppError("CONFLICT", `a job named "${spec.name}" already exists for ${owner}${existing ? ` (id ${existing.id})` : ""}: update it, or use upsert`, { cause: err });
+    }
+  }
+
+  /** Adds the job, or replaces the one with the same `(name, userId)` (clearing its failures). */
+  async upsert(input: JobInput): Promise<CronJobRecord> {
+    const spec = this.check(input);
+    const now = this.deps.clock.now();
+    const existing = await this.deps.store.findJob(spec.name, spec.userId);
+    // An unchanged schedule keeps its slot: a web app that upserts its jobs at every deploy
+    // does not make them run again.
+    const nextRunAt = existing?.nextRunAt && sameSchedule(existing, spec) ? existing.nextRunAt : firstDue(spec, now);
+    return this.changed(await this.deps.store.upsertJob(valuesOf(spec, nextRunAt), now));
+  }
+
+  /** Changes the given fields; a new schedule is a fresh start (next run derived, failures cleared). */
+  async update(id: number, patch: JobPatch): Promise<CronJobRecord> {
+    const job = await this.get(id);
+    const now = this.deps.clock.now();
+    this.assertIdle(job, now, "update");
+    const given = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
+    const spec = this.check({ ...fieldsOf(job), ...given });
+    const change: RowChange = valuesOf(spec, job.nextRunAt);
+    if (!sameSchedule(job, spec)) Object.assign(change, { nextRunAt: firstDue(spec, now), attempts: 0, lastError: null });
+    else if (spec.isActive && !job.isActive) Object.assign(change, reactivation(job, spec, now));
+    return this.write(id, change, now);
+  }
+
+  async pause(id: number): Promise<CronJobRecord> {
+    const job = await this.get(id);
+    if (!job.isActive) return job;
+    const now = this.deps.clock.now();
+    this.assertIdle(job, now, "pause");
+    return this.write(id, { isActive: false }, now);
+  }
+
+  /** Re-activates a paused job; a recurring one whose slot passed meanwhile waits for its next slot. */
+  async resume(id: number): Promise<CronJobRecord> {
+    const job = await this.get(id);
+    if (job.isActive) return job;
+    const now = this.deps.clock.now();
+    const spec = this.check(fieldsOf(job));
+    return this.write(id, { isActive: true, ...reactivation(job, spec, now) }, now);
+  }
+
+  /** Re-activates a dead (or failing) job: failures cleared, due now. */
+  async retry(id: number): Promise<CronJobRecord> {
+    const job = await this.get(id);
+    const now = this.deps.clock.now();
+    this.assertIdle(job, now, "retry");
+    this.check(fieldsOf(job));
+    return this.write(id, { isActive: true, attempts: 0, lastError: null, nextRunAt: new Date(now) }, now);
+  }
+
+  async delete(id: number): Promise<Deleted> {
+    const job = await this.get(id);
+    const wasRunning = isRunning(job, this.deps.clock.now());
+    if (!(await this.deps.store.deleteJob(id))) throw new AppError("NOT_FOUND", `job ${id} does not exist`);
+    this.deps.onJobsChanged?.();
+    return { id, wasRunning };
+  }
+
+  private check(input: JobInput): JobSpec {
+    return parseInput(jobSchema(this.deps.registry), input);
+  }
+
+  private assertIdle(job: CronJobRecord, now: number, verb: string): void {
+    if (isRunning(job, now)) {
+      throw new AppError("CONFLICT", `job ${job.id} is running now (lease until ${job.lockedUntil!.toISOString()}): ${verb} it once the run has finished`);
+    }
+  }
+
+  private async write(id: number, change: RowChange, now: number): Promise<CronJobRecord> {
+    const job = await this.deps.store.updateJob(id, change, now);
+    if (!job) throw new AppError("NOT_FOUND", `job ${id} does not exist`);
+    return this.changed(job);
+  }
+
+  private changed(job: CronJobRecord): CronJobRecord {
+    this.deps.onJobsChanged?.();
+    return job;
+  }
+}
+
+/** A stored row as input, so that an update is checked as the whole job it makes. */
+function fieldsOf(job: CronJobRecord): JobInput {
+  return {
+    name: job.name, jobType: job.jobType, userId: job.userId, runAt: job.runAt, intervalMinutes: job.intervalMinutes,
+    cron: job.cron, timezone: job.timezone, payload: parsePayload(job.payload) as JobInput["payload"],
+    timeoutSeconds: job.timeoutSeconds, maxAttempts: job.maxAttempts, isActive: job.isActive,
+  };
+}
+
+function valuesOf(spec: JobSpec, nextRunAt: Date | null): JobValues {
+  return { ...spec, payload: spec.payload === null ? null : JSON.stringify(spec.payload), nextRunAt };
+}
+
+function sameSchedule(job: CronJobRecord, spec: JobSpec): boolean {
+  return (job.runAt?.getTime() ?? null) === (spec.runAt?.getTime() ?? null) && job.intervalMinutes === spec.intervalMinutes
+    && job.cron === spec.cron && job.timezone === spec.timezone;
+}
+
+/** When a new or re-scheduled job is first due (SPEC §4). */
+function firstDue(spec: JobSpec, now: number): Date {
+  const next = firstRunAt(scheduleOf(spec), now);
+  if (next === null) throw new AppError("INVALID_INPUT", "cron: has no match after now");
+  return new Date(next);
+}
+
+/** The row change that makes an inactive job active again; a dead job must be retried instead. */
+function reactivation(job: CronJobRecord, spec: JobSpec, now: number): RowChange {
+  if (job.attempts >= spec.maxAttempts) {
+    throw new AppError("CONFLICT", `job ${job.id} is dead (${job.attempts} failed attempts): retry it to run it again`);
+  }
+  const schedule = scheduleOf(spec);
+  let next = job.nextRunAt?.getTime() ?? firstRunAt(schedule, now);
+  if (schedule.kind !== "once" && next !== null && next <= now) next = nextSlotAfter(schedule, next, now);
+  if (next === null) throw new AppError("INVALID_INPUT", "cron: has no match after now");
+  return { nextRunAt: new Date(next) };
+}

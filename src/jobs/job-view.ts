@@ -1,0 +1,113 @@
+import type { CronJobRecord, CronJobRunRecord, JobState } from "../store/store.ts";
+
+/** A job as the control plane answers it: plain JSON, times as ISO strings, payload parsed. */
+export interface JobView {
+  id: number;
+  name: string;
+  jobType: string;
+  userId: number | null;
+  /** `running` while a live lease holds it; `dead` when inactive after `maxAttempts` failures. */
+  state: JobState;
+  isActive: boolean;
+  runAt: string | null;
+  intervalMinutes: number | null;
+  cron: string | null;
+  timezone: string | null;
+  nextRunAt: string | null;
+  lastRunAt: string | null;
+  payload: unknown;
+  timeoutSeconds: number;
+  maxAttempts: number;
+  attempts: number;
+  lastError: string | null;
+  lockedBy: string | null;
+  lockedUntil: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** One finished run, from the history. */
+export interface RunView {
+  id: number;
+  jobId: number;
+  name: string;
+  jobType: string;
+  userId: number | null;
+  status: CronJobRunRecord["status"];
+  scheduledFor: string | null;
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+  error: string | null;
+  attempt: number;
+  runId: string;
+  runner: string;
+}
+
+const iso = (d: Date | null) => (d === null ? null : d.toISOString());
+
+/** The stored payload text as a value; a hand-written text that is not JSON stays a string. */
+export function parsePayload(text: string | null): unknown {
+  if (text === null) return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+export function isRunning(job: CronJobRecord, now: number): boolean {
+  return job.lockedBy !== null && (job.lockedUntil?.getTime() ?? 0) > now;
+}
+
+/** The same states as the store's `state` filter. */
+export function stateOf(job: CronJobRecord, now: number): JobState {
+  if (isRunning(job, now)) return "running";
+  if (job.isActive) return "active";
+  return job.attempts >= job.maxAttempts ? "dead" : "paused";
+}
+
+export function jobView(job: CronJobRecord, now: number): JobView {
+  return {
+    id: job.id,
+    name: job.name,
+    jobType: job.jobType,
+    userId: job.userId,
+    state: stateOf(job, now),
+    isActive: job.isActive,
+    runAt: iso(job.runAt),
+    intervalMinutes: job.intervalMinutes,
+    cron: job.cron,
+    timezone: job.timezone,
+    nextRunAt: iso(job.nextRunAt),
+    lastRunAt: iso(job.lastRunAt),
+    payload: parsePayload(job.payload),
+    timeoutSeconds: job.timeoutSeconds,
+    maxAttempts: job.maxAttempts,
+    attempts: job.attempts,
+    lastError: job.lastError,
+    lockedBy: job.lockedBy,
+    lockedUntil: iso(job.lockedUntil),
+    createdAt: job.createdAt.toISOString(),
+    updatedAt: job.updatedAt.toISOString(),
+  };
+}
+
+export function runView(run: CronJobRunRecord): RunView {
+  return {
+    id: run.id,
+    jobId: run.jobId,
+    name: run.name,
+    jobType: run.jobType,
+    userId: run.userId,
+    status: run.status,
+    scheduledFor: iso(run.scheduledFor),
+    startedAt: run.startedAt.toISOString(),
+    finishedAt: run.finishedAt.toISOString(),
+    durationMs: run.finishedAt.getTime() - run.startedAt.getTime(),
+    error: run.error,
+    attempt: run.attempt,
+    runId: run.runId,
+    runner: run.runner,
+  };
+}

@@ -1,0 +1,56 @@
+import { z } from "zod";
+import { instantField, jobFields, jobPatchFields } from "../../jobs/job-input.ts";
+import { jobView } from "../../jobs/job-view.ts";
+import { adminProcedure, router } from "../init.ts";
+
+const id = z.int("must be a job id").positive("must be a job id");
+const byId = z.strictObject({ id });
+
+export const pageFields = {
+  /** Page size (default 50, at most 500). */
+  limit: z.int().min(1).max(500).optional(),
+  /** `nextCursor` of the previous page. */
+  cursor: z.int().positive().nullish(),
+};
+
+const listInput = z.strictObject({
+  ...pageFields,
+  active: z.boolean().optional(),
+  state: z.enum(["active", "paused", "dead", "running"]).optional(),
+  jobType: z.string().min(1).optional(),
+  /** A user id, or null for the jobs of no user. */
+  userId: z.int().positive().nullable().optional(),
+  dueBefore: instantField.optional(),
+  /** Part of the name, case-insensitive. */
+  search: z.string().min(1).max(200).optional(),
+}).optional();
+
+export const jobsRouter = router({
+  /** Jobs, newest first, by pages: `{ items, nextCursor }`. */
+  list: adminProcedure.input(listInput).query(async ({ ctx, input = {} }) => {
+    const { limit = 50, cursor, ...filters } = input;
+    const page = await ctx.plane.jobs.list({ limit, cursor: cursor ?? undefined, ...filters });
+    const now = ctx.plane.clock.now();
+    return { items: page.items.map((job) => jobView(job, now)), nextCursor: page.nextCursor };
+  }),
+  get: adminProcedure.input(byId).query(async ({ ctx, input }) => jobView(await ctx.plane.jobs.get(input.id), ctx.plane.clock.now())),
+  create: adminProcedure.input(jobFields).mutation(async ({ ctx, input }) =>
+    jobView(await ctx.plane.jobs.create(input), ctx.plane.clock.now())),
+  /** Creates the job, or replaces the one with the same `(name, userId)`. */
+  upsert: adminProcedure.input(jobFields).mutation(async ({ ctx, input }) =>
+    jobView(await ctx.plane.jobs.upsert(input), ctx.plane.clock.now())),
+  update: adminProcedure.input(jobPatchFields.extend({ id })).mutation(async ({ ctx, input: { id, ...patch } }) =>
+    jobView(await ctx.plane.jobs.update(id, patch), ctx.plane.clock.now())),
+  /** Deletes the job; a run still going finishes and is recorded in the history. */
+  delete: adminProcedure.input(byId).mutation(({ ctx, input }) => ctx.plane.jobs.delete(input.id)),
+  pause: adminProcedure.input(byId).mutation(async ({ ctx, input }) => jobView(await ctx.plane.jobs.pause(input.id), ctx.plane.clock.now())),
+  resume: adminProcedure.input(byId).mutation(async ({ ctx, input }) => jobView(await ctx.plane.jobs.resume(input.id), ctx.plane.clock.now())),
+  /** Runs the job now through the same claim as a tick (never beside a scheduled run); answers the run. */
+  runNow: adminProcedure.input(byId).mutation(async ({ ctx, input }) => {
+    const result = await ctx.plane.runner.runNow(input.id);
+    ctx.plane.onJobsChanged();
+    return result;
+  }),
+  /** Re-activates a dead or failing job: failures cleared, due now. */
+  retry: adminProcedure.input(byId).mutation(async ({ ctx, input }) => jobView(await ctx.plane.jobs.retry(input.id), ctx.plane.clock.now())),
+});

@@ -1,0 +1,25 @@
+import type { z } from "zod";
+import { AppError } from "./errors.ts";
+
+/** The field an issue is about, as a dotted path (`payload.url`); `input` for the whole value. */
+function fieldOf(issue: z.core.$ZodIssue): string {
+  if (issue.path.length > 0) return issue.path.map(String).join(".");
+  if (issue.code === "unrecognized_keys") return issue.keys.join(", ");
+  return "input";
+}
+
+/** One line naming each field at fault: `runAt: not a date; cron: …`. */
+export function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
+  return issues.map((issue) => {
+    const field = fieldOf(issue);
+    const message = issue.code === "unrecognized_keys" ? "unknown field" : issue.message;
+    return `${field}: ${message}`;
+  }).join("; ");
+}
+
+/** Parses `value` or throws `AppError("INVALID_INPUT")` whose message names the fields. */
+export function parseInput<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new AppError("INVALID_INPUT", describeIssues(parsed.error.issues), { cause: parsed.error });
+  return parsed.data;
+}
