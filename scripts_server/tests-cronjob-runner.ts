@@ -1,0 +1,110 @@
+/**
+ * `app tests-cronjob-runner`: runs the test command under a lock with a timeout, and publishes
+ * the outcome as `freshness/all_tests_cronjob_fresh.html` and its JSON twin (SPEC §8).
+ */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { EXIT } from "../src/cli/action.ts";
+import { systemClock } from "../src/clock.ts";
+import type { Config } from "../src/config.ts";
+import { errorMessage } from "../src/errors.ts";
+import { FRESHNESS_FILES, readJsonFile, shellQuote, writeFileAtomic } from "./freshness.ts";
+import { parseJUnit } from "./junit.ts";
+import { acquireLock } from "./lock-file.ts";
+import { runCommand } from "./run-command.ts";
+import { selfInvocation } from "./self.ts";
+import { renderTestsPage } from "./tests-page.ts";
+import { asTestsReport, buildReport, STATUS_LABEL, type ReportInput, type TestsReport } from "./tests-report.ts";
+
+/** The project's own suite; `$JUNIT_REPORT` is where the command writes its JUnit report. */
+export const DEFAULT_TEST_COMMAND = `bun test --reporter=junit --reporter-outfile="$JUNIT_REPORT"`;
+
+/** From source, the Bun running us runs the suite; the compiled binary finds `bun` on `PATH`. */
+function defaultCommand(compiled: boolean): string {
+  return compiled ? DEFAULT_TEST_COMMAND : DEFAULT_TEST_COMMAND.replace(/^bun /, `${shellQuote(process.execPath)} `);
+}
+
+export interface TestsCronjobOptions {
+  /** A shell command (`sh -c`); `{junit}` becomes the report path, also given as `$JUNIT_REPORT`. */
+  command: string | undefined;
+  /** Where it runs (default: the source checkout when run from source, else the current directory). */
+  cwd: string | undefined;
+  timeoutMs: number;
+  /** The page counts as stale this long after the run ended. */
+  staleAfterMs: number;
+  /** Runs kept in the history. */
+  historySize: number;
+}
+
+/** Runs the suite once; answers 0 passed (or another run holds the lock), 1 failed or timed out, 2 error. */
+export async function runTestsCronjob(config: Pick<Config, "freshnessDir">, options: TestsCronjobOptions): Promise<number> {
+  const self = selfInvocation();
+  const cwd = path.resolve(options.cwd ?? self.sourceDir ?? process.cwd());
+  const dir = config.freshnessDir;
+  const files = { json: path.join(dir, FRESHNESS_FILES.testsJson), html: path.join(dir, FRESHNESS_FILES.testsHtml) };
+  fs.mkdirSync(dir, { recursive: true });
+
+  const lock = acquireLock(path.join(dir, FRESHNESS_FILES.testsLock), { now: systemClock.now(), ttlMs: options.timeoutMs + 60_000 });
+  if (!lock.acquired) {
+    const who = lock.holder ? ` (pid ${lock.holder.pid} on ${lock.holder.host}${lock.holder.startedAt ? `, since ${lock.holder.startedAt}` : ""})` : "";
+    process.stdout.write(`tests-cronjob-runner: another run is in progress${who}; exiting\n`);
+    return EXIT.OK;
+  }
+  if (lock.tookOverFrom) process.stderr.write(`tests-cronjob-runner: took over the stale lock of pid ${lock.tookOverFrom.pid}\n`);
+
+  // Our own SIGTERM/SIGINT/SIGHUP stop the suite's whole process group, and the run is still recorded.
+  const stop = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => stop.abort(new Error(`received ${signal}`));
+  const signals: NodeJS.Signals[] = ["SIGTERM", "SIGINT", "SIGHUP"];
+  for (const s of signals) process.on(s, onSignal);
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "cronjobs-junit-"));
+  try {
+    const junitFile = path.join(tmp, "junit.xml");
+    const command = options.command ?? defaultCommand(self.compiled);
+    const env = { ...process.env, JUNIT_REPORT: junitFile, PATH: searchPath(cwd) };
+    const startedAt = systemClock.now();
+    const result = await runCommand(command.replaceAll("{junit}", shellQuote(junitFile)), { cwd, env, timeoutMs: options.timeoutMs, signal: stop.signal });
+    const report = buildReport({
+      command, cwd, host: os.hostname(), startedAt, result, timeoutMs: options.timeoutMs, junit: readJUnit(junitFile),
+      staleAfterMs: options.staleAfterMs, previous: readPrevious(files.json), historySize: options.historySize,
+    });
+    writeFileAtomic(files.json, `${JSON.stringify(report, null, 2)}\n`);
+    writeFileAtomic(files.html, renderTestsPage(report));
+    process.stdout.write(`tests ${STATUS_LABEL[report.status]}: ${report.reason} (${(report.durationMs / 1000).toFixed(1)} s) — ${files.html}\n`);
+    return report.status === "passed" ? EXIT.OK : report.status === "error" ? EXIT.UNUSABLE : EXIT.FAILED;
+  } finally {
+    for (const s of signals) process.off(s, onSignal);
+    fs.rmSync(tmp, { recursive: true, force: true });
+    lock.release();
+  }
+}
+
+/** `PATH` for the command: the project's `node_modules/.bin` first, as npm scripts have it. */
+function searchPath(cwd: string): string {
+  return [path.join(cwd, "node_modules", ".bin"), process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin"].join(path.delimiter);
+}
+
+function readJUnit(file: string): ReportInput["junit"] {
+  let xml: string;
+  try {
+    xml = fs.readFileSync(file, "utf8");
+  } catch {
+    return { missing: "the command wrote none to $JUNIT_REPORT" };
+  }
+  try {
+    return parseJUnit(xml);
+  } catch (err) {
+    return { missing: `unreadable JUnit report: ${errorMessage(err)}` };
+  }
+}
+
+/** The previous report, for the history; a missing or damaged one starts a new history. */
+function readPrevious(file: string): TestsReport | undefined {
+  try {
+    const value = readJsonFile(file);
+    return value === undefined ? undefined : asTestsReport(value, file);
+  } catch {
+    return undefined;
+  }
+}

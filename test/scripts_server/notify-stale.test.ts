@@ -1,0 +1,177 @@
+import { describe, expect, test } from "bun:test";
+import fs from "node:fs";
+import path from "node:path";
+import { DEFAULT_LIMITS, type SourceName } from "../../scripts_server/freshness-check.ts";
+import { writeFileAtomic, type CronRunnerMarker } from "../../scripts_server/freshness.ts";
+import { runNotifyStale, type NotifyStaleOptions } from "../../scripts_server/notify-stale.ts";
+import { ManualClock } from "../../src/clock.ts";
+import { loadConfig } from "../../src/config.ts";
+import { freePort } from "../support/binary.ts";
+import { freshStore, T0, tempDir } from "../support/db.ts";
+import { addJob } from "../support/jobs.ts";
+import { readJson, runCli, startReceiver } from "./support.ts";
+
+const MIN = 60_000;
+const ONLY_CRON_RUNNER = new Set<SourceName>(["tests", "overdue_jobs", "dead_jobs"]);
+
+/** A cron-runner marker whose last answered tick was at `lastOkAt`. */
+function writeMarker(dir: string, lastOkAt: number, extra: Partial<CronRunnerMarker> = {}): void {
+  const marker: CronRunnerMarker = {
+    version: 1, time: new Date(lastOkAt).toISOString(), outcome: "ok", exitCode: 0, url: "http://127.0.0.1:3000/api/cron/run", durationMs: 5,
+    lastOkAt: new Date(lastOkAt).toISOString(), tick: { runId: "r", claimed: 0, succeeded: 0, failed: 0, timedOut: 0, durationMs: 1 }, error: null, ...extra,
+  };
+  writeFileAtomic(path.join(dir, "cron_runner.json"), JSON.stringify(marker));
+}
+
+/** The watchdog in this process, on a manual clock, its stderr captured. */
+function watchdog(options: Partial<NotifyStaleOptions> = {}, databaseUrl?: string) {
+  const dir = tempDir();
+  const clock = new ManualClock(T0);
+  const stderr: string[] = [];
+  const config = loadConfig({ FRESHNESS_DIR: dir, DATABASE_URL: databaseUrl ?? path.join(dir, "none.db") }, {});
+  const run = () => runNotifyStale(config, {
+    limits: DEFAULT_LIMITS, remindEveryMs: 60 * MIN, stderr: true, skip: ONLY_CRON_RUNNER, verbose: false, ...options,
+  }, { clock, stderr: (t) => stderr.push(t), stdout: () => {} });
+  return { dir, clock, stderr, run };
+}
+
+const texts = (hook: ReturnType<typeof startReceiver>) => hook.received.map((r) => JSON.parse(r.body).text as string);
+
+describe("app notify-stale", () => {
+  test("fresh → stale: one notification; still stale: none; after the reminder interval: one reminder; recovered: one message", async () => {
+    const hook = startReceiver();
+    const { dir, clock, stderr, run } = watchdog({ webhook: `${hook.url}/hook` });
+    writeMarker(dir, T0 - 30_000);
+    expect(await run()).toBe(0);
+    expect(hook.received).toHaveLength(0);
+
+    clock.advance(10 * MIN); // the last tick is now 10.5 min old; max 5 min
+    expect(await run()).toBe(1);
+    expect(texts(hook)).toHaveLength(1);
+    expect(texts(hook)[0]).toContain("STALE: cron_runner");
+    expect(texts(hook)[0]).toContain("last tick answered 11 min ago (max 5 min)");
+    expect(JSON.parse(hook.received[0]!.body).events).toMatchObject([{ source: "cron_runner", change: "stale" }]);
+
+    for (let i = 0; i < 3; i++) {
+      clock.advance(MIN);
+      expect(await run()).toBe(1);
+    }
+    expect(hook.received).toHaveLength(1);
+
+    clock.advance(57 * MIN); // one hour after the notification
+    expect(await run()).toBe(1);
+    expect(texts(hook)).toHaveLength(2);
+    expect(texts(hook)[1]).toContain("still stale: cron_runner");
+    clock.advance(MIN);
+    expect(await run()).toBe(1);
+    expect(hook.received).toHaveLength(2);
+
+    writeMarker(dir, clock.now());
+    expect(await run()).toBe(0);
+    expect(texts(hook)).toHaveLength(3);
+    expect(texts(hook)[2]).toContain("recovered: cron_runner");
+    expect(texts(hook)[2]).toContain("was stale for 61 min");
+    clock.advance(MIN);
+    expect(await run()).toBe(0);
+    expect(hook.received).toHaveLength(3);
+    expect(stderr).toEqual(texts(hook).map((t) => `${t}\n`)); // the stderr channel got the same three messages
+  });
+
+  test("webhook down (refused, then 503): retried on each run, then delivered exactly once", async () => {
+    const port = freePort();
+    const { dir, clock, stderr, run } = watchdog({ webhook: `http://127.0.0.1:${port}/hook` });
+    expect(await run()).toBe(0); // no marker yet, but the watchdog only just started watching
+    clock.advance(6 * MIN);
+    expect(await run()).toBe(1); // missing for longer than its max age
+    expect(stderr.join("")).toContain("webhook notification failed, will retry on the next run");
+    expect(readJson(path.join(dir, "notify_stale_state.json")).pending).toMatchObject([{ channel: "webhook", attempts: 1 }]);
+
+    const hook = startReceiver(port);
+    hook.state.failWith = 503;
+    clock.advance(MIN);
+    expect(await run()).toBe(1);
+    expect(hook.received).toHaveLength(1);
+    expect(readJson(path.join(dir, "notify_stale_state.json")).pending).toMatchObject([{ channel: "webhook", attempts: 2, lastError: expect.stringContaining("503") }]);
+
+    hook.state.failWith = 0;
+    clock.advance(MIN);
+    expect(await run()).toBe(1);
+    expect(hook.received).toHaveLength(2);
+    expect(texts(hook)[1]).toContain("(delayed, written");
+    expect(texts(hook)[1]).toContain("STALE: cron_runner");
+    expect(readJson(path.join(dir, "notify_stale_state.json")).pending).toEqual([]);
+    clock.advance(MIN);
+    expect(await run()).toBe(1);
+    expect(hook.received).toHaveLength(2);
+    expect(stderr.filter((t) => t.includes("will retry"))).toHaveLength(1); // said once, not every minute
+  });
+
+  test("command channel: the message on stdin; a failing command is retried next run", async () => {
+    const box = tempDir();
+    const inbox = path.join(box, "inbox.txt");
+    const { dir, clock, run } = watchdog({ command: `test -e ${box}/ready && cat >> ${inbox}`, stderr: false });
+    writeMarker(dir, T0 - 10 * MIN);
+    expect(await run()).toBe(1);
+    expect(fs.existsSync(inbox)).toBe(false);
+    fs.writeFileSync(path.join(box, "ready"), "");
+    clock.advance(MIN);
+    expect(await run()).toBe(1);
+    clock.advance(MIN);
+    expect(await run()).toBe(1);
+    const received = fs.readFileSync(inbox, "utf8");
+    expect(received.match(/STALE: cron_runner/g)).toHaveLength(1);
+  });
+
+  test("the database: active jobs overdue past the grace period and dead jobs are stale; running and slightly late ones are not", async () => {
+    const { store, file } = freshStore();
+    await addJob(store, T0, { name: "late-one", runAt: new Date(T0 - 10 * MIN) });
+    await addJob(store, T0, { name: "slightly-late", runAt: new Date(T0 - MIN) });
+    const running = await addJob(store, T0, { name: "long-runner", runAt: new Date(T0 - 20 * MIN) });
+    expect(await store.claimOne(running.id, { runId: "tick-1", now: T0, leaseMarginMs: 30_000 })).toBeDefined();
+    const dead = await addJob(store, T0, { name: "gave-up", runAt: new Date(T0 - 60 * MIN), maxAttempts: 1 });
+    await store.updateJob(dead.id, { isActive: false, attempts: 1, lastError: "boom: no such user" }, T0);
+
+    const hook = startReceiver();
+    const { run } = watchdog({ webhook: hook.url, skip: new Set(["cron_runner", "tests"]) }, file);
+    expect(await run()).toBe(1);
+    const [text] = texts(hook);
+    expect(text).toContain("STALE: overdue_jobs, dead_jobs");
+    expect(text).toContain(`#1 late-one (noop), due ${new Date(T0 - 10 * MIN).toISOString().slice(0, 16).replace("T", " ")} UTC`);
+    expect(text).not.toContain("slightly-late");
+    expect(text).not.toContain("long-runner");
+    expect(text).toContain("gave-up (noop): boom: no such user");
+  });
+
+  test("an unreadable marker: exit 2 with its path in the message, nothing notified", async () => {
+    const dir = tempDir();
+    const { file } = freshStore();
+    fs.writeFileSync(path.join(dir, "cron_runner.json"), '{"time": "2026-01-05T12:0');
+    const hook = startReceiver();
+    const result = await runCli(["notify-stale", "--freshness-dir", dir, "--database-url", file, "--webhook", hook.url, "--ping", `${hook.url}/ping`]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`could not check: cannot read ${path.join(dir, "cron_runner.json")}: not valid JSON`);
+    expect(hook.received).toHaveLength(0); // no message and no heartbeat: the watch itself failed
+    expect(fs.existsSync(path.join(dir, "notify_stale_state.json"))).toBe(false);
+  });
+
+  test("a database that does not exist: exit 2 naming it", async () => {
+    const missing = path.join(tempDir(), "nowhere", "app.db");
+    const result = await runCli(["notify-stale", "--freshness-dir", tempDir(), "--database-url", missing]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`the database ${missing} does not exist`);
+    expect(fs.existsSync(missing)).toBe(false);
+  });
+
+  test("--ping sends a heartbeat after each completed check; exit 0 when all is fresh", async () => {
+    const dir = tempDir();
+    const { file } = freshStore();
+    writeMarker(dir, Date.now());
+    const hook = startReceiver();
+    const result = await runCli(["notify-stale", "--freshness-dir", dir, "--database-url", file, "--skip", "tests", "--ping", `${hook.url}/ping/abc`, "--verbose"]);
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("fresh cron_runner");
+    expect(result.stdout).toContain("fresh overdue_jobs");
+    expect(hook.received).toMatchObject([{ method: "GET", path: "/ping/abc" }]);
+  });
+});
