@@ -15,17 +15,21 @@ export async function startServer(config: Config, { graceMs }: { graceMs: number
   const runtime = await createRuntime(config);
   const scheduler = new TickScheduler(runtime.runner, runtime.store, runtime.clock, runtime.logger);
   const app = buildApp({ ...runtime, secrets, freshnessDir: config.freshnessDir, onJobsChanged: () => scheduler.poke() });
+  // Jobs changed through another instance on the same database: look again at when the next is due.
+  // Subscribed before listening, so a server that answers is one that hears the others.
+  let unwatch: (() => Promise<void>) | undefined;
   try {
+    unwatch = await runtime.store.watchChanges?.(() => scheduler.poke());
     app.listen({ hostname: config.host, port: config.port });
   } catch (err) {
+    await unwatch?.();
     await runtime.store.close();
+    if (err instanceof AppError) throw err;
     throw new AppError("UNAVAILABLE", `cannot listen on ${config.host}:${config.port}: ${errorMessage(err)}`, { cause: err });
   }
   const port = app.server?.port ?? config.port;
   runtime.logger.info("listening", { url: `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`, version: VERSION, backend: config.backend });
   scheduler.start();
-  // Jobs changed through another instance on the same database: look again at when the next is due.
-  const unwatch = await runtime.store.watchChanges?.(() => scheduler.poke());
 
   await new Promise<void>((resolve) => {
     const stop = async (signal: string) => {

@@ -63,6 +63,17 @@ const unavailableStates: Record<string, string> = {
   XX: "internal error on the database server",
 };
 
+/** What already exists, named by the unique constraint that refused the row. */
+const conflicts: Record<string, string> = {
+  cron_jobs_name_user_key: "a job with this name already exists for this user",
+  users_email_unique: "a user with this email already exists",
+};
+
+function conflictMessage(err: unknown, context: string): string {
+  const constraint = find(err, (e) => (typeof e.constraint === "string" ? e.constraint : undefined));
+  return (constraint && conflicts[constraint]) ?? `${context}: the row already exists (${messageOf(err)})`;
+}
+
 function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
@@ -75,7 +86,7 @@ function messageOf(err: unknown): string {
 export function pgFailure(err: unknown, context: string): Error {
   if (err instanceof AppError) return err;
   const state = sqlState(err);
-  if (state === "23505") return new AppError("CONFLICT", "a job with this name already exists for this user", { cause: err });
+  if (state === "23505") return new AppError("CONFLICT", conflictMessage(err, context), { cause: err });
   if (state && (state.startsWith("23") || state.startsWith("22"))) {
     return new AppError("INVALID_INPUT", `rejected by the database: ${messageOf(err)}`, { cause: err });
   }
@@ -88,9 +99,4 @@ export function pgFailure(err: unknown, context: string): Error {
   const reason = code ? unreachable[code] : undefined;
   if (reason) return new AppError("UNAVAILABLE", `${context}: database unavailable: ${reason}`, { cause: err });
   return err instanceof Error ? err : new Error(String(err));
-}
-
-/** True for failures of the connection itself (as opposed to a statement the server refused). */
-export function isConnectionFailure(err: unknown): boolean {
-  return err instanceof AppError ? err.code === "UNAVAILABLE" : pgFailure(err, "") instanceof AppError && (pgFailure(err, "") as AppError).code === "UNAVAILABLE";
 }

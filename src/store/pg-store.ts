@@ -2,7 +2,6 @@ import type { SQL } from "bun";
 import { and, desc, eq, gt, gte, isNull, lt, lte, sql, type SQL as Condition } from "drizzle-orm";
 import { drizzle, type BunSQLDatabase } from "drizzle-orm/bun-sql";
 import { cronJobRuns, cronJobs, users } from "../../db/schema/pg.ts";
-import { AppError } from "../errors.ts";
 import { pgFailure } from "./pg-errors.ts";
 import { migratePg, openPg, type PgOptions } from "./pg-open.ts";
 import { recordFromPgRow, type PgJobRow } from "./pg-rows.ts";
@@ -229,16 +228,8 @@ export class PgStore implements Store {
   }
 
   insertUser(user: NewUser, now: number) {
-    return this.guard("cannot create the user", async (): Promise<UserRecord> => {
-      try {
-        const [row] = await this.orm.insert(users).values({ ...user, createdAt: at(now), updatedAt: at(now) }).returning();
-        return row!;
-      } catch (err) {
-        const mapped = pgFailure(err, "cannot create the user");
-        if (mapped instanceof AppError && mapped.code === "CONFLICT") throw new AppError("CONFLICT", "a user with this email already exists", { cause: err });
-        throw mapped;
-      }
-    });
+    return this.guard("cannot create the user", async (): Promise<UserRecord> =>
+      (await this.orm.insert(users).values({ ...user, createdAt: at(now), updatedAt: at(now) }).returning())[0]!);
   }
 
   getUser(id: number) {

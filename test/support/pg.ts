@@ -1,4 +1,5 @@
 import { SQL } from "bun";
+import { onTestFinished } from "bun:test";
 import { randomBytes } from "node:crypto";
 import { PgStore } from "../../src/store/pg-store.ts";
 import { onCleanup } from "./db.ts";
@@ -19,6 +20,31 @@ export function pgUrl(name: string): string {
   const url = new URL(PG_ADMIN_URL);
   url.pathname = `/${encodeURIComponent(name)}`;
   return url.toString();
+}
+
+let pending: (() => unknown)[] | undefined;
+
+/**
+ * Runs `fn` after the current test, last registered first. Through `onTestFinished`, which
+ * holds in every test file of a run (an `afterEach` in a shared module only hooks the first
+ * file that imports it), so no pool or database outlives its test; outside a test body it
+ * falls back to `onCleanup`.
+ */
+export function afterTest(fn: () => unknown): void {
+  if (pending === undefined) {
+    const mine: (() => unknown)[] = [];
+    try {
+      onTestFinished(async () => {
+        pending = undefined;
+        while (mine.length > 0) await Promise.resolve().then(mine.pop()!).catch(() => {});
+      });
+    } catch {
+      onCleanup(fn as () => void);
+      return;
+    }
+    pending = mine;
+  }
+  pending.push(fn);
 }
 
 let admin: SQL | undefined;
@@ -44,7 +70,7 @@ export async function probePostgres(): Promise<boolean> {
 export async function freshPgDatabase(): Promise<{ name: string; url: string }> {
   const name = `cronjobs_test_${randomBytes(6).toString("hex")}`;
   await adminClient().unsafe(`CREATE DATABASE "${name}"`);
-  onCleanup(() => dropPgDatabase(name));
+  afterTest(() => dropPgDatabase(name));
   return { name, url: pgUrl(name) };
 }
 
@@ -57,14 +83,27 @@ export async function dropPgDatabase(name: string): Promise<void> {
 export async function freshPgStore(options: { poolSize?: number } = {}): Promise<{ store: PgStore; url: string; name: string }> {
   const { name, url } = await freshPgDatabase();
   const store = await PgStore.open(url, { poolSize: options.poolSize ?? 4 });
-  // Registered after the drop, so it runs before it (cleanups run last-in, first-out).
-  onCleanup(() => store.close());
+  afterTest(() => store.close());
   return { store, url, name };
+}
+
+/**
+ * A login role of its own (superuser, for tests only), dropped after the test, and `url` as that
+ * role: an instance connecting with it is recognisable in the database (`session_user`).
+ */
+export async function freshPgRole(url: string): Promise<string> {
+  const role = `cronjobs_test_role_${randomBytes(4).toString("hex")}`;
+  await adminClient().unsafe(`CREATE ROLE "${role}" LOGIN SUPERUSER`);
+  afterTest(() => adminClient().unsafe(`DROP ROLE IF EXISTS "${role}"`));
+  const as = new URL(url);
+  as.username = role;
+  as.password = "";
+  return as.toString();
 }
 
 /** A plain client on a test database, for the assertions the store interface does not offer. */
 export function pgClient(url: string, max = 2): SQL {
   const client = new SQL(url, { database: databaseOf(url), max, idleTimeout: 5 });
-  onCleanup(() => client.close());
+  afterTest(() => client.close());
   return client;
 }

@@ -1,0 +1,140 @@
+import type { SQL, Subprocess } from "bun";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterTest } from "./pg.ts";
+import { SECRETS } from "./server.ts";
+
+const root = path.resolve(import.meta.dir, "../..");
+const bun = process.execPath;
+
+/** One `app serve` process, as an operator runs it on one host. */
+export interface Instance {
+  child: Subprocess<"ignore", "ignore", "pipe">;
+  pid: number;
+  /** The server's base URL (it listens on a port of its own choosing, PORT=0). */
+  url: string;
+  /** `runner` of the history rows it writes (host/pid). */
+  runner: string;
+  /** Its log lines so far (JSON, one per event). */
+  logs(): Record<string, unknown>[];
+  exited: Promise<number>;
+}
+
+export interface InstanceOptions {
+  /** Runs the process under Debian's `faketime` with this offset (e.g. "+5m"): its wall clock is off by that much. */
+  faketime?: string;
+  env?: Record<string, string>;
+}
+
+/** Starts `app serve` on `databaseUrl` and waits until it listens; killed after the test. */
+export async function startInstance(databaseUrl: string, options: InstanceOptions = {}): Promise<Instance> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cronjobs-instance-"));
+  afterTest(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const command = [bun, path.join(root, "src/cli/index.ts"), "serve", "--shutdown-grace", "2"];
+  const child = Bun.spawn(options.faketime ? ["faketime", "-f", options.faketime, ...command] : command, {
+    cwd: dir,
+    env: {
+      ...process.env, DATABASE_URL: databaseUrl, HOST: "127.0.0.1", PORT: "0", CRON_SECRET: SECRETS.cronSecret,
+      ADMIN_TOKEN: SECRETS.adminToken, FRESHNESS_DIR: path.join(dir, "freshness"), DB_POOL_SIZE: "5", ...options.env,
+    },
+    stdin: "ignore", stdout: "ignore", stderr: "pipe",
+  });
+  afterTest(async () => {
+    child.kill("SIGKILL");
+    await child.exited;
+  });
+  const lines: Record<string, unknown>[] = [];
+  const { promise: ready, resolve: listening } = Promise.withResolvers<string>();
+  void (async () => {
+    const decoder = new TextDecoder();
+    let buffer = "";
+    for await (const chunk of child.stderr as unknown as AsyncIterable<Uint8Array>) {
+      buffer += decoder.decode(chunk, { stream: true });
+      let nl: number;
+      while ((nl = buffer.indexOf("\n")) >= 0) {
+        const line = buffer.slice(0, nl);
+        buffer = buffer.slice(nl + 1);
+        try {
+          const entry = JSON.parse(line) as Record<string, unknown>;
+          lines.push(entry);
+          if (entry.msg === "listening") listening(String(entry.url));
+        } catch {
+          lines.push({ msg: line });
+        }
+      }
+    }
+  })();
+  const url = await Promise.race([
+    ready,
+    child.exited.then((code) => { throw new Error(`app serve exited with ${code}: ${JSON.stringify(lines)}`); }),
+    Bun.sleep(20_000).then(() => { throw new Error(`app serve did not listen within 20 s: ${JSON.stringify(lines)}`); }),
+  ]);
+  const hostname = (await Bun.$`hostname`.text()).trim();
+  return { child, pid: child.pid, url, runner: `${hostname}/${child.pid}`, logs: () => lines, exited: child.exited };
+}
+
+/**
+ * Audit tables filled by triggers in the test database, on the database's clock: every claim
+ * (with the lease it took over and the time the job was due) and every history row written.
+ * They let a test check "never early" and "never while a lease was live" exactly; `by_role`
+ * tells which instance claimed when instances connect as different roles.
+ */
+export async function installAudit(sql: SQL): Promise<void> {
+  await sql.unsafe(`
+    CREATE TABLE claim_audit (job_id bigint, due_at timestamptz, prev_locked_by text, prev_locked_until timestamptz,
+      locked_by text, locked_until timestamptz, at timestamptz NOT NULL DEFAULT clock_timestamp(),
+      by_role text NOT NULL DEFAULT session_user);
+    CREATE FUNCTION audit_claim() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+      IF NEW.locked_by IS NOT NULL AND NEW.locked_by IS DISTINCT FROM OLD.locked_by THEN
+        INSERT INTO claim_audit (job_id, due_at, prev_locked_by, prev_locked_until, locked_by, locked_until)
+        VALUES (NEW.id, OLD.next_run_at, OLD.locked_by, OLD.locked_until, NEW.locked_by, NEW.locked_until);
+      END IF;
+      RETURN NEW;
+    END $$;
+    CREATE TRIGGER audit_claim AFTER UPDATE ON cron_jobs FOR EACH ROW EXECUTE FUNCTION audit_claim();
+  `);
+}
+
+/** Claims that took a lease still live, or a job before it was due (both must never happen). */
+export async function auditViolations(sql: SQL): Promise<{ early: unknown[]; stolen: unknown[] }> {
+  // A host measures its offset to the database clock to within a fraction of a round trip: 5 ms of slack.
+  const early = await sql`SELECT job_id, due_at, at FROM claim_audit WHERE at < due_at - interval '5 ms'`;
+  const stolen = await sql`SELECT job_id, prev_locked_until, at FROM claim_audit
+    WHERE prev_locked_by IS NOT NULL AND at < prev_locked_until - interval '5 ms'`;
+  return { early: [...early], stolen: [...stolen] };
+}
+
+/** Tells every instance listening on the database that jobs changed (what the store does after a change). */
+export async function notifyChanged(sql: SQL): Promise<void> {
+  await sql`SELECT pg_notify('cronjobs_changed', '')`;
+}
+
+/** Polls `check` every `everyMs` until it answers true or `timeoutMs` passes. */
+export async function waitFor(check: () => Promise<boolean>, timeoutMs: number, everyMs = 50): Promise<boolean> {
+  const deadline = performance.now() + timeoutMs;
+  while (performance.now() < deadline) {
+    if (await check()) return true;
+    await Bun.sleep(everyMs);
+  }
+  return check();
+}
+
+/** The database server's time, in ms since the epoch. */
+export async function dbNow(sql: SQL): Promise<number> {
+  const [row] = await sql`SELECT (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS ms`;
+  return Math.floor(Number(row.ms));
+}
+
+/** Inserts `count` one-time noop jobs due at `dueAt` (and optionally recurring ones), in one statement each. */
+export async function insertJobs(sql: SQL, { prefix, count, dueAt, timeoutSeconds = 60, recurring = 0 }: {
+  prefix: string; count: number; dueAt: number; timeoutSeconds?: number; recurring?: number;
+}): Promise<void> {
+  const at = new Date(dueAt).toISOString();
+  await sql.unsafe(`INSERT INTO cron_jobs (name, job_type, run_at, next_run_at, timeout_seconds)
+    SELECT $1 || i, 'noop', $2::timestamptz, $2::timestamptz, $3 FROM generate_series(1, $4) AS i`, [`${prefix}-`, at, timeoutSeconds, count]);
+  if (recurring > 0) {
+    await sql.unsafe(`INSERT INTO cron_jobs (name, job_type, run_at, interval_minutes, next_run_at, timeout_seconds)
+      SELECT $1 || i, 'noop', $2::timestamptz, 60, $2::timestamptz, $3 FROM generate_series(1, $4) AS i`, [`${prefix}-every-`, at, timeoutSeconds, recurring]);
+  }
+}
