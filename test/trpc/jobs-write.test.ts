@@ -149,6 +149,7 @@ describe("jobs.update", () => {
     await rejects(caller.jobs.update({ id: job.id, intervalMinutes: null }), "BAD_REQUEST", "schedule: give runAt, intervalMinutes or cron");
     await rejects(caller.jobs.update({ id: job.id, jobType: "ghost" }), "BAD_REQUEST", 'jobType: unknown job type "ghost"');
     await rejects(caller.jobs.update({ id: job.id, runAt: "soon" }), "BAD_REQUEST", "runAt: not a date");
+    await rejects(caller.jobs.update({ id: job.id, every: 5 } as never), "BAD_REQUEST", "every: unknown field");
     await rejects(caller.jobs.update({ id: job.id, intervalMinutes: null, cron: "0 9 * * *", timezone: "Nowhere/Land" }), "BAD_REQUEST", "timezone: ");
     expect(await caller.jobs.get({ id: job.id })).toMatchObject({ intervalMinutes: 5, cron: null });
   });

@@ -1,7 +1,9 @@
+import fs from "node:fs";
 import { isTRPCClientError } from "@trpc/client";
 import { createClient, type Client } from "../../client.ts";
-import { loadConfig } from "../../config.ts";
-import { resolveSecrets } from "../../secrets.ts";
+import { loadConfig, type Config } from "../../config.ts";
+import { AppError } from "../../errors.ts";
+import { resolveSecrets, secretsPath } from "../../secrets.ts";
 import { action, EXIT } from "../action.ts";
 import { configArgs, configFlags } from "../args.ts";
 
@@ -19,9 +21,18 @@ export interface Connection {
   json: boolean;
 }
 
+function adminToken(config: Config): string {
+  if (config.adminToken) return config.adminToken;
+  const file = secretsPath(config.dataDir);
+  if (!fs.existsSync(file)) {
+    throw new AppError("INVALID_INPUT", `ADMIN_TOKEN is not set and ${file} does not exist (give --admin-token, set ADMIN_TOKEN, or run this where \`app serve\` generated its secrets)`);
+  }
+  return resolveSecrets(config, { generate: false }).adminToken;
+}
+
 export function connect(args: Record<string, unknown>): Connection {
   const config = loadConfig(configFlags(args, CONNECTION_SETTINGS));
-  const token = config.adminToken ?? resolveSecrets(config, { generate: false }).adminToken;
+  const token = adminToken(config);
   return { client: createClient({ url: config.appUrl, token, batch: false }), url: config.appUrl, json: args.json === true };
 }
 
