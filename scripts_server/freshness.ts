@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { AppError, errorMessage } from "../src/errors.ts";
@@ -13,16 +12,19 @@ export const FRESHNESS_FILES = {
   notifyLock: "notify_stale.lock",
 } as const;
 
+let written = 0;
+
 /**
  * Writes `text` to `file` as a whole: a temp file beside it, flushed to disk, then renamed
  * over it. A reader sees the old file or the new one, never a part of either.
  */
 export function writeFileAtomic(file: string, text: string): void {
   const dir = path.dirname(file);
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
+  // Unique among running processes (pid) and within this one (counter); no crypto to load at start-up.
+  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}-${++written}.tmp`);
   try {
     fs.mkdirSync(dir, { recursive: true });
-    const fd = fs.openSync(tmp, "wx", 0o644);
+    const fd = fs.openSync(tmp, "w", 0o644);
     try {
       fs.writeFileSync(fd, text);
       fs.fsyncSync(fd);
@@ -52,6 +54,15 @@ export function readJsonFile(file: string): unknown {
     return JSON.parse(text);
   } catch (err) {
     throw new AppError("UNAVAILABLE", `cannot read ${file}: not valid JSON (${errorMessage(err)})`, { cause: err });
+  }
+}
+
+/** Creates the freshness folder; an `AppError` naming it when that fails. */
+export function ensureDir(dir: string): void {
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+  } catch (err) {
+    throw new AppError("UNAVAILABLE", `cannot create the folder ${dir}: ${errorMessage(err)}`, { cause: err });
   }
 }
 

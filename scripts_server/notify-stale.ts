@@ -11,7 +11,7 @@ import type { Config } from "../src/config.ts";
 import { AppError, errorMessage } from "../src/errors.ts";
 import type { Store } from "../src/store/store.ts";
 import { evaluateFreshness, formatTime, readFreshnessSources, type FreshnessCheck, type FreshnessLimits, type SourceName } from "./freshness-check.ts";
-import { FRESHNESS_FILES, readJsonFile, writeFileAtomic } from "./freshness.ts";
+import { ensureDir, FRESHNESS_FILES, readJsonFile, writeFileAtomic } from "./freshness.ts";
 import { acquireLock } from "./lock-file.ts";
 import { sendCommand, sendPing, sendWebhook, type Channels } from "./notify-channels.ts";
 import { asNotifyState, composeMessage, decideEvents, initialState, type ChannelName, type NotifyState, type PendingMessage } from "./notify-state.ts";
@@ -50,7 +50,7 @@ export async function runNotifyStale(config: Config, options: NotifyStaleOptions
   const out = deps.stdout ?? ((text: string) => void process.stdout.write(text));
   const dir = config.freshnessDir;
   const stateFile = path.join(dir, FRESHNESS_FILES.notifyState);
-  fs.mkdirSync(dir, { recursive: true });
+  ensureDir(dir);
 
   const lock = acquireLock(path.join(dir, FRESHNESS_FILES.notifyLock), { now: clock.now(), ttlMs: 120_000 });
   if (!lock.acquired) {

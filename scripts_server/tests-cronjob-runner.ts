@@ -9,7 +9,7 @@ import { EXIT } from "../src/cli/action.ts";
 import { systemClock } from "../src/clock.ts";
 import type { Config } from "../src/config.ts";
 import { errorMessage } from "../src/errors.ts";
-import { FRESHNESS_FILES, readJsonFile, shellQuote, writeFileAtomic } from "./freshness.ts";
+import { ensureDir, FRESHNESS_FILES, readJsonFile, shellQuote, writeFileAtomic } from "./freshness.ts";
 import { parseJUnit } from "./junit.ts";
 import { acquireLock } from "./lock-file.ts";
 import { runCommand } from "./run-command.ts";
@@ -43,7 +43,7 @@ export async function runTestsCronjob(config: Pick<Config, "freshnessDir">, opti
   const cwd = path.resolve(options.cwd ?? self.sourceDir ?? process.cwd());
   const dir = config.freshnessDir;
   const files = { json: path.join(dir, FRESHNESS_FILES.testsJson), html: path.join(dir, FRESHNESS_FILES.testsHtml) };
-  fs.mkdirSync(dir, { recursive: true });
+  ensureDir(dir);
 
   const lock = acquireLock(path.join(dir, FRESHNESS_FILES.testsLock), { now: systemClock.now(), ttlMs: options.timeoutMs + 60_000 });
   if (!lock.acquired) {
