@@ -55,6 +55,20 @@ describe("the typed client against a running server", () => {
     expect(denied.data).toMatchObject({ code: "UNAUTHORIZED", httpStatus: 401 });
   });
 
+  test("over the network: no token, a wrong token or the cron secret → 401 on /trpc; the admin token → 401 on /api/cron/run", async () => {
+    const { url, store } = listening();
+    const body = JSON.stringify({ name: "noop", runAt: new Date(T0).toISOString() });
+    for (const authorization of [undefined, "Bearer wrong-token-0123456789abcdef", `Bearer ${CRON_SECRET}`, `Token ${ADMIN_TOKEN}`]) {
+      const headers: Record<string, string> = { "content-type": "application/json", ...(authorization ? { authorization } : {}) };
+      const response = await fetch(`${url}/trpc/jobs.create`, { method: "POST", headers, body });
+      expect(response.status).toBe(401);
+      expect(((await response.json()) as { error: { data: { code: string } } }).error.data.code).toBe("UNAUTHORIZED");
+    }
+    expect((await store.listJobs({ limit: 10 }, T0)).items).toHaveLength(0);
+    const cron = await fetch(`${url}/api/cron/run`, { method: "POST", headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    expect(cron.status).toBe(401);
+  });
+
   test("the client module loads no server code (only the router's type)", async () => {
     const built = await Bun.build({ entrypoints: [`${import.meta.dir}/../../src/client.ts`], target: "bun" });
     expect(built.success).toBe(true);

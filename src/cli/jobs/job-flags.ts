@@ -20,7 +20,8 @@ const UNITS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86
 const numeric = (value: string): unknown => (/^-?\d+(\.\d+)?$/.test(value.trim()) ? Number(value) : value);
 const clearable = (value: string, parse: (v: string) => unknown) => (value === "none" ? null : parse(value));
 
-function when(value: string): unknown {
+/** An ISO time, or `+30s`/`+5m`/`+2h`/`+1d` from now; anything else is sent as given. */
+export function when(value: string): unknown {
   const relative = /^\+(\d+)([smhd])$/.exec(value.trim());
   return relative ? new Date(systemClock.now() + Number(relative[1]) * UNITS[relative[2]!]!).toISOString() : value;
 }
