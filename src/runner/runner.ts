@@ -93,6 +93,8 @@ export class Runner {
   private readonly executeDeps: ExecuteDeps;
   private readonly hardStop = new AbortController();
   private readonly active = new Set<Promise<unknown>>();
+  /** Give back the jobs still waiting in each running batch (called on shutdown). */
+  private readonly waiting = new Set<() => void>();
   private stopping = false;
   private lastPruneAt = Number.NEGATIVE_INFINITY;
 
@@ -122,6 +124,8 @@ export class Runner {
    */
   async shutdown(graceMs: number): Promise<void> {
     this.stopping = true;
+    // Jobs claimed but not started go back now, so another instance can take them during the grace period.
+    for (const giveBack of this.waiting) giveBack();
     const all = () => Promise.allSettled([...this.active]);
     const timer = setTimeout(() => this.hardStop.abort(new Error("shutting down")), graceMs);
     await all();
@@ -171,6 +175,13 @@ export class Runner {
     let next = 0;
     let failure: unknown;
     const unstarted: number[] = [];
+    const released: Promise<void>[] = [];
+    const release = (ids: number[]) => {
+      if (ids.length === 0) return;
+      tally.claimed -= ids.length;
+      released.push(this.deps.store.release(ids, runId).catch((err) => { failure ??= err; }));
+    };
+    const giveBackWaiting = () => release(batch.splice(next).map((job) => job.id));
     // A worker moves on as soon as its job has run; the records are written in batches behind it.
     const recorded: Promise<void>[] = [];
     const worker = async () => {
@@ -189,12 +200,15 @@ export class Runner {
         }
       }
     };
-    await Promise.all(Array.from({ length: Math.min(this.options.concurrency, batch.length) }, worker));
-    await Promise.all(recorded);
-    if (unstarted.length > 0) {
-      tally.claimed -= unstarted.length;
-      await this.deps.store.release(unstarted, runId).catch((err) => { failure ??= err; });
+    this.waiting.add(giveBackWaiting);
+    try {
+      await Promise.all(Array.from({ length: Math.min(this.options.concurrency, batch.length) }, worker));
+    } finally {
+      this.waiting.delete(giveBackWaiting);
     }
+    await Promise.all(recorded);
+    release(unstarted);
+    await Promise.all(released);
     return failure;
   }
 
@@ -216,6 +230,7 @@ export class Runner {
         && !(await store.extendLease(job.id, runId, now + job.timeoutSeconds * 1000 + this.options.leaseMarginMs))) {
         return { record: Promise.resolve(resultOf(job, "lease_lost", 0)) };
       }
+      if (this.stopping) return undefined;
       outcome = await execute(this.executeDeps, job, runId, prepared.job, prepared.payload, this.hardStop.signal);
       if (this.hardStop.signal.aborted && outcome.status !== "timed_out") return undefined;
     }

@@ -1,8 +1,8 @@
 import type { Config } from "../config.ts";
 import { AppError, errorMessage } from "../errors.ts";
 import { TickScheduler } from "../runner/scheduler.ts";
-import { createRuntime } from "../runtime.ts";
-import { resolveSecrets } from "../secrets.ts";
+import { createRuntime, type Runtime } from "../runtime.ts";
+import { resolveSecrets, type Secrets } from "../secrets.ts";
 import { VERSION } from "../version.ts";
 import { buildApp } from "./app.ts";
 
@@ -13,6 +13,14 @@ import { buildApp } from "./app.ts";
 export async function startServer(config: Config, { graceMs }: { graceMs: number }): Promise<void> {
   const secrets = resolveSecrets(config, { generate: true });
   const runtime = await createRuntime(config);
+  await serveRuntime(runtime, config, { secrets, graceMs });
+}
+
+/**
+ * Serves a built runtime until SIGTERM/SIGINT, then shuts it down (SPEC §5.5). The fault
+ * suite serves a runtime with its own job types through this same path.
+ */
+export async function serveRuntime(runtime: Runtime, config: Config, { secrets, graceMs }: { secrets: Secrets; graceMs: number }): Promise<void> {
   const scheduler = new TickScheduler(runtime.runner, runtime.store, runtime.clock, runtime.logger);
   const app = buildApp({ ...runtime, secrets, freshnessDir: config.freshnessDir, onJobsChanged: () => scheduler.poke() });
   // Jobs changed through another instance on the same database: look again at when the next is due.
@@ -37,9 +45,12 @@ export async function startServer(config: Config, { graceMs }: { graceMs: number
       process.off("SIGINT", onInt);
       runtime.logger.info("shutting down", { signal, graceMs });
       scheduler.stop();
+      // Stop claiming first: the HTTP server waits for requests in flight, and a tick in flight
+      // through POST /api/cron/run would otherwise go on claiming until its budget is spent.
+      const drained = runtime.runner.shutdown(graceMs);
       await unwatch?.();
       await app.stop();
-      await runtime.runner.shutdown(graceMs);
+      await drained;
       await runtime.store.close();
       runtime.logger.info("stopped");
       resolve();
@@ -49,4 +60,7 @@ export async function startServer(config: Config, { graceMs }: { graceMs: number
     process.on("SIGTERM", onTerm);
     process.on("SIGINT", onInt);
   });
+  // A job that ignored its abort may still hold timers, and its lease was given back: it must not
+  // go on running in a process that lingers, where a second copy could start beside it.
+  process.exit(0);
 }
