@@ -13,12 +13,15 @@ const LEASE = `
   locked_by = $2, locked_until = $1::timestamptz + (c.timeout_seconds * 1000 + $3::int) * interval '1 millisecond',
   attempts = c.attempts + 1, updated_at = $1::timestamptz`;
 
-/** $4 limit. Rows another claim holds are skipped, not waited for: ticks on several hosts never block each other. */
+/**
+ * $4 limit. Rows another claim holds are skipped, not waited for: ticks on several hosts never
+ * block each other. `= ANY(ARRAY(…))` makes the update find the chosen rows by primary key
+ * (a join would hash the whole table).
+ */
 export const CLAIM = `
-  WITH due AS (
-    SELECT id FROM cron_jobs WHERE ${DUE} ORDER BY next_run_at LIMIT $4 FOR UPDATE SKIP LOCKED
-  )
-  UPDATE cron_jobs c SET ${LEASE} FROM due WHERE c.id = due.id RETURNING c.*`;
+  UPDATE cron_jobs c SET ${LEASE}
+  WHERE c.id = ANY(ARRAY(SELECT id FROM cron_jobs WHERE ${DUE} ORDER BY next_run_at LIMIT $4 FOR UPDATE SKIP LOCKED))
+  RETURNING c.*`;
 
 /** $4 job id. */
 export const CLAIM_ONE = `
@@ -58,11 +61,13 @@ export const FINISH = `
     INSERT INTO cron_job_runs (job_id, name, job_type, user_id, scheduled_for, started_at, finished_at, status, error, attempt, run_id, runner)
     SELECT job_id, name, job_type, user_id, scheduled_for, started_at, finished_at, status, error, attempt, run_id, runner FROM f ORDER BY i
   )
-  SELECT CASE
-    WHEN EXISTS (SELECT 1 FROM deleted d WHERE d.i = f.i) OR EXISTS (SELECT 1 FROM updated u WHERE u.i = f.i) THEN 'applied'
-    WHEN EXISTS (SELECT 1 FROM cron_jobs c WHERE c.id = f.id) THEN 'lease_lost'
-    ELSE 'gone' END AS outcome
-  FROM f ORDER BY f.i`;
+  SELECT CASE WHEN a.i IS NOT NULL THEN 'applied' WHEN c.id IS NOT NULL THEN 'lease_lost' ELSE 'gone' END AS outcome
+  FROM f
+  LEFT JOIN (SELECT i FROM deleted UNION ALL SELECT i FROM updated) a ON a.i = f.i
+  -- Looked up only for changes that did not apply (OFFSET 0 keeps that test a one-time filter).
+  -- It sees the rows as they were before this statement: a row still there is one another run holds.
+  LEFT JOIN LATERAL (SELECT c.id FROM cron_jobs c WHERE a.i IS NULL AND c.id = f.id OFFSET 0) c ON true
+  ORDER BY f.i`;
 
 /** $1 until, $2 id, $3 run id. */
 export const EXTEND = `UPDATE cron_jobs SET locked_until = $1::timestamptz WHERE id = $2 AND locked_by = $3`;
