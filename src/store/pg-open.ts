@@ -24,7 +24,13 @@ export function openPg(url: string, options: PgOptions = {}): SQL {
     connectionTimeout: options.connectTimeoutSeconds ?? 10,
     // Idle connections close after a while, so a pool sized for peaks does not hold them forever.
     idleTimeout: 60,
-    connection: { application_name: "cronjobs", timezone: "UTC" },
+    connection: {
+      application_name: "cronjobs",
+      timezone: "UTC",
+      // A statement stuck behind a stalled server fails the tick (503) instead of hanging it past its budget.
+      statement_timeout: 30_000,
+      idle_in_transaction_session_timeout: 60_000,
+    },
   });
 }
 
@@ -40,6 +46,8 @@ const JOURNAL = `"drizzle"."__drizzle_migrations"`;
 export async function migratePg(sql: SQL, migrations: Migration[] = pgMigrations): Promise<string[]> {
   try {
     return await sql.begin(async (tx) => {
+      // Migrations (and waiting for another instance's) may take longer than a query may.
+      await tx`SET LOCAL statement_timeout = 0`;
       await tx`SELECT pg_advisory_xact_lock(hashtext('cronjobs:migrate'))`;
       await tx.unsafe(`CREATE SCHEMA IF NOT EXISTS "drizzle"`);
       await tx.unsafe(`CREATE TABLE IF NOT EXISTS ${JOURNAL} (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at bigint)`);

@@ -258,9 +258,10 @@ export class PgStore implements Store {
    */
   watchChanges(onChange: () => void) {
     return this.guard("cannot listen for job changes", async () => {
+      const changed = coalesce(onChange, 10);
       let first = true;
-      const subscription = await this.client.listen(q.CHANGES_CHANNEL, () => onChange(), () => {
-        if (!first) onChange();
+      const subscription = await this.client.listen(q.CHANGES_CHANNEL, changed, () => {
+        if (!first) changed();
         first = false;
       });
       const unlisten = async () => {
@@ -283,6 +284,25 @@ export class PgStore implements Store {
     await Promise.all([...this.unlisteners].map((unlisten) => unlisten()));
     await this.client.close({ timeout: 5 });
   }
+}
+
+/** Calls `fn` at once, then at most once per `ms` while calls keep coming (a burst of changes re-arms timers once, not a thousand times). */
+function coalesce(fn: () => void, ms: number): () => void {
+  let last = Number.NEGATIVE_INFINITY;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return () => {
+    const wait = last + ms - performance.now();
+    if (wait <= 0) {
+      last = performance.now();
+      fn();
+    } else {
+      timer ??= setTimeout(() => {
+        timer = undefined;
+        last = performance.now();
+        fn();
+      }, wait);
+    }
+  };
 }
 
 function page<T extends { id: number }>(rows: T[], limit: number): Page<T> {
