@@ -1,4 +1,3 @@
-import { randomBytes, timingSafeEqual, createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import type { Config } from "./config.ts";
@@ -41,7 +40,7 @@ export function resolveSecrets(config: Config, { generate }: { generate: boolean
   let stored = readFile(file);
   if (!stored && generate) {
     fs.mkdirSync(config.dataDir, { recursive: true });
-    const fresh = { cronSecret: randomBytes(32).toString("base64url"), adminToken: randomBytes(32).toString("base64url") };
+    const fresh = { cronSecret: randomSecret(), adminToken: randomSecret() };
     try {
       fs.writeFileSync(file, `${JSON.stringify(fresh, null, 2)}\n`, { mode: 0o600, flag: "wx" });
     } catch (err) {
@@ -58,12 +57,19 @@ export function resolveSecrets(config: Config, { generate }: { generate: boolean
   return { cronSecret, adminToken };
 }
 
+// Built-ins only (no node:crypto): `app cron-runner` loads this file every minute.
+function randomSecret(): string {
+  return Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url");
+}
+
 /** Constant-time comparison of a presented secret with the expected one. */
 export function secretMatches(presented: string, expected: string): boolean {
-  // Hashing first makes both sides the same length, so the comparison leaks nothing.
-  const a = createHash("sha256").update(presented).digest();
-  const b = createHash("sha256").update(expected).digest();
-  return timingSafeEqual(a, b);
+  // Hashing first makes both sides the same length, so neither length nor content leaks.
+  const a = new Bun.CryptoHasher("sha256").update(presented).digest();
+  const b = new Bun.CryptoHasher("sha256").update(expected).digest();
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!;
+  return diff === 0;
 }
 
 /** `Authorization: Bearer <token>` → token; anything else → undefined. */

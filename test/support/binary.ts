@@ -14,7 +14,7 @@ export function compiledApp(): Promise<string> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cronjobs-bin-"));
     process.on("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
     const outfile = path.join(dir, "app");
-    const proc = Bun.spawn([process.execPath, "build", "--compile", "--minify", "src/cli/index.ts", "--outfile", outfile], {
+    const proc = Bun.spawn([process.execPath, "build", "--compile", "--minify", "--bytecode", "--splitting", "--format=esm", "src/cli/index.ts", "--outfile", outfile], {
       cwd: root, stdout: "pipe", stderr: "pipe",
     });
     if ((await proc.exited) !== 0) throw new Error(`build failed: ${await new Response(proc.stderr).text()}`);
