@@ -20,19 +20,17 @@ const t = initTRPC.context<TrpcContext>().create({
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 
-/** Maps `AppError`s and rejected inputs in one place (see `toTRPCError`). */
-const mapErrors = t.middleware(async ({ next }) => {
+/**
+ * Every procedure needs the admin token, checked in constant time before its input is even
+ * read; then what it throws is mapped in one place (`toTRPCError`).
+ */
+const requireAdmin = t.middleware(async ({ ctx, next }) => {
+  if (ctx.token === undefined || !secretMatches(ctx.token, ctx.plane.adminToken)) {
+    throw new TRPCError({ code: "UNAUTHORIZED", message: "missing or wrong admin token (Authorization: Bearer <ADMIN_TOKEN>)" });
+  }
   const result = await next();
   if (!result.ok) throw toTRPCError(result.error);
   return result;
 });
 
-/** Every procedure needs the admin token, checked in constant time before its input is even read. */
-const requireAdmin = t.middleware(({ ctx, next }) => {
-  if (ctx.token === undefined || !secretMatches(ctx.token, ctx.plane.adminToken)) {
-    throw new TRPCError({ code: "UNAUTHORIZED", message: "missing or wrong admin token (Authorization: Bearer <ADMIN_TOKEN>)" });
-  }
-  return next();
-});
-
-export const adminProcedure = t.procedure.use(mapErrors).use(requireAdmin);
+export const adminProcedure = t.procedure.use(requireAdmin);
