@@ -4,6 +4,7 @@ import { createControlPlane } from "../trpc/context.ts";
 import { handleTrpc } from "../trpc/handler.ts";
 import { VERSION } from "../version.ts";
 import { handleCronRun } from "./cron-route.ts";
+import { dashboardRoutes } from "./dashboard-route.ts";
 import type { ServerDeps } from "./deps.ts";
 import { errorResponse, responseForError } from "./http-errors.ts";
 import { renderMetrics } from "./metrics-route.ts";
@@ -33,7 +34,8 @@ export function buildApp(deps: ServerDeps) {
     })
     .get("/metrics", async () => new Response(await renderMetrics(deps), {
       headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
-    }));
+    }))
+    .use(dashboardRoutes(deps));
 }
 
 export type App = ReturnType<typeof buildApp>;

@@ -1,0 +1,62 @@
+/**
+ * Runs per time bucket for the 24-hour chart. Pure: the server tallies with it, the tests
+ * check it, the chart draws what it answers. Buckets are aligned to multiples of their size
+ * since the epoch (whole hours), the last one holds "now".
+ */
+
+export type RunStatus = "succeeded" | "failed" | "timed_out";
+
+export interface BucketOptions {
+  count: number;
+  sizeMs: number;
+}
+
+/** 24 buckets of one hour: the last 24 hours. */
+export const DAY_OF_HOURS: BucketOptions = { count: 24, sizeMs: 3_600_000 };
+
+export interface Bucket {
+  /** Start of the bucket (epoch ms); it ends at `start + sizeMs`. */
+  start: number;
+  succeeded: number;
+  failed: number;
+  timedOut: number;
+}
+
+/** A run as the chart counts it. */
+export interface CountedRun {
+  finishedAt: number;
+  status: RunStatus;
+}
+
+export const bucketStartOf = (ms: number, sizeMs: number) => Math.floor(ms / sizeMs) * sizeMs;
+
+/** Start of the oldest bucket shown at `now`. */
+export const windowStart = (now: number, { count, sizeMs }: BucketOptions) => bucketStartOf(now, sizeMs) - (count - 1) * sizeMs;
+
+/** Counts of one bucket, keyed by bucket start; `addRun` adds to it. */
+export type Tally = Map<number, Omit<Bucket, "start">>;
+
+export function addRun(tally: Tally, run: CountedRun, sizeMs: number): void {
+  const start = bucketStartOf(run.finishedAt, sizeMs);
+  let counts = tally.get(start);
+  if (!counts) tally.set(start, (counts = { succeeded: 0, failed: 0, timedOut: 0 }));
+  if (run.status === "succeeded") counts.succeeded++;
+  else if (run.status === "failed") counts.failed++;
+  else counts.timedOut++;
+}
+
+/** The window's buckets at `now`, oldest first, empty ones included; runs outside it are left out. */
+export function bucketsOf(tally: Tally, now: number, options: BucketOptions = DAY_OF_HOURS): Bucket[] {
+  const first = windowStart(now, options);
+  return Array.from({ length: options.count }, (_, i) => {
+    const start = first + i * options.sizeMs;
+    return { start, ...(tally.get(start) ?? { succeeded: 0, failed: 0, timedOut: 0 }) };
+  });
+}
+
+/** Tallies `runs` into the window's buckets at `now`. */
+export function bucketRuns(runs: Iterable<CountedRun>, now: number, options: BucketOptions = DAY_OF_HOURS): Bucket[] {
+  const tally: Tally = new Map();
+  for (const run of runs) addRun(tally, run, options.sizeMs);
+  return bucketsOf(tally, now, options);
+}

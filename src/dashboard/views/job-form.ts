@@ -1,0 +1,164 @@
+import { api, errorCode, errorText, isUnauthorized, type JobTypeView, type JobView } from "../api.ts";
+import { h } from "../dom.ts";
+import { fieldErrors } from "../field-errors.ts";
+import { scheduleInWords } from "../schedule-words.ts";
+import { openDialog } from "./dialog.ts";
+
+const FIELDS = ["name", "jobType", "userId", "schedule", "runAt", "intervalMinutes", "cron", "timezone", "payload", "timeoutSeconds", "maxAttempts", "isActive"] as const;
+type Field = (typeof FIELDS)[number];
+type Kind = "once" | "interval" | "cron";
+
+interface FormOptions {
+  /** The job to edit; none: a new job. */
+  job?: JobView | undefined;
+  jobTypes: JobTypeView[];
+  onSaved(job: JobView): void;
+  unauthorized(): void;
+}
+
+/** `datetime-local` value (the browser's zone) of an ISO time, and back. */
+const toLocalInput = (iso: string | null) => {
+  if (!iso) return "";
+  const d = new Date(iso);
+  return new Date(d.getTime() - d.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+};
+const fromLocalInput = (value: string) => (value ? new Date(value).toISOString() : null);
+const localZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+
+/**
+ * Creates or edits a job. Nothing is checked here: the server's messages are shown next to
+ * the fields they name (an interval of 0 reaches the server and comes back "must be at least 1").
+ */
+export function openJobForm({ job, jobTypes, onSaved, unauthorized }: FormOptions): void {
+  const errors = new Map<Field | "", HTMLElement>();
+  const inputs = new Map<Field, HTMLElement>();
+  const errorEl = (field: Field | "") => {
+    const el = h("p", { class: "field-error", id: `job-form-error-${field || "form"}`, "data-error-for": field || "form" });
+    errors.set(field, el);
+    return el;
+  };
+  const field = (name: Field, label: string, input: HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement, hint?: string | Node) => {
+    input.id = `job-form-${name}`;
+    input.name = name;
+    input.setAttribute("aria-describedby", `job-form-error-${name}${hint ? ` job-form-hint-${name}` : ""}`);
+    inputs.set(name, input);
+    return h("div", { class: `field field-${name}` }, h("label", { for: input.id }, label), input,
+      hint ? h("p", { class: "hint", id: `job-form-hint-${name}` }, hint) : null, errorEl(name));
+  };
+
+  const kind: Kind = job?.cron ? "cron" : job?.intervalMinutes ? "interval" : job ? "once" : "interval";
+  const name = h("input", { type: "text", value: job?.name ?? "", autocomplete: "off", spellcheck: "false" });
+  const jobType = h("select", {}, h("option", { value: "" }, "Same as the name"),
+    jobTypes.map((t) => h("option", { value: t.type, selected: job?.jobType === t.type }, t.type)));
+  const typeHint = h("span", {}, "");
+  const userId = h("input", { type: "number", inputmode: "numeric", value: job?.userId ?? "" });
+  const runAt = h("input", { type: "datetime-local", value: toLocalInput(job?.runAt ?? null) });
+  const intervalMinutes = h("input", { type: "number", inputmode: "numeric", value: job?.intervalMinutes ?? (job ? "" : "60") });
+  const cron = h("input", { type: "text", value: job?.cron ?? "", placeholder: "0 3 * * *", spellcheck: "false", autocomplete: "off" });
+  const timezone = h("input", { type: "text", value: job?.timezone ?? "", placeholder: "UTC", list: "job-form-zones", spellcheck: "false", autocomplete: "off" });
+  const zones = h("datalist", { id: "job-form-zones" }, (Intl.supportedValuesOf?.("timeZone") ?? []).map((z) => h("option", { value: z })));
+  const payload = h("textarea", { rows: 3, spellcheck: "false", placeholder: "{ }" }, job && job.payload !== null ? JSON.stringify(job.payload, null, 2) : "");
+  const timeoutSeconds = h("input", { type: "number", inputmode: "numeric", value: job?.timeoutSeconds ?? "", placeholder: "60" });
+  const maxAttempts = h("input", { type: "number", inputmode: "numeric", value: job?.maxAttempts ?? "", placeholder: "5" });
+  const isActive = h("input", { type: "checkbox", checked: job ? job.isActive : true });
+  const preview = h("p", { class: "schedule-preview", "aria-live": "polite" });
+
+  const kinds = h("div", { class: "segmented", role: "radiogroup", "aria-label": "Schedule" },
+    (["once", "interval", "cron"] as Kind[]).map((k) => h("label", {},
+      h("input", { type: "radio", name: "kind", value: k, checked: k === kind }), { once: "Once", interval: "Every N minutes", cron: "Cron" }[k])));
+  const currentKind = () => (kinds.querySelector<HTMLInputElement>("input:checked")?.value ?? "once") as Kind;
+  const runAtLabel = h("span", {}, "");
+  const runAtField = field("runAt", "", runAt, `Your time zone: ${localZone}`);
+  runAtField.querySelector("label")!.replaceChildren(runAtLabel);
+  const intervalField = field("intervalMinutes", "Every (minutes)", intervalMinutes);
+  const cronField = field("cron", "Cron expression", cron, "minute hour day month weekday");
+  const zoneField = field("timezone", "Time zone of the cron expression", timezone);
+
+  const sync = () => {
+    const k = currentKind();
+    intervalField.hidden = k !== "interval";
+    cronField.hidden = zoneField.hidden = k !== "cron";
+    runAtLabel.textContent = k === "once" ? "Run at" : k === "interval" ? "First run at (optional)" : "Not before (optional)";
+    const type = jobTypes.find((t) => t.type === (jobType.value || name.value.trim()));
+    typeHint.textContent = type ? type.description : jobType.value ? "" : "Picks the job type named like the job.";
+    const schedule = scheduleOf(k);
+    preview.textContent = schedule.runAt || schedule.intervalMinutes || schedule.cron ? `Runs ${scheduleInWords(schedule)}.` : "";
+  };
+  const scheduleOf = (k: Kind) => ({
+    runAt: fromLocalInput(runAt.value),
+    intervalMinutes: k === "interval" && intervalMinutes.value !== "" ? Number(intervalMinutes.value) : null,
+    cron: k === "cron" && cron.value.trim() ? cron.value.trim() : null,
+    timezone: k === "cron" && timezone.value.trim() ? timezone.value.trim() : null,
+  });
+
+  const submit = h("button", { type: "submit", class: "btn primary" }, job ? "Save changes" : "Create job");
+  const form = h("form", { class: "job-form", novalidate: true },
+    errorEl(""),
+    h("div", { class: "grid-2" },
+      field("name", "Name", name),
+      field("jobType", "Job type", jobType, typeHint)),
+    h("fieldset", { class: "schedule" }, h("legend", {}, "Schedule"), kinds, errorEl("schedule"), intervalField,
+      h("div", { class: "grid-2" }, cronField, zoneField), runAtField, zones, preview),
+    h("div", { class: "grid-3" },
+      field("userId", "User id (optional)", userId),
+      field("timeoutSeconds", "Timeout (seconds)", timeoutSeconds),
+      field("maxAttempts", "Max attempts", maxAttempts)),
+    field("payload", "Payload (JSON, optional)", payload),
+    h("label", { class: "checkbox" }, isActive, " Active (runs when due)"),
+    errorEl("isActive"),
+    h("div", { class: "dialog-actions" }, h("button", { type: "button", class: "btn", onclick: () => close() }, "Cancel"), submit));
+  form.addEventListener("input", sync);
+  form.addEventListener("change", sync);
+  sync();
+
+  const showErrors = (messages: Map<string, string>) => {
+    for (const [f, el] of errors) {
+      const text = messages.get(f) ?? "";
+      el.textContent = text;
+      inputs.get(f as Field)?.setAttribute("aria-invalid", String(Boolean(text)));
+    }
+    const first = FIELDS.find((f) => messages.has(f));
+    (first ? inputs.get(first) ?? errors.get(first) : null)?.focus();
+  };
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    let parsedPayload: unknown = null;
+    if (payload.value.trim()) {
+      try {
+        parsedPayload = JSON.parse(payload.value);
+      } catch (err) {
+        return showErrors(new Map([["payload", `not valid JSON (${(err as Error).message})`]]));
+      }
+    }
+    const num = (el: HTMLInputElement) => (el.value === "" ? undefined : Number(el.value));
+    const values = {
+      name: name.value,
+      jobType: jobType.value || undefined,
+      userId: num(userId) ?? null,
+      ...scheduleOf(currentKind()),
+      payload: parsedPayload as never,
+      timeoutSeconds: num(timeoutSeconds),
+      maxAttempts: num(maxAttempts),
+      isActive: isActive.checked,
+    };
+    submit.disabled = true;
+    submit.textContent = job ? "Saving…" : "Creating…";
+    try {
+      const saved = job ? await api.jobs.update.mutate({ id: job.id, ...values, jobType: values.jobType ?? values.name })
+        : await api.jobs.create.mutate(values);
+      close();
+      onSaved(saved);
+    } catch (err) {
+      if (isUnauthorized(err)) { close(); return unauthorized(); }
+      const messages = errorCode(err) === "BAD_REQUEST" ? fieldErrors(errorText(err), FIELDS) : new Map([[errorCode(err) === "CONFLICT" && !job ? "name" : "", errorText(err)]]);
+      showErrors(messages);
+    } finally {
+      submit.disabled = false;
+      submit.textContent = job ? "Save changes" : "Create job";
+    }
+  });
+
+  const { close } = openDialog(job ? `Edit “${job.name}”` : "New job", [form], { wide: true });
+  name.focus();
+}
