@@ -16,7 +16,7 @@ export interface JournalEntry {
   attempt: number;
 }
 
-const journalPayload = z.object({ ms: z.int().min(0).optional(), ignoreAbort: z.boolean().optional() });
+const journalPayload = z.object({ ms: z.int().min(0).optional(), ignoreAbort: z.boolean().optional() }).nullable();
 type JournalPayload = z.infer<typeof journalPayload>;
 
 /**

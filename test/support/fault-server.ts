@@ -1,4 +1,5 @@
 import type { Subprocess } from "bun";
+import fs from "node:fs";
 import path from "node:path";
 import { onCleanup, tempDir } from "./db.ts";
 import { SECRETS } from "./server.ts";
@@ -29,6 +30,8 @@ export interface ServerOptions {
   /** For `app`: extra arguments after `serve`. */
   args?: string[];
   env?: Record<string, string>;
+  /** Runs it through this command prefix, e.g. setpriv as another user (its working dir is then open to all). */
+  prefix?: string[];
 }
 
 /** Starts a server on a port of its own (PORT=0) and waits until it listens; SIGKILLed after the test. */
@@ -37,7 +40,8 @@ export async function startServer(options: ServerOptions): Promise<ServerProcess
   const command = options.entry === "test-jobs"
     ? [bun, path.join(root, "test/support/serve-with-test-jobs.ts"), JSON.stringify(options.testJobs ?? {})]
     : [bun, path.join(root, "src/cli/index.ts"), "serve", ...(options.args ?? [])];
-  const child = Bun.spawn(command, {
+  if (options.prefix) fs.chmodSync(dir, 0o777);
+  const child = Bun.spawn([...(options.prefix ?? []), ...command], {
     cwd: dir,
     env: {
       ...process.env, DATABASE_URL: options.databaseUrl, HOST: "127.0.0.1", PORT: "0", CRON_SECRET: SECRETS.cronSecret,
