@@ -100,6 +100,3 @@ export const STATS = `
 
 /** The database server's clock, in milliseconds since the epoch. */
 export const DB_NOW = `SELECT (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS ms`;
-
-/** Channel on which every instance hears that jobs changed. */
-export const CHANGES_CHANNEL = "cronjobs_changed";

@@ -2,6 +2,7 @@ import type { SQL } from "bun";
 import { and, desc, eq, gt, gte, isNull, lt, lte, sql, type SQL as Condition } from "drizzle-orm";
 import { drizzle, type BunSQLDatabase } from "drizzle-orm/bun-sql";
 import { cronJobRuns, cronJobs, users } from "../../db/schema/pg.ts";
+import { announceChange, listenForChanges } from "./pg-changes.ts";
 import { pgFailure } from "./pg-errors.ts";
 import { migratePg, openPg, type PgOptions } from "./pg-open.ts";
 import { recordFromPgRow, type PgJobRow } from "./pg-rows.ts";
@@ -54,9 +55,9 @@ export class PgStore implements Store {
     return this.client.unsafe<PgJobRow[]>(text, params);
   }
 
-  /** Tells every instance (this one included) that jobs changed; a lost notice only delays to the next minute tick. */
+  /** Released, created or changed jobs: whichever instance is free looks at them now. */
   private notifyChanged(): void {
-    this.client.notify(q.CHANGES_CHANNEL).catch(() => {});
+    announceChange(this.client);
   }
 
   listUnscheduled(limit: number) {
@@ -252,21 +253,13 @@ export class PgStore implements Store {
       (await this.orm.delete(users).where(and(eq(users.id, id), eq(users.status, "pending"))).returning({ id: users.id })).length > 0);
   }
 
-  /**
-   * Calls `onChange` when jobs change through any instance on this database, and after each
-   * reconnect of the listening connection (notices sent while it was down are lost).
-   */
+  /** Calls `onChange` when jobs change through any instance on this database (see `listenForChanges`). */
   watchChanges(onChange: () => void) {
     return this.guard("cannot listen for job changes", async () => {
-      const changed = coalesce(onChange, 10);
-      let first = true;
-      const subscription = await this.client.listen(q.CHANGES_CHANNEL, changed, () => {
-        if (!first) changed();
-        first = false;
-      });
+      const stop = await listenForChanges(this.client, onChange);
       const unlisten = async () => {
         this.unlisteners.delete(unlisten);
-        await subscription.unlisten().catch(() => {});
+        await stop();
       };
       this.unlisteners.add(unlisten);
       return unlisten;
@@ -284,25 +277,6 @@ export class PgStore implements Store {
     await Promise.all([...this.unlisteners].map((unlisten) => unlisten()));
     await this.client.close({ timeout: 5 });
   }
-}
-
-/** Calls `fn` at once, then at most once per `ms` while calls keep coming (a burst of changes re-arms timers once, not a thousand times). */
-function coalesce(fn: () => void, ms: number): () => void {
-  let last = Number.NEGATIVE_INFINITY;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  return () => {
-    const wait = last + ms - performance.now();
-    if (wait <= 0) {
-      last = performance.now();
-      fn();
-    } else {
-      timer ??= setTimeout(() => {
-        timer = undefined;
-        last = performance.now();
-        fn();
-      }, wait);
-    }
-  };
 }
 
 function page<T extends { id: number }>(rows: T[], limit: number): Page<T> {

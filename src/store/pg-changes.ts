@@ -1,0 +1,44 @@
+import type { SQL } from "bun";
+
+/** Channel on which every instance on one database hears that jobs changed. */
+export const CHANGES_CHANNEL = "cronjobs_changed";
+
+/** Tells every instance listening on the database (this one included) that jobs changed. */
+export function announceChange(client: SQL): void {
+  // A lost notice only delays the job to the next minute tick: never fail the change for it.
+  client.notify(CHANGES_CHANNEL).catch(() => {});
+}
+
+/**
+ * Calls `onChange` on each notice, and after each reconnect of the listening connection
+ * (notices sent while it was down are lost). Bursts are coalesced: at most one call per 10 ms,
+ * so a thousand changes re-arm a timer a few times, not a thousand. Resolves once listening.
+ */
+export async function listenForChanges(client: SQL, onChange: () => void): Promise<() => Promise<void>> {
+  const changed = coalesce(onChange, 10);
+  let first = true;
+  const subscription = await client.listen(CHANGES_CHANNEL, changed, () => {
+    if (!first) changed();
+    first = false;
+  });
+  return () => subscription.unlisten().catch(() => {});
+}
+
+/** Calls `fn` at once, then at most once per `ms` while calls keep coming. */
+function coalesce(fn: () => void, ms: number): () => void {
+  let last = Number.NEGATIVE_INFINITY;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return () => {
+    const wait = last + ms - performance.now();
+    if (wait <= 0) {
+      last = performance.now();
+      fn();
+    } else {
+      timer ??= setTimeout(() => {
+        timer = undefined;
+        last = performance.now();
+        fn();
+      }, wait);
+    }
+  };
+}
