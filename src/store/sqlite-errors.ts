@@ -8,6 +8,11 @@ function sqliteCode(err: unknown): string | undefined {
   return undefined;
 }
 
+/** True when `err` is SQLite's "the database is locked by another connection" (any SQLITE_BUSY variant). */
+export function isBusy(err: unknown): boolean {
+  return sqliteCode(err)?.startsWith("SQLITE_BUSY") ?? false;
+}
+
 const unavailable: Record<string, string> = {
   SQLITE_BUSY: "database is locked by another process (busy timeout passed)",
   SQLITE_LOCKED: "database table is locked",

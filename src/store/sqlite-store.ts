@@ -4,7 +4,7 @@ import { drizzle, type BunSQLiteDatabase } from "drizzle-orm/bun-sqlite";
 import { cronJobRuns, cronJobs, users } from "../../db/schema/sqlite.ts";
 import { AppError } from "../errors.ts";
 import { migrateSqlite, openSqlite, type SqliteOptions } from "./sqlite-open.ts";
-import { sqliteFailure } from "./sqlite-errors.ts";
+import { isBusy, sqliteFailure } from "./sqlite-errors.ts";
 import { recordFromRow, type RawJobRow } from "./sqlite-rows.ts";
 import { LEASE_EXPIRED_ERROR } from "./store.ts";
 import type {
@@ -47,35 +47,61 @@ function prepareHot(db: Database) {
 
 const ms = (d: Date | null) => (d === null ? null : d.getTime());
 
+/** How long a statement may block the event loop waiting for another connection's lock. */
+const SYNC_BUSY_MS = 20;
+const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
+
 /** The embedded default backend: one SQLite file, shared safely by several processes on one host. */
 export class SqliteStore implements Store {
   readonly backend = "sqlite";
   readonly orm: BunSQLiteDatabase;
   private readonly hot: ReturnType<typeof prepareHot>;
 
-  private constructor(readonly client: Database) {
+  private constructor(readonly client: Database, private readonly busyTimeoutMs: number) {
     this.orm = drizzle({ client });
     this.hot = prepareHot(client);
   }
 
   /** Opens (creating if needed) and migrates the database file. */
   static open(file: string, options: SqliteOptions & { migrate?: boolean } = {}): SqliteStore {
-    const client = openSqlite(file, options);
+    const busyTimeoutMs = Math.max(0, Math.trunc(options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS));
+    const client = openSqlite(file, { ...options, busyTimeoutMs });
     try {
       if (options.migrate !== false) migrateSqlite(client);
-      return new SqliteStore(client);
+      // bun:sqlite waits for a lock synchronously, freezing the whole process (HTTP server, job
+      // timers) for up to the busy timeout. Past start-up the connection gives up after a moment,
+      // and `guard` waits for the rest of the busy timeout without blocking the event loop.
+      client.run(`PRAGMA busy_timeout = ${Math.min(SYNC_BUSY_MS, busyTimeoutMs)}`);
+      return new SqliteStore(client, busyTimeoutMs);
     } catch (err) {
       client.close();
       throw sqliteFailure(err, "cannot open the database");
     }
   }
 
-  /** Runs `fn`, turning SQLite failures into `AppError`s. */
+  /**
+   * Runs `fn` (one statement or one transaction, so nothing of it is kept when it fails), turning
+   * SQLite failures into `AppError`s. While another connection holds the lock it is tried again,
+   * asynchronously, until the busy timeout has passed.
+   */
   private guard<T>(context: string, fn: () => T): Promise<T> {
     try {
       return Promise.resolve(fn());
     } catch (err) {
+      if (isBusy(err) && this.busyTimeoutMs > SYNC_BUSY_MS) return this.retryWhileBusy(context, fn);
       return Promise.reject(sqliteFailure(err, context));
+    }
+  }
+
+  private async retryWhileBusy<T>(context: string, fn: () => T): Promise<T> {
+    const deadline = performance.now() + this.busyTimeoutMs - SYNC_BUSY_MS;
+    for (let pause = 5; ; pause = Math.min(pause * 2, 100)) {
+      await Bun.sleep(Math.max(0, Math.min(pause, deadline - performance.now())));
+      try {
+        return fn();
+      } catch (err) {
+        if (!isBusy(err) || performance.now() >= deadline) throw sqliteFailure(err, context);
+      }
     }
   }
 
