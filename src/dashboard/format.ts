@@ -32,8 +32,10 @@ export function formatUtc(ms: number): string {
   return new Date(ms).toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC");
 }
 
+const counts = new Intl.NumberFormat("en-US");
+
 /** A number with thousands separators, in English. */
-export const formatCount = (n: number) => n.toLocaleString("en-US");
+export const formatCount = (n: number) => counts.format(n);
 
 /** "1 job", "3 jobs". */
 export const countOf = (n: number, noun: string) => `${formatCount(n)} ${noun}${n === 1 ? "" : "s"}`;

@@ -83,11 +83,17 @@ function route(): void {
 
 function enter(types: JobTypeView[]): void {
   jobTypes = types;
-  signinEl.hidden = true;
-  appEl.hidden = false;
   live = new Live(async () => { await current?.refresh(); }, setLive);
-  live.start();
   route();
+  live.start();
+  // The shell is shown in the next task, once the first requests have left: its first frame
+  // (layout and paint of the whole page) then overlaps the wait for the answers.
+  setTimeout(() => {
+    if (!live) return;
+    signinEl.hidden = true;
+    appEl.hidden = false;
+    viewEl.focus({ preventScroll: true });
+  });
 }
 
 form.addEventListener("submit", async (event) => {
@@ -106,7 +112,6 @@ form.addEventListener("submit", async (event) => {
     tokenInput.value = "";
     signinError.textContent = "";
     enter(types);
-    viewEl.focus();
   } catch (err) {
     signinError.textContent = isUnauthorized(err) ? "The server refused this token." : `Could not sign in: ${errorText(err)}`;
     tokenInput.setAttribute("aria-invalid", "true");

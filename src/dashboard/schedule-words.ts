@@ -45,11 +45,20 @@ export function intervalInWords(minutes: number): string {
   return plural(minutes, "minute");
 }
 
+// Making a formatter costs far more than using one: keep them (a handful of zones and locales).
+const formatters = new Map<string, Intl.DateTimeFormat>();
+function formatter(locale: string | undefined, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
+  const key = `${locale}|${JSON.stringify(options)}`;
+  let f = formatters.get(key);
+  if (!f) formatters.set(key, (f = new Intl.DateTimeFormat(locale, options)));
+  return f;
+}
+
 /** "5 Jan 2026, 13:00" in the given zone and locale (24-hour clock); "5 Jan, 13:00" in the year of `now`. */
 export function formatDateTime(ms: number, { timeZone, locale, now }: WordsOptions = {}): string {
-  const yearOf = (t: number) => new Intl.DateTimeFormat("en-US", { year: "numeric", timeZone }).format(t);
-  const sameYear = now !== undefined && yearOf(ms) === yearOf(now);
-  return new Intl.DateTimeFormat(locale, {
+  const year = formatter("en-US", { year: "numeric", timeZone });
+  const sameYear = now !== undefined && year.format(ms) === year.format(now);
+  return formatter(locale, {
     year: sameYear ? undefined : "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone,
   }).format(ms);
 }

@@ -8,11 +8,17 @@ const ICONS = {
   delete: '<path d="M4 7h16M10 11v6M14 11v6M6 7l1 12a2 2 0 0 0 2 2h6a2 2 0 0 0 2-2l1-12M9 7V4h6v3"/>',
 };
 
-/** A small stroke icon (the markup is ours, constant). */
-function icon(name: keyof typeof ICONS): Element {
-  const holder = document.createElement("span");
-  holder.innerHTML = `<svg viewBox="0 0 24 24" aria-hidden="true">${ICONS[name]}</svg>`;
-  return holder.firstElementChild!;
+const parsedIcons = new Map<keyof typeof ICONS, Element>();
+
+/** A small stroke icon (the markup is ours, constant), parsed once. */
+function icon(name: keyof typeof ICONS): Node {
+  let svg = parsedIcons.get(name);
+  if (!svg) {
+    const holder = document.createElement("span");
+    holder.innerHTML = `<svg viewBox="0 0 24 24" aria-hidden="true">${ICONS[name]}</svg>`;
+    parsedIcons.set(name, (svg = holder.firstElementChild!));
+  }
+  return svg.cloneNode(true);
 }
 
 export type JobAction = "run" | "pause" | "resume" | "retry" | "edit" | "delete";
@@ -72,11 +78,15 @@ export class JobRow {
 
   private actions(job: JobView, busy: JobAction | undefined): HTMLElement {
     const running = job.state === "running";
-    const button = (action: JobAction, label: string, slot: string, extra: { class?: string; disabled?: boolean } = {}) => h("button", {
-      type: "button", class: `btn small ${extra.class ?? ""}`, "data-action": action, "data-focus-key": `${job.id}:${slot}`,
-      "aria-label": `${label} ${job.name}`, title: action === "edit" || action === "delete" ? label : undefined,
-      disabled: Boolean(busy) || extra.disabled, onclick: () => this.onAction(this.job, action),
-    }, action === "edit" || action === "delete" ? [icon(action), h("span", { class: "label-narrow" }, label)] : busy === action ? `${label}…` : label);
+    // aria-disabled, not disabled: a button that stops working for a moment keeps the keyboard focus.
+    const button = (action: JobAction, label: string, slot: string, extra: { class?: string; disabled?: boolean } = {}) => {
+      const off = Boolean(busy) || Boolean(extra.disabled);
+      return h("button", {
+        type: "button", class: `btn small ${extra.class ?? ""}`, "data-action": action, "data-focus-key": `${job.id}:${slot}`,
+        "aria-label": `${label} ${job.name}`, title: action === "edit" || action === "delete" ? label : undefined,
+        "aria-disabled": off ? "true" : undefined, onclick: () => { if (!off) this.onAction(this.job, action); },
+      }, action === "edit" || action === "delete" ? [icon(action), h("span", { class: "label-narrow" }, label)] : busy === action ? `${label}…` : label);
+    };
     const toggle = job.state === "dead" ? button("retry", "Retry", "toggle", { class: "primary-soft" })
       : job.state === "paused" ? button("resume", "Resume", "toggle")
       : button("pause", "Pause", "toggle", { disabled: running });

@@ -70,15 +70,20 @@ export class JobsView implements View {
       ...(this.filters.state ? { state: this.filters.state } : {}),
       ...(user !== undefined ? { userId: user } : {}),
     };
-    const [page, stats] = await Promise.all([api.jobs.list.query(input), dashboardApi.summary.query()]);
+    // The page is drawn as soon as it arrives; the counts by state follow.
+    const summary = dashboardApi.summary.query().then((stats) => {
+      const count: Record<StateFilter, number> = { "": stats.jobs, active: stats.active - stats.running, running: stats.running, paused: stats.paused, dead: stats.dead };
+      for (const [state, el] of this.counts) el.textContent = formatCount(count[state]);
+    });
+    const page = await api.jobs.list.query(input);
     this.render(page.items, Date.now());
     this.pager.update(page.items.length, page.nextCursor);
-    const count: Record<StateFilter, number> = { "": stats.jobs, active: stats.active - stats.running, running: stats.running, paused: stats.paused, dead: stats.dead };
-    for (const [state, el] of this.counts) el.textContent = formatCount(count[state]);
     if (!this.loaded) {
       this.loaded = true;
-      performance.mark("cronjobs:jobs-first-page");
+      // User Timing for the benchmark: the first page is on screen in this frame.
+      requestAnimationFrame(() => performance.mark("cronjobs:jobs-first-page"));
     }
+    await summary;
   }
 
   private userFilter(): number | null | undefined {

@@ -1,4 +1,5 @@
 import { h } from "../dom.ts";
+import { formatCount } from "../format.ts";
 
 /**
  * Cursor pagination (pages go by id, newest first): the cursors of the pages before this
@@ -30,7 +31,7 @@ export class Pager {
   update(count: number, nextCursor: number | null): void {
     this.next = nextCursor;
     const first = this.stack.length * this.pageSize;
-    this.label.textContent = count === 0 ? (this.stack.length ? "No more items" : "") : `${(first + 1).toLocaleString("en-US")}–${(first + count).toLocaleString("en-US")}${nextCursor !== null ? "" : " (last page)"}`;
+    this.label.textContent = count === 0 ? (this.stack.length ? "No more items" : "") : `${formatCount(first + 1)}–${formatCount(first + count)}${nextCursor !== null ? "" : " (last page)"}`;
     this.prevButton.disabled = this.stack.length === 0;
     this.nextButton.disabled = nextCursor === null;
   }

@@ -16,7 +16,7 @@ type Status = (typeof STATUSES)[number][0];
 export class RunsView implements View {
   readonly el: HTMLElement;
   private readonly chart = new RunsChart();
-  private readonly strips = h("div", { class: "strips" }, Array.from({ length: 4 }, () => h("div", { class: "strip skeleton" }, h("span", { class: "sk" }))));
+  private readonly strips = h("div", { class: "strips" }, Array.from({ length: 6 }, () => h("div", { class: "strip skeleton" }, h("span", { class: "sk" }))));
   private readonly tbody = h("tbody", {}, skeletonRows(8, COLUMNS.length));
   private readonly pager = new Pager(PAGE_SIZE, () => this.ctx.kick());
   private readonly rows = new Map<number, { tr: HTMLTableRowElement; finished: HTMLTableCellElement }>();
