@@ -270,6 +270,7 @@ describe("a read-only database (SQLite)", () => {
     const server = await startServer({ databaseUrl: file, entry: "app", prefix: nobody, env: { HOME: home, FRESHNESS_DIR: freshness } });
     const res = await fetch(`${server.url}/api/cron/run`, { method: "POST", headers: { authorization: `Bearer ${SECRETS.cronSecret}` } });
     await expect503(res, /read-only/);
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200); // reads still work
     server.child.kill("SIGTERM");
     expect(await server.exited).toBe(0);
 
