@@ -23,8 +23,12 @@ export type Prepared =
   | { ok: true; job: CronJob; schedule: Schedule; payload: unknown }
   | { ok: false; schedule: Schedule | null; error: string };
 
-/** Checks that a claimed row can run: known type, usable schedule and payload, not crash-looping. */
-export function prepare(record: CronJobRecord, registry: JobRegistry): Prepared {
+/**
+ * Checks that a claimed row can run: known type, usable schedule and payload, not crash-looping.
+ * `crashes`: how many claims in a row before this one ended with their lease expiring unfinished
+ * (by default every earlier claim counted in `attempts`).
+ */
+export function prepare(record: CronJobRecord, registry: JobRegistry, crashes = record.attempts - 1): Prepared {
   let schedule: Schedule;
   try {
     schedule = scheduleOf(record);
@@ -33,8 +37,12 @@ export function prepare(record: CronJobRecord, registry: JobRegistry): Prepared 
   }
   const job = registry.get(record.jobType);
   if (!job) return { ok: false, schedule: null, error: `unknown job_type "${record.jobType}": no CronJob is registered under this name` };
-  const crashLoop = schedule.kind === "once" || record.lastError === LEASE_EXPIRED_ERROR;
-  if (record.attempts > record.maxAttempts && crashLoop) {
+  // A one-time job has `max_attempts` attempts in all; a recurring one stops only when its runs
+  // died with their process that many times in a row (its failures never deactivate it).
+  const givesUp = schedule.kind === "once"
+    ? record.attempts > record.maxAttempts
+    : record.lastError === LEASE_EXPIRED_ERROR && crashes >= record.maxAttempts;
+  if (givesUp) {
     return { ok: false, schedule: null, error: `gave up after ${record.maxAttempts} attempts: ${record.lastError ?? "runs did not finish"}` };
   }
   let payload: unknown = null;

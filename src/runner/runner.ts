@@ -5,7 +5,7 @@ import { AppError, errorMessage } from "../errors.ts";
 import type { JobRegistry } from "../jobs/registry.ts";
 import type { Logger } from "../logger.ts";
 import { firstRunAt, scheduleOf } from "../schedule/schedule.ts";
-import type { CronJobRecord, RunStatus, Store } from "../store/store.ts";
+import { LEASE_EXPIRED_ERROR, type CronJobRecord, type RunStatus, type Store } from "../store/store.ts";
 import { execute, prepare, type ExecuteDeps } from "./execute.ts";
 import { FinishWriter } from "./finish-writer.ts";
 import { RunnerMetrics } from "./metrics.ts";
@@ -218,7 +218,7 @@ export class Runner {
    */
   private async runClaimed(job: CronJobRecord, runId: string, claimedAt: number): Promise<{ record: Promise<JobRunResult> } | undefined> {
     const { store, clock, registry } = this.deps;
-    const prepared = prepare(job, registry);
+    const prepared = prepare(job, registry, await this.crashesBefore(job));
     let outcome: RunOutcome;
     if (!prepared.ok) {
       outcome = { status: "failed", error: prepared.error, startedAt: clock.now(), unusable: true, settled: true };
@@ -248,6 +248,20 @@ export class Runner {
       },
     }).then((status) => resultOf(job, status === "lease_lost" ? "lease_lost" : outcome.status, finishedAt - outcome.startedAt, outcome.error));
     return { record };
+  }
+
+  /**
+   * How many claims of `job` in a row before this one died unfinished. `attempts` also counts a
+   * recurring job's consecutive failures, and a run that timed out ignoring its abort keeps its
+   * lease (which the next claim takes for a crash); both have history rows, crashed runs do not.
+   * So when the count matters, the claims since the last recorded run are the crashes.
+   */
+  private async crashesBefore(job: CronJobRecord): Promise<number> {
+    const claimsBefore = job.attempts - 1;
+    if (job.lastError !== LEASE_EXPIRED_ERROR || job.attempts <= job.maxAttempts) return claimsBefore;
+    const [last] = (await this.deps.store.listRuns({ jobId: job.id, limit: 1 })).items;
+    // After a success `attempts` starts again from 0; after a failure it goes on from that run's count.
+    return last && last.status !== "succeeded" ? claimsBefore - last.attempt : claimsBefore;
   }
 
   private async runOne(id: number): Promise<JobRunResult> {
