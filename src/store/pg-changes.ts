@@ -3,10 +3,15 @@ import type { SQL } from "bun";
 /** Channel on which every instance on one database hears that jobs changed. */
 export const CHANGES_CHANNEL = "cronjobs_changed";
 
-/** Tells every instance listening on the database (this one included) that jobs changed. */
-export function announceChange(client: SQL): void {
+/**
+ * Answers the function that tells every instance listening on the database (this one included)
+ * that jobs changed. Bursts are coalesced (at most one notice per 10 ms): PostgreSQL serializes
+ * the commits of notifying transactions across the whole server, so a thousand jobs created in
+ * a loop send a few notices, not a thousand.
+ */
+export function changeAnnouncer(client: SQL): () => void {
   // A lost notice only delays the job to the next minute tick: never fail the change for it.
-  client.notify(CHANGES_CHANNEL).catch(() => {});
+  return coalesce(() => void client.notify(CHANGES_CHANNEL).catch(() => {}), 10);
 }
 
 /**
@@ -24,7 +29,7 @@ export async function listenForChanges(client: SQL, onChange: () => void): Promi
   return () => subscription.unlisten().catch(() => {});
 }
 
-/** Calls `fn` at once, then at most once per `ms` while calls keep coming. */
+/** Calls `fn` at once, then at most once per `ms` while calls keep coming (the last call is never dropped). */
 function coalesce(fn: () => void, ms: number): () => void {
   let last = Number.NEGATIVE_INFINITY;
   let timer: ReturnType<typeof setTimeout> | undefined;

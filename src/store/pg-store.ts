@@ -2,7 +2,7 @@ import type { SQL } from "bun";
 import { and, desc, eq, gt, gte, isNull, lt, lte, sql, type SQL as Condition } from "drizzle-orm";
 import { drizzle, type BunSQLDatabase } from "drizzle-orm/bun-sql";
 import { cronJobRuns, cronJobs, users } from "../../db/schema/pg.ts";
-import { announceChange, listenForChanges } from "./pg-changes.ts";
+import { changeAnnouncer, listenForChanges } from "./pg-changes.ts";
 import { pgFailure } from "./pg-errors.ts";
 import { migratePg, openPg, type PgOptions } from "./pg-open.ts";
 import { recordFromPgRow, type PgJobRow } from "./pg-rows.ts";
@@ -24,9 +24,12 @@ export class PgStore implements Store {
   readonly backend = "postgres";
   readonly orm: BunSQLDatabase;
   private readonly unlisteners = new Set<() => Promise<void>>();
+  /** Released, created or changed jobs: whichever instance is free looks at them now. */
+  private readonly notifyChanged: () => void;
 
   private constructor(readonly client: SQL) {
     this.orm = drizzle({ client });
+    this.notifyChanged = changeAnnouncer(client);
   }
 
   /** Opens a pool on `url` and applies the migrations not yet applied (under an advisory lock). */
@@ -55,10 +58,6 @@ export class PgStore implements Store {
     return this.client.unsafe<PgJobRow[]>(text, params);
   }
 
-  /** Released, created or changed jobs: whichever instance is free looks at them now. */
-  private notifyChanged(): void {
-    announceChange(this.client);
-  }
 
   listUnscheduled(limit: number) {
     return this.guard("cannot list unscheduled jobs", async () => (await this.rows(q.LIST_UNSCHEDULED, [limit])).map(recordFromPgRow));
