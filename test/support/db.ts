@@ -1,23 +1,15 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { afterEach } from "bun:test";
 import { ManualClock } from "../../src/clock.ts";
 import { defaultRegistry, JobRegistry } from "../../src/jobs/registry.ts";
 import { silentLogger } from "../../src/logger.ts";
 import { Runner, type RunnerOptions } from "../../src/runner/runner.ts";
 import { SqliteStore } from "../../src/store/sqlite-store.ts";
 
-const cleanups: (() => void | Promise<void>)[] = [];
+import { onCleanup } from "./cleanup.ts";
 
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()!();
-});
-
-/** Runs `fn` after the current test, whether it passed or not. */
-export function onCleanup(fn: () => void | Promise<void>): void {
-  cleanups.push(fn);
-}
+export { onCleanup };
 
 /** A fresh temp dir, removed after the test. */
 export function tempDir(prefix = "cronjobs-"): string {
