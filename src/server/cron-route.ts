@@ -3,6 +3,7 @@ import { AppError } from "../errors.ts";
 import { bearerToken, secretMatches } from "../secrets.ts";
 import type { ServerDeps } from "./deps.ts";
 import { errorResponse, responseForError } from "./http-errors.ts";
+import { readBodyWithin } from "./request-body.ts";
 
 export const MAX_BODY_BYTES = 64 * 1024;
 
@@ -13,10 +14,8 @@ const bodySchema = z.strictObject({
 
 /** Reads the optional JSON body within the size limit; a `Response` when it is refused. */
 async function readBody(request: Request): Promise<z.infer<typeof bodySchema> | Response> {
-  const declared = Number(request.headers.get("content-length") ?? 0);
-  if (declared > MAX_BODY_BYTES) return errorResponse(413, "PAYLOAD_TOO_LARGE", `body larger than ${MAX_BODY_BYTES} bytes`);
-  const bytes = new Uint8Array(await request.arrayBuffer());
-  if (bytes.length > MAX_BODY_BYTES) return errorResponse(413, "PAYLOAD_TOO_LARGE", `body larger than ${MAX_BODY_BYTES} bytes`);
+  const bytes = await readBodyWithin(request, MAX_BODY_BYTES);
+  if (bytes instanceof Response) return bytes;
   let text: string;
   try {
     text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);

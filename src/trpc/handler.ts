@@ -1,24 +1,31 @@
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { errorMessage } from "../errors.ts";
-import { errorResponse } from "../server/http-errors.ts";
+import { readBodyWithin } from "../server/request-body.ts";
 import { contextFromRequest, type ControlPlane } from "./context.ts";
 import { appRouter } from "./router.ts";
 
-const MAX_BODY_BYTES = 1024 * 1024;
+export const MAX_BODY_BYTES = 1024 * 1024;
 
 /** Serves `/trpc/*` with tRPC's fetch adapter (tRPC 11 mounted directly, not through a plugin). */
-export function handleTrpc(request: Request, plane: ControlPlane): Promise<Response> | Response {
-  if (Number(request.headers.get("content-length") ?? 0) > MAX_BODY_BYTES) {
-    return errorResponse(413, "PAYLOAD_TOO_LARGE", `body larger than ${MAX_BODY_BYTES} bytes`);
+export async function handleTrpc(request: Request, plane: ControlPlane): Promise<Response> {
+  // The body is read here, within the limit, so that a chunked one cannot grow without bound.
+  let req = request;
+  if (request.body !== null) {
+    const body = await readBodyWithin(request, MAX_BODY_BYTES);
+    if (body instanceof Response) return body;
+    req = new Request(request.url, { method: request.method, headers: request.headers, body, signal: request.signal });
   }
-  return fetchRequestHandler({
+  const response = await fetchRequestHandler({
     endpoint: "/trpc",
-    req: request,
+    req,
     router: appRouter,
     maxBatchSize: 1000,
-    createContext: () => contextFromRequest(plane, request),
+    createContext: () => contextFromRequest(plane, req),
     onError: ({ error, path }) => {
       if (error.code === "INTERNAL_SERVER_ERROR") plane.logger.error("procedure failed", { path, error: errorMessage(error.cause ?? error) });
     },
   });
+  // tRPC leaves the type off the errors it answers before any procedure (415, batch errors): they are JSON too.
+  if (response.body !== null && !response.headers.has("content-type")) response.headers.set("content-type", "application/json");
+  return response;
 }

@@ -1,0 +1,34 @@
+import { errorResponse } from "./http-errors.ts";
+
+/**
+ * The body of `request`, read up to `maxBytes`; a 413 answer as soon as it declares or sends
+ * more. Read chunk by chunk: a body sent without `Content-Length` (chunked) never makes the
+ * server hold more than the limit, and a body that never ends is refused, not buffered.
+ */
+export async function readBodyWithin(request: Request, maxBytes: number): Promise<Uint8Array<ArrayBuffer> | Response> {
+  const tooLarge = () => errorResponse(413, "PAYLOAD_TOO_LARGE", `body larger than ${maxBytes} bytes`);
+  if (Number(request.headers.get("content-length") ?? 0) > maxBytes) return tooLarge();
+  if (request.body === null) return new Uint8Array(0);
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+      size += chunk.value.byteLength;
+      if (size > maxBytes) {
+        reader.cancel().catch(() => {});
+        return tooLarge();
+      }
+      chunks.push(chunk.value);
+    }
+  } catch {
+    return errorResponse(400, "INVALID_INPUT", "body: could not be read (the client went away?)");
+  }
+  const body = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return body;
+}
