@@ -23,3 +23,13 @@ export function parseInput<S extends z.ZodType>(schema: S, value: unknown): z.ou
   if (!parsed.success) throw new AppError("INVALID_INPUT", describeIssues(parsed.error.issues), { cause: parsed.error });
   return parsed.data;
 }
+
+/**
+ * Text that every backend stores as given: well-formed Unicode (a lone surrogate would come
+ * back as U+FFFD, and two different names would become one) and no NUL (PostgreSQL refuses it).
+ */
+export function storableText<S extends z.ZodString>(schema: S): S {
+  return schema
+    .refine((value) => value.isWellFormed(), "must be valid Unicode text (it has a lone surrogate)")
+    .refine((value) => !value.includes("\u0000"), "must not contain NUL characters") as S;
+}

@@ -1,16 +1,41 @@
 import { z } from "zod";
 import { checkTimezone, scheduleOf, ScheduleError } from "../schedule/schedule.ts";
+import { storableText } from "../validation.ts";
 import type { JobRegistry } from "./registry.ts";
 
 const MAX_PAYLOAD_BYTES = 64 * 1024;
+const MAX_PAYLOAD_DEPTH = 64;
 
 const DATE_ERROR = "not a date (give an ISO 8601 time with its offset, e.g. 2026-01-05T12:00:00Z)";
 
 /** A time: an ISO 8601 string with an offset (over JSON) or a `Date` (in process). */
 export const instantField = z.union([z.iso.datetime({ offset: true, error: DATE_ERROR }), z.date({ error: DATE_ERROR })], { error: DATE_ERROR })
-  .transform((value) => new Date(value));
+  .transform((value) => new Date(value))
+  // Years 1 to 9999 (UTC), what both backends store: PostgreSQL has no year 0 and reads no ISO years past 9999.
+  .refine((date) => date.getUTCFullYear() >= 1 && date.getUTCFullYear() <= 9999, "must be between the years 0001 and 9999 (UTC)");
 
-const text = (max: number) => z.string().trim().min(1, "must not be empty").max(max, `must be at most ${max} characters`);
+/** Whether `value` nests at most `max` levels of arrays and objects; counted without recursion. */
+function nestedWithin(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [item, depth] = stack.pop()!;
+    if (item === null || typeof item !== "object") continue;
+    if (depth >= max) return false;
+    for (const child of Object.values(item)) stack.push([child, depth + 1]);
+  }
+  return true;
+}
+
+/**
+ * Any JSON value. Its depth is checked first, without recursion: `z.json()` recurses, and a
+ * deeply nested value would overflow the stack instead of being refused by name. Typed as
+ * `z.json()` is, so that clients still see the JSON type as the payload's input.
+ */
+const payloadField = z.unknown()
+  .refine((value) => nestedWithin(value, MAX_PAYLOAD_DEPTH), `nested deeper than ${MAX_PAYLOAD_DEPTH} levels`)
+  .pipe(z.json("must be a JSON value")) as unknown as ReturnType<typeof z.json>;
+
+const text = (max: number) => storableText(z.string().trim().min(1, "must not be empty").max(max, `must be at most ${max} characters`));
 
 /**
  * The one definition of a job's input, field by field. Every other shape derives from it:
@@ -31,7 +56,7 @@ export const jobFields = z.strictObject({
   /** IANA zone of `cron` (default UTC). */
   timezone: text(100).nullable().optional(),
   /** JSON given to the job; checked against the job type's payload schema. */
-  payload: z.json("must be a JSON value").optional(),
+  payload: payloadField.optional(),
   timeoutSeconds: z.int("must be a whole number of seconds").min(1, "must be at least 1").max(86_400, "must be at most 86400 (one day)").optional(),
   maxAttempts: z.int("must be a whole number").min(1, "must be at least 1").max(1000, "must be at most 1000").optional(),
   isActive: z.boolean("must be true or false").optional(),

@@ -51,6 +51,7 @@ export class JobService {
   /** Adds a job; `CONFLICT` when `(name, userId)` exists. */
   async create(input: JobInput): Promise<CronJobRecord> {
     const spec = this.check(input);
+    await this.checkUser(spec.userId);
     const now = this.deps.clock.now();
     try {
       return this.changed(await this.deps.store.insertJob(valuesOf(spec, firstDue(spec, now)), now));
@@ -65,6 +66,7 @@ export class JobService {
   /** Adds the job, or replaces the one with the same `(name, userId)` (clearing its failures). */
   async upsert(input: JobInput): Promise<CronJobRecord> {
     const spec = this.check(input);
+    await this.checkUser(spec.userId);
     const now = this.deps.clock.now();
     const existing = await this.deps.store.findJob(spec.name, spec.userId);
     // An unchanged schedule keeps its slot: a web app that upserts its jobs at every deploy
@@ -80,6 +82,7 @@ export class JobService {
     this.assertIdle(job, now, "update");
     const given = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
     const spec = this.check({ ...fieldsOf(job), ...given });
+    if (spec.userId !== job.userId) await this.checkUser(spec.userId);
     const change: RowChange = valuesOf(spec, job.nextRunAt);
     if (!sameSchedule(job, spec)) Object.assign(change, { nextRunAt: firstDue(spec, now), attempts: 0, lastError: null });
     else if (spec.isActive && !job.isActive) Object.assign(change, reactivation(job, spec, now));
@@ -122,6 +125,13 @@ export class JobService {
 
   private check(input: JobInput): JobSpec {
     return parseInput(jobSchema(this.deps.registry), input);
+  }
+
+  /** A job's user must exist: refused by name here, not by the database's foreign key. */
+  private async checkUser(userId: number | null): Promise<void> {
+    if (userId !== null && !(await this.deps.store.getUser(userId))) {
+      throw new AppError("INVALID_INPUT", `userId: user ${userId} does not exist`);
+    }
   }
 
   private assertIdle(job: CronJobRecord, now: number, verb: string): void {

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { instantField, jobFields, jobPatchFields } from "../../jobs/job-input.ts";
 import { jobView } from "../../jobs/job-view.ts";
+import { storableText } from "../../validation.ts";
 import { adminProcedure, router } from "../init.ts";
 
 const id = z.int("must be a job id").positive("must be a job id");
@@ -17,12 +18,12 @@ const listInput = z.strictObject({
   ...pageFields,
   active: z.boolean().optional(),
   state: z.enum(["active", "paused", "dead", "running"]).optional(),
-  jobType: z.string().min(1).optional(),
+  jobType: storableText(z.string().min(1)).optional(),
   /** A user id, or null for the jobs of no user. */
   userId: z.int().positive().nullable().optional(),
   dueBefore: instantField.optional(),
   /** Part of the name, case-insensitive. */
-  search: z.string().min(1).max(200).optional(),
+  search: storableText(z.string().min(1).max(200)).optional(),
 }).optional();
 
 export const jobsRouter = router({
