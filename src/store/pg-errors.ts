@@ -74,8 +74,17 @@ function conflictMessage(err: unknown, context: string): string {
   return (constraint && conflicts[constraint]) ?? `${context}: the row already exists (${messageOf(err)})`;
 }
 
+/**
+ * The server's own words ("null value in column … violates not-null constraint"), never the
+ * ORM's wrapper, whose message repeats the whole statement and its parameters.
+ */
 function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  const own = find(err, (e) => (typeof e.errno === "string" && /^[0-9A-Z]{5}$/.test(e.errno) && typeof e.message === "string" ? e.message : undefined));
+  if (own) return own;
+  let innermost = err;
+  for (let depth = 0; depth < 5 && (innermost as { cause?: unknown })?.cause; depth++) innermost = (innermost as { cause: unknown }).cause;
+  const text = innermost instanceof Error ? innermost.message : String(innermost);
+  return text.startsWith("Failed query:") ? "the statement failed" : text;
 }
 
 /**

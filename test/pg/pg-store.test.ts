@@ -56,6 +56,22 @@ describe.skipIf(!postgresAvailable)("the PostgreSQL store, where it differs from
     expect(await codeOf(store.insertUser({ email: "A@b.c", status: "pending", passwordHash: null, registrationTokenHash: null }, T0))).toBe("INVALID_INPUT");
   });
 
+  test("a refused row is explained in the server's words, never with the statement and its parameters", async () => {
+    const { store } = await freshPgStore();
+    const messages: string[] = [];
+    for (const attempt of [addJob(store, T0, { name: "nul\u0000byte", runAt: past }), addJob(store, T0, { name: "u", runAt: past, userId: 999 })]) {
+      await attempt.catch((err: Error) => messages.push(err.message));
+    }
+    expect(messages).toHaveLength(2);
+    expect(messages[0]).toContain("invalid byte sequence");
+    expect(messages[1]).toContain("foreign key constraint");
+    for (const message of messages) {
+      expect(message).not.toContain("Failed query");
+      expect(message).not.toContain("insert into");
+      expect(message).not.toContain("params:");
+    }
+  });
+
   test("an INSERT naming only the seed's columns is a valid job that runs at the next tick", async () => {
     const { store, url } = await freshPgStore();
     const sql = pgClient(url);
