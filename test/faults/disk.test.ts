@@ -87,7 +87,9 @@ function canMount(): boolean {
 function tinyDisk(size: string): string {
   const dir = tempDir("cronjobs-tmpfs-");
   if (Bun.spawnSync(["mount", "-t", "tmpfs", "-o", `size=${size},mode=0755`, "tmpfs", dir]).exitCode !== 0) throw new Error(`cannot mount a tmpfs on ${dir}`);
-  onCleanup(() => { Bun.spawnSync(["umount", "-l", dir]); });
+  const unmount = () => { Bun.spawnSync(["umount", "-l", dir]); };
+  onCleanup(unmount);
+  process.on("exit", unmount); // even if the test's cleanup did not run
   return dir;
 }
 

@@ -3,7 +3,7 @@ import path from "node:path";
 import type { SqliteStore } from "../../src/store/sqlite-store.ts";
 import { backends } from "../support/backends.ts";
 import { tempDir } from "../support/db.ts";
-import { overlappingRuns, readJournal, type RunSpan } from "../support/fault-jobs.ts";
+import { overlappingRuns, readJournal, spansOf } from "../support/fault-jobs.ts";
 import { postTick, startServer, waitUntil, type ServerProcess } from "../support/fault-server.ts";
 import { addJob } from "../support/jobs.ts";
 import { describeSlow } from "../support/slow.ts";
@@ -114,20 +114,20 @@ for (const backend of backends) {
       for (const id of recurring) expect(jobs.get(id)).toMatchObject({ isActive: true, lockedBy: null });
 
       // No concurrent double run, from the journal (every start, killed ones included) ...
-      const ends = new Map(entries.filter((e) => e.event === "end").map((e) => [`${e.jobId}/${e.runId}`, e.at]));
-      const spans: RunSpan[] = entries.filter((e) => e.event === "start").map((e) => ({
-        jobId: e.jobId, runId: e.runId, start: e.at, leaseUntil: e.leaseUntil, endedAt: ends.get(`${e.jobId}/${e.runId}`) ?? null,
-      }));
+      const spans = spansOf(entries);
       expect(overlappingRuns(spans)).toEqual([]);
-      // ... and from the history rows: two runs of one job overlap only once the earlier one's lease had passed.
-      const leaseOf = new Map(spans.map((s) => [`${s.jobId}/${s.runId}`, s.leaseUntil]));
+      // ... and from the history rows: two runs of one job overlap only once the earlier one's lease had
+      // passed (its lease from the journal: the start of that job and run id at or just after the row's start).
+      const leaseOf = (run: (typeof runs)[number]) => spans
+        .filter((s) => s.jobId === run.jobId && s.runId === run.runId && s.start >= run.startedAt.getTime())
+        .sort((x, y) => x.start - y.start)[0]?.leaseUntil ?? Number.POSITIVE_INFINITY;
       const byJob = new Map<number, typeof runs>();
       for (const run of runs) byJob.set(run.jobId, [...(byJob.get(run.jobId) ?? []), run]);
       for (const list of byJob.values()) {
         list.sort((a, b) => a.startedAt.getTime() - b.startedAt.getTime());
         for (let i = 1; i < list.length; i++) {
           const [a, b] = [list[i - 1]!, list[i]!];
-          if (b.startedAt < a.finishedAt) expect(b.startedAt.getTime()).toBeGreaterThanOrEqual(leaseOf.get(`${a.jobId}/${a.runId}`) ?? Infinity);
+          if (b.startedAt < a.finishedAt) expect(b.startedAt.getTime()).toBeGreaterThanOrEqual(leaseOf(a));
         }
       }
       if (backend.name === "sqlite") {

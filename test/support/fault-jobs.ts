@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import fs from "node:fs";
 import { z } from "zod";
 import type { CronJob, JobContext } from "../../src/jobs/cron-job.ts";
@@ -5,6 +6,8 @@ import type { CronJob, JobContext } from "../../src/jobs/cron-job.ts";
 /** One line of a journal file: a run that started, or one that reached its end. */
 export interface JournalEntry {
   event: "start" | "end";
+  /** One run's own id: a tick that lasts longer than a recurring job's interval runs it again under the same run id. */
+  key: string;
   jobId: number;
   /** The tick that holds the job (its `locked_by`), as the history row's `run_id`. */
   runId: string;
@@ -33,7 +36,7 @@ export class JournalJob implements CronJob<JournalPayload> {
 
   async run({ job, payload, signal, db, clock }: JobContext<JournalPayload>): Promise<void> {
     const lease = (await db.getJob(job.id))?.lockedUntil?.getTime() ?? null;
-    const entry = { jobId: job.id, runId: job.lockedBy ?? "", pid: process.pid, leaseUntil: lease, attempt: job.attempts };
+    const entry = { key: randomUUID(), jobId: job.id, runId: job.lockedBy ?? "", pid: process.pid, leaseUntil: lease, attempt: job.attempts };
     this.append({ event: "start", at: clock.now(), ...entry });
     const ms = payload?.ms ?? 0;
     if (ms > 0) {
@@ -67,6 +70,14 @@ export interface RunSpan {
    * a run that settled. Null for a run killed with its process or one that ignored its abort.
    */
   endedAt: number | null;
+}
+
+/** The runs a journal tells of: each start with its lease, and its end if it reached it. */
+export function spansOf(entries: JournalEntry[]): RunSpan[] {
+  const ends = new Map(entries.filter((e) => e.event === "end").map((e) => [e.key, e.at]));
+  return entries.filter((e) => e.event === "start").map((e) => ({
+    jobId: e.jobId, runId: e.runId, start: e.at, leaseUntil: e.leaseUntil, endedAt: ends.get(e.key) ?? null,
+  }));
 }
 
 /**

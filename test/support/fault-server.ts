@@ -8,6 +8,12 @@ import type { TestServeOptions } from "./serve-with-test-jobs.ts";
 const root = path.resolve(import.meta.dir, "../..");
 const bun = process.execPath;
 
+// Every server still running when the test process exits is killed, even if a test's cleanup did not run.
+const running = new Set<Subprocess>();
+process.on("exit", () => {
+  for (const child of running) child.kill("SIGKILL");
+});
+
 /** A server process of the fault suite. */
 export interface ServerProcess {
   child: Subprocess<"ignore", "ignore", "pipe">;
@@ -49,6 +55,8 @@ export async function startServer(options: ServerOptions): Promise<ServerProcess
     },
     stdin: "ignore", stdout: "ignore", stderr: "pipe",
   });
+  running.add(child);
+  void child.exited.then(() => running.delete(child));
   onCleanup(() => { child.kill("SIGKILL"); });
   const lines: Record<string, unknown>[] = [];
   let listening!: (url: string) => void;
