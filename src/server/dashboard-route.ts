@@ -7,6 +7,7 @@ import { dashboardRouter, type DashboardPlane } from "../trpc/dashboard-router.t
 import { serveDashboardFile } from "./dashboard-assets.ts";
 import type { ServerDeps } from "./deps.ts";
 import { errorResponse } from "./http-errors.ts";
+import { boundedRequest } from "./request-body.ts";
 
 const MAX_BODY_BYTES = 64 * 1024;
 
@@ -22,10 +23,9 @@ export function dashboardRoutes(deps: ServerDeps) {
   return new Elysia()
     .get("/", ({ request }) => file("/", request))
     .get("/assets/:file", ({ request, params }) => file(`/assets/${params.file}`, request))
-    .all("/api/dashboard/*", ({ request }) => {
-      if (Number(request.headers.get("content-length") ?? 0) > MAX_BODY_BYTES) {
-        return errorResponse(413, "PAYLOAD_TOO_LARGE", `body larger than ${MAX_BODY_BYTES} bytes`);
-      }
+    .all("/api/dashboard/*", async ({ request: raw }) => {
+      const request = await boundedRequest(raw, MAX_BODY_BYTES);
+      if (request instanceof Response) return request;
       return fetchRequestHandler({
         endpoint: "/api/dashboard",
         req: request,

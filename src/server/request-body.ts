@@ -32,3 +32,11 @@ export async function readBodyWithin(request: Request, maxBytes: number): Promis
   }
   return body;
 }
+
+/** `request` with its body read within `maxBytes` (see `readBodyWithin`), for handlers that read it again. */
+export async function boundedRequest(request: Request, maxBytes: number): Promise<Request | Response> {
+  if (request.body === null) return request;
+  const body = await readBodyWithin(request, maxBytes);
+  if (body instanceof Response) return body;
+  return new Request(request.url, { method: request.method, headers: request.headers, body, signal: request.signal });
+}

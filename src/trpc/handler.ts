@@ -1,6 +1,6 @@
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { errorMessage } from "../errors.ts";
-import { readBodyWithin } from "../server/request-body.ts";
+import { boundedRequest } from "../server/request-body.ts";
 import { contextFromRequest, type ControlPlane } from "./context.ts";
 import { appRouter } from "./router.ts";
 
@@ -9,12 +9,8 @@ export const MAX_BODY_BYTES = 1024 * 1024;
 /** Serves `/trpc/*` with tRPC's fetch adapter (tRPC 11 mounted directly, not through a plugin). */
 export async function handleTrpc(request: Request, plane: ControlPlane): Promise<Response> {
   // The body is read here, within the limit, so that a chunked one cannot grow without bound.
-  let req = request;
-  if (request.body !== null) {
-    const body = await readBodyWithin(request, MAX_BODY_BYTES);
-    if (body instanceof Response) return body;
-    req = new Request(request.url, { method: request.method, headers: request.headers, body, signal: request.signal });
-  }
+  const req = await boundedRequest(request, MAX_BODY_BYTES);
+  if (req instanceof Response) return req;
   const response = await fetchRequestHandler({
     endpoint: "/trpc",
     req,

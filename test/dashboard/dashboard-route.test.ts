@@ -103,6 +103,23 @@ describe("the dashboard's procedures", () => {
     expect((await client(ADMIN_TOKEN).summary.query()).jobs).toBe(0);
   });
 
+  test("a body past 64 KiB is refused with 413, even one sent in chunks without a length", async () => {
+    const { app } = setup();
+    const chunk = new TextEncoder().encode("x".repeat(16 * 1024));
+    let sent = 0;
+    const endless = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        sent += chunk.byteLength;
+        controller.enqueue(chunk);
+      },
+    });
+    const res = await app.handle(new Request("http://localhost/api/dashboard/summary", {
+      method: "POST", headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" }, body: endless,
+    }));
+    expect(res.status).toBe(413);
+    expect(sent).toBeLessThan(1024 * 1024); // stopped reading soon after the limit
+  });
+
   test("the chart counts runs per hour of the last day; later calls add only the new runs", async () => {
     const { client, clock, addRuns } = setup();
     const now = clock.now();
