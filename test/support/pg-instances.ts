@@ -32,10 +32,13 @@ export async function startInstance(databaseUrl: string, options: InstanceOption
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cronjobs-instance-"));
   afterTest(() => fs.rmSync(dir, { recursive: true, force: true }));
   const command = [bun, path.join(root, "src/cli/index.ts"), "serve", "--shutdown-grace", "2"];
-  const child = Bun.spawn(options.faketime ? ["faketime", "-f", options.faketime, ...command] : command, {
+  // libfaketime preloaded into the server itself (what `faketime -f` does), not through the
+  // `faketime` wrapper: the wrapper forks, so killing it would leave the server running.
+  const faked = options.faketime ? { LD_PRELOAD: "/usr/$LIB/faketime/libfaketime.so.1", FAKETIME: options.faketime } : {};
+  const child = Bun.spawn(command, {
     cwd: dir,
     env: {
-      ...process.env, DATABASE_URL: databaseUrl, HOST: "127.0.0.1", PORT: "0", CRON_SECRET: SECRETS.cronSecret,
+      ...process.env, ...faked, DATABASE_URL: databaseUrl, HOST: "127.0.0.1", PORT: "0", CRON_SECRET: SECRETS.cronSecret,
       ADMIN_TOKEN: SECRETS.adminToken, FRESHNESS_DIR: path.join(dir, "freshness"), DB_POOL_SIZE: "5", ...options.env,
     },
     stdin: "ignore", stdout: "ignore", stderr: "pipe",
