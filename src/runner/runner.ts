@@ -5,11 +5,14 @@ import { AppError, errorMessage } from "../errors.ts";
 import type { JobRegistry } from "../jobs/registry.ts";
 import type { Logger } from "../logger.ts";
 import { firstRunAt, scheduleOf } from "../schedule/schedule.ts";
-import { LEASE_EXPIRED_ERROR, type CronJobRecord, type RunStatus, type Store } from "../store/store.ts";
+import { LEASE_EXPIRED_ERROR, type CronJobRecord, type Store } from "../store/store.ts";
 import { execute, prepare, type ExecuteDeps } from "./execute.ts";
 import { FinishWriter } from "./finish-writer.ts";
 import { RunnerMetrics } from "./metrics.ts";
 import { decideFinish, type RunOutcome } from "./outcome.ts";
+import { MAX_RESULTS, resultOf, Tally, type JobRunResult, type TickResult } from "./tick-result.ts";
+
+export type { JobRunResult, TickResult };
 
 export interface RunnerDeps {
   store: Store;
@@ -45,32 +48,6 @@ export const defaultRunnerOptions: RunnerOptions = {
   runnerName: `${hostname()}/${process.pid}`,
 };
 
-/** One job's line in a tick's answer. */
-export interface JobRunResult {
-  id: number;
-  name: string;
-  jobType: string;
-  userId: number | null;
-  /** `due` only in a dry run; `lease_lost` when another run held the job at finish. */
-  status: RunStatus | "lease_lost" | "due";
-  durationMs: number;
-  error?: string;
-}
-
-export interface TickResult {
-  runId: string;
-  startedAt: string;
-  finishedAt: string;
-  durationMs: number;
-  claimed: number;
-  succeeded: number;
-  failed: number;
-  timedOut: number;
-  results: JobRunResult[];
-  /** True when more runs happened than `results` lists. */
-  truncated: boolean;
-}
-
 export interface TickOptions {
   /** Most jobs this tick runs. */
   limit?: number;
@@ -79,7 +56,6 @@ export interface TickOptions {
   budgetMs?: number;
 }
 
-const MAX_RESULTS = 1000;
 const PRUNE_EVERY_MS = 3_600_000;
 
 /**
@@ -330,39 +306,4 @@ export class Runner {
 
 function isCrashSuspect(job: CronJobRecord): boolean {
   return job.lastError === LEASE_EXPIRED_ERROR;
-}
-
-function resultOf(job: CronJobRecord, status: JobRunResult["status"], durationMs: number, error?: string | null): JobRunResult {
-  const result: JobRunResult = { id: job.id, name: job.name, jobType: job.jobType, userId: job.userId, status, durationMs };
-  if (error) result.error = error;
-  return result;
-}
-
-/** Counts a tick's runs and keeps the first thousand results. */
-class Tally {
-  claimed = 0;
-  private counts = { succeeded: 0, failed: 0, timedOut: 0 };
-  private results: JobRunResult[] = [];
-  private total = 0;
-
-  add(result: JobRunResult): void {
-    this.total++;
-    if (result.status === "succeeded") this.counts.succeeded++;
-    else if (result.status === "failed") this.counts.failed++;
-    else if (result.status === "timed_out") this.counts.timedOut++;
-    if (this.results.length < MAX_RESULTS) this.results.push(result);
-  }
-
-  result(runId: string, startedAt: number, finishedAt: number, ran: boolean): TickResult {
-    return {
-      runId,
-      startedAt: new Date(startedAt).toISOString(),
-      finishedAt: new Date(finishedAt).toISOString(),
-      durationMs: finishedAt - startedAt,
-      claimed: ran ? this.claimed : 0,
-      ...this.counts,
-      results: this.results,
-      truncated: this.total > this.results.length,
-    };
-  }
 }
