@@ -2,6 +2,7 @@ import type { Subprocess } from "bun";
 import fs from "node:fs";
 import path from "node:path";
 import { onCleanup, tempDir } from "./db.ts";
+import { followServerLog } from "./server-log.ts";
 import { SECRETS } from "./server.ts";
 import type { TestServeOptions } from "./serve-with-test-jobs.ts";
 
@@ -58,35 +59,11 @@ export async function startServer(options: ServerOptions): Promise<ServerProcess
   running.add(child);
   void child.exited.then(() => running.delete(child));
   onCleanup(() => { child.kill("SIGKILL"); });
-  const lines: Record<string, unknown>[] = [];
-  let listening!: (url: string) => void;
-  const ready = new Promise<string>((resolve) => { listening = resolve; });
-  const reading = (async () => {
-    let buffer = "";
-    const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
-    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
-      buffer += chunk.value;
-      for (let nl = buffer.indexOf("\n"); nl >= 0; nl = buffer.indexOf("\n")) {
-        const line = buffer.slice(0, nl);
-        buffer = buffer.slice(nl + 1);
-        try {
-          const entry = JSON.parse(line) as Record<string, unknown>;
-          lines.push(entry);
-          if (entry.msg === "listening") listening(String(entry.url));
-        } catch {
-          lines.push({ msg: line });
-        }
-      }
-    }
-    if (buffer.trim()) lines.push({ msg: buffer });
-  })();
+  const log = followServerLog(child.stderr, child.exited);
   // Resolves once the process has exited and its last log lines are read.
-  const exited = child.exited.then(async (code) => { await reading.catch(() => {}); return code; });
-  const url = await Promise.race([
-    ready,
-    exited.then((code) => { throw new Error(`server exited with ${code} before listening: ${JSON.stringify(lines)}`); }),
-    Bun.sleep(20_000).then(() => { throw new Error(`server did not listen within 20 s: ${JSON.stringify(lines)}`); }),
-  ]);
+  const exited = child.exited.then(async (code) => { await log.read.catch(() => {}); return code; });
+  const url = await log.url;
+  const lines = log.lines;
   return { child, pid: child.pid, url, logs: () => lines, exited };
 }
 

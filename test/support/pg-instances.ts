@@ -3,6 +3,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterTest } from "./pg.ts";
+import { followServerLog } from "./server-log.ts";
 import { SECRETS } from "./server.ts";
 
 const root = path.resolve(import.meta.dir, "../..");
@@ -47,32 +48,8 @@ export async function startInstance(databaseUrl: string, options: InstanceOption
     child.kill("SIGKILL");
     await child.exited;
   });
-  const lines: Record<string, unknown>[] = [];
-  const { promise: ready, resolve: listening } = Promise.withResolvers<string>();
-  void (async () => {
-    const decoder = new TextDecoder();
-    let buffer = "";
-    for await (const chunk of child.stderr as unknown as AsyncIterable<Uint8Array>) {
-      buffer += decoder.decode(chunk, { stream: true });
-      let nl: number;
-      while ((nl = buffer.indexOf("\n")) >= 0) {
-        const line = buffer.slice(0, nl);
-        buffer = buffer.slice(nl + 1);
-        try {
-          const entry = JSON.parse(line) as Record<string, unknown>;
-          lines.push(entry);
-          if (entry.msg === "listening") listening(String(entry.url));
-        } catch {
-          lines.push({ msg: line });
-        }
-      }
-    }
-  })();
-  const url = await Promise.race([
-    ready,
-    child.exited.then((code) => { throw new Error(`app serve exited with ${code}: ${JSON.stringify(lines)}`); }),
-    Bun.sleep(20_000).then(() => { throw new Error(`app serve did not listen within 20 s: ${JSON.stringify(lines)}`); }),
-  ]);
+  const { lines, url: listening } = followServerLog(child.stderr, child.exited);
+  const url = await listening;
   const hostname = (await Bun.$`hostname`.text()).trim();
   return { child, pid: child.pid, url, runner: `${hostname}/${child.pid}`, logs: () => lines, exited: child.exited };
 }
