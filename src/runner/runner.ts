@@ -133,15 +133,10 @@ export class Runner {
     }
 
     let failure: unknown;
-    // After a crash, claim one job at a time until the dead process's batch is worked off.
-    let recovering = false;
     while (!this.stopping && tally.claimed < limit && clock.now() - startedAt < budgetMs && failure === undefined) {
       const now = clock.now();
-      const size = recovering ? 1 : Math.min(this.options.batchSize, limit - tally.claimed);
-      const claimed = await store.claimDue({ runId, now, limit: size, leaseMarginMs: this.options.leaseMarginMs });
-      if (claimed.length === 0) break;
-      const batch = await this.isolateCrashSuspect(claimed, runId);
-      recovering = batch !== claimed || (recovering && isCrashSuspect(batch[0]!));
+      const batch = await store.claimDue({ runId, now, limit: Math.min(this.options.batchSize, limit - tally.claimed), leaseMarginMs: this.options.leaseMarginMs });
+      if (batch.length === 0) break;
       tally.claimed += batch.length;
       failure = await this.runBatch(batch, runId, now, tally);
     }
@@ -149,20 +144,6 @@ export class Runner {
     if (failure !== undefined) throw failure;
     await this.pruneIfDue(clock.now());
     return tally.result(runId, startedAt, clock.now(), true);
-  }
-
-  /**
-   * A process that dies mid-batch leaves all its claimed jobs to come back together, the one that
-   * killed it among them; run together again, each crash would use up an attempt of every one.
-   * So a job back from an expired lease runs alone, and the rest of its batch is given back
-   * (their claim, and its attempt, undone): a job that kills its process spends only its own
-   * attempts, and stops after `max_attempts`.
-   */
-  private async isolateCrashSuspect(batch: CronJobRecord[], runId: string): Promise<CronJobRecord[]> {
-    const suspect = batch.find(isCrashSuspect);
-    if (!suspect || batch.length === 1) return batch;
-    await this.deps.store.release(batch.filter((job) => job !== suspect).map((job) => job.id), runId);
-    return [suspect];
   }
 
   /** Runs a claimed batch with bounded concurrency; answers the first store failure, if any. */
@@ -302,8 +283,4 @@ export class Runner {
     const pruned = await this.deps.store.pruneRuns(now - this.options.retentionMs);
     if (pruned > 0) this.deps.logger.info("pruned history", { rows: pruned });
   }
-}
-
-function isCrashSuspect(job: CronJobRecord): boolean {
-  return job.lastError === LEASE_EXPIRED_ERROR;
 }

@@ -34,16 +34,6 @@ export class HangJob implements CronJob {
   }
 }
 
-/** Kills its own process (SIGKILL), as a job that crashes the runtime would. */
-export class CrashJob implements CronJob {
-  readonly type = "crash";
-  readonly description = "Kills the process running it.";
-  async run(): Promise<void> {
-    process.kill(process.pid, "SIGKILL");
-    await new Promise(() => {});
-  }
-}
-
 /** Records each run's job id in memory (for counting runs in-process). */
 export class RecordJob implements CronJob {
   readonly type = "record";
@@ -55,7 +45,7 @@ export class RecordJob implements CronJob {
 }
 
 export function testRegistry(...extra: CronJob<any>[]): JobRegistry {
-  return new JobRegistry([...builtinJobs(), new SleepJob(), new FailJob(), new HangJob(), new CrashJob(), ...extra]);
+  return new JobRegistry([...builtinJobs(), new SleepJob(), new FailJob(), new HangJob(), ...extra]);
 }
 
 /** Inserts a job through the store with sensible defaults. */
