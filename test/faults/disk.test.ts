@@ -9,6 +9,7 @@ import { silentLogger } from "../../src/logger.ts";
 import { Runner, type RunnerOptions } from "../../src/runner/runner.ts";
 import { buildApp } from "../../src/server/app.ts";
 import { SqliteStore } from "../../src/store/sqlite-store.ts";
+import { atRunEnd } from "../support/cleanup.ts";
 import { freshStore, onCleanup, T0, tempDir } from "../support/db.ts";
 import { JournalJob, readJournal } from "../support/fault-jobs.ts";
 import { hasStackTrace, startServer, waitForTicks } from "../support/fault-server.ts";
@@ -89,7 +90,7 @@ function tinyDisk(size: string): string {
   if (Bun.spawnSync(["mount", "-t", "tmpfs", "-o", `size=${size},mode=0755`, "tmpfs", dir]).exitCode !== 0) throw new Error(`cannot mount a tmpfs on ${dir}`);
   const unmount = () => { Bun.spawnSync(["umount", "-l", dir]); };
   onCleanup(unmount);
-  process.on("exit", unmount); // even if the test's cleanup did not run
+  atRunEnd(unmount); // even if the test's cleanup did not run
   return dir;
 }
 

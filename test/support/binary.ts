@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { atRunEnd } from "./cleanup.ts";
 
 const root = path.resolve(import.meta.dir, "../..");
 let built: Promise<string> | undefined;
@@ -12,7 +13,7 @@ let built: Promise<string> | undefined;
 export function compiledApp(): Promise<string> {
   built ??= (async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cronjobs-bin-"));
-    process.on("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
+    atRunEnd(() => fs.rmSync(dir, { recursive: true, force: true }));
     const outfile = path.join(dir, "app");
     const proc = Bun.spawn([process.execPath, "build", "--compile", "--minify", "--bytecode", "--splitting", "--format=esm", "src/cli/index.ts", "--outfile", outfile], {
       cwd: root, stdout: "pipe", stderr: "pipe",

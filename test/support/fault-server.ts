@@ -1,6 +1,7 @@
 import type { Subprocess } from "bun";
 import fs from "node:fs";
 import path from "node:path";
+import { atRunEnd } from "./cleanup.ts";
 import { onCleanup, tempDir } from "./db.ts";
 import { followServerLog } from "./server-log.ts";
 import { SECRETS } from "./server.ts";
@@ -11,7 +12,7 @@ const bun = process.execPath;
 
 // Every server still running when the test process exits is killed, even if a test's cleanup did not run.
 const running = new Set<Subprocess>();
-process.on("exit", () => {
+atRunEnd(() => {
   for (const child of running) child.kill("SIGKILL");
 });
 
