@@ -1,28 +1,17 @@
-import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { loadConfig } from "../../src/config.ts";
 import { resolveSecrets } from "../../src/secrets.ts";
 import { buildApp } from "../../src/server/app.ts";
+import { compiledApp } from "../support/binary.ts";
 import { onCleanup, tempDir } from "../support/db.ts";
 import { ADMIN_TOKEN, CRON_SECRET, freshDeps } from "../trpc/support.ts";
 
-const root = path.resolve(import.meta.dir, "../..");
-const bun = path.join(root, "node_modules/.bin/bun");
-let buildDir: string;
 let binary: string;
 
-beforeAll(() => {
-  buildDir = fs.mkdtempSync(path.join(os.tmpdir(), "cronjobs-cli-"));
-  binary = path.join(buildDir, "app");
-  const built = Bun.spawnSync([bun, "build", "--compile", "src/cli/index.ts", "--outfile", binary], { cwd: root, stderr: "pipe", stdout: "pipe" });
-  if (built.exitCode !== 0) throw new Error(`cannot build the binary: ${built.stderr.toString()}`);
+beforeAll(async () => {
+  binary = await compiledApp();
 }, 120_000);
-
-afterAll(() => {
-  fs.rmSync(buildDir, { recursive: true, force: true });
-});
 
 /** The real app listening on a free port, with `secrets`; stopped after the test. */
 function server(secrets = { cronSecret: CRON_SECRET, adminToken: ADMIN_TOKEN }) {
