@@ -194,7 +194,7 @@ export class Runner {
    */
   private async runClaimed(job: CronJobRecord, runId: string, claimedAt: number): Promise<{ record: Promise<JobRunResult> } | undefined> {
     const { store, clock, registry } = this.deps;
-    const prepared = prepare(job, registry, await this.crashesBefore(job));
+    const prepared = prepare(job, registry, job.lastError === LEASE_EXPIRED_ERROR ? await this.crashesBefore(job) : job.attempts - 1);
     let outcome: RunOutcome;
     if (!prepared.ok) {
       outcome = { status: "failed", error: prepared.error, startedAt: clock.now(), unusable: true, settled: true };
