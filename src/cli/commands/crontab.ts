@@ -19,8 +19,7 @@ function environment(config: Config, includeSecrets: boolean): string[] {
 export default defineCommand({
   meta: {
     name: "crontab",
-    description: "Prints the crontab block of the three server scripts (every minute) with this binary's absolute path and the "
-      + "configured environment. Install with `app crontab | crontab -` (replaces the crontab) or `(crontab -l; app crontab) | crontab -`.",
+    description: "Prints the crontab block of the three server scripts with this binary's absolute path: `app crontab | crontab -`.",
   },
   args: {
     ...configArgs(SERVER_SETTINGS),

@@ -25,10 +25,7 @@ function httpUrl(value: string | undefined, flag: string): string | undefined {
 export default defineCommand({
   meta: {
     name: "notify-stale",
-    description: "Freshness watchdog, for crontab every minute. Checks FRESHNESS_DIR/cron_runner.json, the tests page and its JSON, "
-      + "and the database (active jobs overdue past a grace period, dead jobs); notifies when a source turns stale or recovers, "
-      + "and reminds while stale. State is kept in FRESHNESS_DIR/notify_stale_state.json; an undelivered message is retried on the next run. "
-      + "Exit 0 all fresh, 1 something stale, 2 could not check.",
+    description: "Freshness watchdog: notifies when the cron runner, the tests page or the jobs in the database go stale or recover, and reminds while stale. Exit 0 all fresh, 1 something stale, 2 could not check.",
   },
   args: {
     ...configArgs(SETTINGS),

@@ -17,11 +17,7 @@ function seconds(value: unknown, flag: string, fallback: number): number {
 export default defineCommand({
   meta: {
     name: "tests-cronjob-runner",
-    description: "Runs the test suite under a lock with a timeout and writes FRESHNESS_DIR/all_tests_cronjob_fresh.html and .json. "
-      + "A run while another holds the lock exits at once (code 0). The command is run with `sh -c` in its own process group "
-      + "(all of it is killed on timeout); it gets the path where it should write a JUnit XML report as $JUNIT_REPORT, "
-      + "and `{junit}` in --cmd is replaced by that path (quoted). Without a report, the status comes from the exit code. "
-      + "Exit 0 passed, 1 failed or timed out, 2 could not run.",
+    description: "Runs the test suite under a lock and writes the tests status page (FRESHNESS_DIR/all_tests_cronjob_fresh.html and .json); the command gets $JUNIT_REPORT for its JUnit report. Exit 0 passed, 1 failed or timed out, 2 could not run.",
   },
   args: {
     ...configArgs(SETTINGS),
