@@ -6,7 +6,7 @@ import type { JobRegistry } from "../jobs/registry.ts";
 import type { Logger } from "../logger.ts";
 import { firstRunAt, scheduleOf } from "../schedule/schedule.ts";
 import { LEASE_EXPIRED_ERROR, type CronJobRecord, type Store } from "../store/store.ts";
-import { execute, prepare, type ExecuteDeps } from "./execute.ts";
+import { execute, InFlight, prepare, type ExecuteDeps } from "./execute.ts";
 import { FinishWriter } from "./finish-writer.ts";
 import { RunnerMetrics } from "./metrics.ts";
 import { decideFinish, type RunOutcome } from "./outcome.ts";
@@ -67,7 +67,7 @@ export class Runner {
   readonly metrics = new RunnerMetrics();
   private readonly writer: FinishWriter;
   private readonly executeDeps: ExecuteDeps;
-  private readonly hardStop = new AbortController();
+  private readonly inFlight = new InFlight();
   private readonly active = new Set<Promise<unknown>>();
   /** Give back the jobs still waiting in each running batch (called on shutdown). */
   private readonly waiting = new Set<() => void>();
@@ -103,7 +103,7 @@ export class Runner {
     // Jobs claimed but not started go back now, so another instance can take them during the grace period.
     for (const giveBack of this.waiting) giveBack();
     const all = () => Promise.allSettled([...this.active]);
-    const timer = setTimeout(() => this.hardStop.abort(new Error("shutting down")), graceMs);
+    const timer = setTimeout(() => this.inFlight.stop(new Error("shutting down")), graceMs);
     await all();
     clearTimeout(timer);
   }
@@ -207,8 +207,8 @@ export class Runner {
         return { record: Promise.resolve(resultOf(job, "lease_lost", 0)) };
       }
       if (this.stopping) return undefined;
-      outcome = await execute(this.executeDeps, job, runId, prepared.job, prepared.payload, this.hardStop.signal);
-      if (this.hardStop.signal.aborted && outcome.status !== "timed_out") return undefined;
+      outcome = await execute(this.executeDeps, job, runId, prepared.job, prepared.payload, this.inFlight);
+      if (this.inFlight.stopped && outcome.status !== "timed_out") return undefined;
     }
     const finishedAt = clock.now();
     this.metrics.recordRun(outcome.status);
