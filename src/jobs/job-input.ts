@@ -2,6 +2,7 @@ import { z } from "zod";
 import { checkTimezone, scheduleOf, ScheduleError } from "../schedule/schedule.ts";
 import { storableText } from "../validation.ts";
 import type { JobRegistry } from "./registry.ts";
+import type { JobValues } from "../store/store.ts";
 
 const MAX_PAYLOAD_BYTES = 64 * 1024;
 const MAX_PAYLOAD_DEPTH = 64;
@@ -68,20 +69,8 @@ export type JobInput = z.input<typeof jobFields>;
 export const jobPatchFields = jobFields.partial();
 export type JobPatch = z.input<typeof jobPatchFields>;
 
-/** A complete job: every field resolved, defaults applied. */
-export interface JobSpec {
-  name: string;
-  jobType: string;
-  userId: number | null;
-  runAt: Date | null;
-  intervalMinutes: number | null;
-  cron: string | null;
-  timezone: string | null;
-  payload: unknown;
-  timeoutSeconds: number;
-  maxAttempts: number;
-  isActive: boolean;
-}
+/** A complete job: every field resolved, defaults applied; the payload still a value, not JSON text. */
+export type JobSpec = Omit<JobValues, "payload" | "nextRunAt"> & { payload: unknown };
 
 /** The same defaults as the table's, for a job created through the API. */
 export const JOB_DEFAULTS = { timeoutSeconds: 60, maxAttempts: 5, isActive: true } as const;

@@ -8,7 +8,7 @@ const statusOf: Record<AppErrorCode, number> = {
   UNAVAILABLE: 503,
 };
 
-/** JSON error answer; `extra` carries e.g. the HTTP-only codes (405, 413). */
+/** A JSON error answer, for AppError codes and the HTTP-only ones alike (405, 413). */
 export function errorResponse(status: number, code: string, message: string, headers: Record<string, string> = {}): Response {
   return Response.json({ error: { code, message } }, { status, headers });
 }

@@ -5,7 +5,7 @@ import { cronJobRuns, cronJobs, users } from "../../db/schema/pg.ts";
 import { changeAnnouncer, listenForChanges } from "./pg-changes.ts";
 import { pgFailure } from "./pg-errors.ts";
 import { migratePg, openPg, type PgOptions } from "./pg-open.ts";
-import { recordFromPgRow, type PgJobRow } from "./pg-rows.ts";
+import { recordFromRow, type JobRow } from "./job-rows.ts";
 import * as q from "./pg-statements.ts";
 import type {
   ClaimOptions, CronJobRecord, CronJobRunRecord, Finish, FinishOutcome, JobFilter, JobValues,
@@ -54,13 +54,13 @@ export class PgStore implements Store {
     }
   }
 
-  private rows(text: string, params: unknown[]): Promise<PgJobRow[]> {
-    return this.client.unsafe<PgJobRow[]>(text, params);
+  private rows(text: string, params: unknown[]): Promise<JobRow[]> {
+    return this.client.unsafe<JobRow[]>(text, params);
   }
 
 
   listUnscheduled(limit: number) {
-    return this.guard("cannot list unscheduled jobs", async () => (await this.rows(q.LIST_UNSCHEDULED, [limit])).map(recordFromPgRow));
+    return this.guard("cannot list unscheduled jobs", async () => (await this.rows(q.LIST_UNSCHEDULED, [limit])).map(recordFromRow));
   }
 
   scheduleRow(id: number, next: { nextRunAt: Date } | { error: string }, now: number) {
@@ -75,19 +75,19 @@ export class PgStore implements Store {
   claimDue({ runId, now, limit, leaseMarginMs }: ClaimOptions) {
     return this.guard("cannot claim due jobs", async () => {
       const rows = await this.rows(q.CLAIM, [at(now), runId, Math.round(leaseMarginMs), limit]);
-      return rows.map(recordFromPgRow).sort((a, b) => a.nextRunAt!.getTime() - b.nextRunAt!.getTime() || a.id - b.id);
+      return rows.map(recordFromRow).sort((a, b) => a.nextRunAt!.getTime() - b.nextRunAt!.getTime() || a.id - b.id);
     });
   }
 
   claimOne(id: number, { runId, now, leaseMarginMs }: Omit<ClaimOptions, "limit">) {
     return this.guard("cannot claim the job", async () => {
       const [row] = await this.rows(q.CLAIM_ONE, [at(now), runId, Math.round(leaseMarginMs), id]);
-      return row ? recordFromPgRow(row) : undefined;
+      return row ? recordFromRow(row) : undefined;
     });
   }
 
   listDue(now: number, limit: number) {
-    return this.guard("cannot list due jobs", async () => (await this.rows(q.LIST_DUE, [at(now), limit])).map(recordFromPgRow));
+    return this.guard("cannot list due jobs", async () => (await this.rows(q.LIST_DUE, [at(now), limit])).map(recordFromRow));
   }
 
   finish(finishes: Finish[]) {

@@ -1,5 +1,5 @@
 import type { Database } from "bun:sqlite";
-import type { RawJobRow } from "./sqlite-rows.ts";
+import type { JobRow } from "./job-rows.ts";
 import { LEASE_EXPIRED_ERROR, type Finish } from "./store.ts";
 
 // The SQLite store's hot path: its statements, prepared once per connection.
@@ -20,11 +20,11 @@ export function runParams(run: Finish["run"]): (string | number | null)[] {
 /** The hot statements, prepared once per connection. */
 export function prepareHot(db: Database) {
   return {
-    claim: db.prepare<RawJobRow, Record<string, string | number>>(
+    claim: db.prepare<JobRow, Record<string, string | number>>(
       `UPDATE cron_jobs SET ${LEASE} WHERE id IN (SELECT id FROM cron_jobs WHERE ${DUE} ORDER BY next_run_at LIMIT $limit) RETURNING *`),
-    claimOne: db.prepare<RawJobRow, Record<string, string | number>>(
+    claimOne: db.prepare<JobRow, Record<string, string | number>>(
       `UPDATE cron_jobs SET ${LEASE} WHERE id = $id AND is_active = 1 AND (locked_until IS NULL OR locked_until <= $now) RETURNING *`),
-    due: db.prepare<RawJobRow, Record<string, number>>(`SELECT * FROM cron_jobs WHERE ${DUE} ORDER BY next_run_at LIMIT $limit`),
+    due: db.prepare<JobRow, Record<string, number>>(`SELECT * FROM cron_jobs WHERE ${DUE} ORDER BY next_run_at LIMIT $limit`),
     deleteFenced: db.prepare<never, [number, string]>(`DELETE FROM cron_jobs WHERE id = ? AND locked_by = ?`),
     updateFenced: db.prepare<never, Record<string, string | number | null>>(
       `UPDATE cron_jobs SET is_active = $isActive, attempts = $attempts, last_error = $lastError, last_run_at = $lastRunAt,
@@ -45,7 +45,7 @@ export function prepareHot(db: Database) {
          AND (locked_until IS NULL OR locked_until <= ?) ORDER BY next_run_at LIMIT 1`),
     nextLeaseEnd: db.prepare<{ at: number }, [number]>(
       `SELECT locked_until AS at FROM cron_jobs WHERE locked_by IS NOT NULL AND locked_until > ? ORDER BY locked_until LIMIT 1`),
-    unscheduled: db.prepare<RawJobRow, [number]>(`SELECT * FROM cron_jobs WHERE next_run_at IS NULL AND is_active = 1 ORDER BY id LIMIT ?`),
+    unscheduled: db.prepare<JobRow, [number]>(`SELECT * FROM cron_jobs WHERE next_run_at IS NULL AND is_active = 1 ORDER BY id LIMIT ?`),
   };
 }
 

@@ -5,7 +5,7 @@ import { cronJobRuns, cronJobs, users } from "../../db/schema/sqlite.ts";
 import { AppError } from "../errors.ts";
 import { migrateSqlite, openSqlite, type SqliteOptions } from "./sqlite-open.ts";
 import { isBusy, sqliteFailure } from "./sqlite-errors.ts";
-import { recordFromRow } from "./sqlite-rows.ts";
+import { recordFromRow } from "./job-rows.ts";
 import { CHUNK, ms, prepareHot, runParams } from "./sqlite-statements.ts";
 import type {
   ClaimOptions, CronJobRecord, CronJobRunRecord, Finish, FinishOutcome, JobFilter, JobValues,
@@ -166,7 +166,11 @@ export class SqliteStore implements Store {
       const chunk = this.client.prepare<never, [number]>(
         `DELETE FROM cron_job_runs WHERE id IN (SELECT id FROM cron_job_runs WHERE finished_at < ? LIMIT 5000)`);
       let total = 0;
-      for (let n = -1; n !== 0; total += n) n = chunk.run(before).changes;
+      let deleted: number;
+      do {
+        deleted = chunk.run(before).changes;
+        total += deleted;
+      } while (deleted > 0);
       return total;
     });
   }

@@ -32,8 +32,6 @@ describe("several OS processes on one SQLite file", () => {
     expect(runs).toHaveLength(1000);
     expect(runs.every((r) => r.n === 1)).toBe(true);
     expect(store.client.query<{ n: number }, []>("SELECT count(*) AS n FROM cron_jobs").get()!.n).toBe(0);
-    const runners = store.client.query<{ runner: string }, []>("SELECT DISTINCT runner FROM cron_job_runs").all();
-    expect(runners.length).toBeGreaterThanOrEqual(1);
   }, 60_000);
 
   test("a process killed with SIGKILL mid-job: the job is not re-run before its lease ends, and runs once after", async () => {

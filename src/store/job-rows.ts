@@ -1,36 +1,37 @@
 import type { CronJobRecord } from "./store.ts";
 
 /**
- * A `cron_jobs` row as Bun's PostgreSQL client returns it from the raw hot-path statements:
- * `bigint` ids arrive as strings, `timestamptz` as `Date`, booleans as booleans.
+ * A `cron_jobs` row as the drivers return it from the raw hot-path statements: bun:sqlite gives
+ * times as integer milliseconds and booleans as 0/1; Bun's PostgreSQL client gives `bigint` ids
+ * as strings and `timestamptz` as `Date`.
  */
-export interface PgJobRow {
-  id: string | number;
+export interface JobRow {
+  id: number | string;
   name: string;
   job_type: string;
-  user_id: string | number | null;
-  run_at: Date | null;
+  user_id: number | string | null;
+  run_at: number | Date | null;
   interval_minutes: number | null;
   cron: string | null;
   timezone: string | null;
-  is_active: boolean;
-  last_run_at: Date | null;
-  next_run_at: Date | null;
+  is_active: number | boolean;
+  last_run_at: number | Date | null;
+  next_run_at: number | Date | null;
   payload: string | null;
   timeout_seconds: number;
   max_attempts: number;
   attempts: number;
   last_error: string | null;
   locked_by: string | null;
-  locked_until: Date | null;
-  created_at: Date;
-  updated_at: Date;
+  locked_until: number | Date | null;
+  created_at: number | Date;
+  updated_at: number | Date;
 }
 
-const date = (value: Date | string | null): Date | null => (value === null ? null : new Date(value));
+const date = (value: number | Date | null): Date | null => (value === null ? null : new Date(value));
 
-/** The same `CronJobRecord` the SQLite store returns, field for field. */
-export function recordFromPgRow(row: PgJobRow): CronJobRecord {
+/** The same `CronJobRecord` from either backend, field for field. */
+export function recordFromRow(row: JobRow): CronJobRecord {
   return {
     id: Number(row.id),
     name: row.name,
@@ -40,7 +41,7 @@ export function recordFromPgRow(row: PgJobRow): CronJobRecord {
     intervalMinutes: row.interval_minutes,
     cron: row.cron,
     timezone: row.timezone,
-    isActive: row.is_active,
+    isActive: Boolean(row.is_active),
     lastRunAt: date(row.last_run_at),
     nextRunAt: date(row.next_run_at),
     payload: row.payload,
