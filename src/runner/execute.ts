@@ -18,14 +18,23 @@ export interface ExecuteDeps {
   abortGraceMs: number;
 }
 
+/** A run in flight: when its time is up (`performance.now()` ms) and how to abort it. */
+interface Running {
+  deadline: number;
+  abort(reason: unknown): void;
+  timeOut(): void;
+}
+
 /**
- * The runs in flight, each with the function that aborts it: a shutdown aborts them all.
- * (A set, not a listener per run on one AbortSignal: at thousands of runs a second the
- * listeners cost more than the runs.)
+ * The runs in flight. One timer, armed for the earliest deadline, times them all out, and a
+ * shutdown (`stop`) aborts them all: at thousands of runs a second a timer or an abort
+ * listener per run costs more than the runs.
  */
 export class InFlight {
-  private readonly aborts = new Set<(reason: unknown) => void>();
+  private readonly runs = new Set<Running>();
   private stopReason: unknown;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private timerAt = Number.POSITIVE_INFINITY;
 
   get stopped(): boolean {
     return this.stopReason !== undefined;
@@ -33,14 +42,36 @@ export class InFlight {
 
   stop(reason: unknown): void {
     this.stopReason ??= reason;
-    for (const abort of this.aborts) abort(reason);
+    for (const run of this.runs) run.abort(reason);
   }
 
-  /** Registers `abort` while `work` runs (aborting at once if already stopped). */
-  add(abort: (reason: unknown) => void): () => void {
-    if (this.stopReason !== undefined) abort(this.stopReason);
-    this.aborts.add(abort);
-    return () => this.aborts.delete(abort);
+  /** Tracks `run` until `remove`; aborts it at once if already stopped. */
+  add(run: Running): void {
+    if (this.stopReason !== undefined) run.abort(this.stopReason);
+    this.runs.add(run);
+    if (run.deadline < this.timerAt) this.arm(run.deadline);
+  }
+
+  remove(run: Running): void {
+    this.runs.delete(run);
+    // Nothing left to time out: no timer may keep the process alive.
+    if (this.runs.size === 0) this.arm(Number.POSITIVE_INFINITY);
+  }
+
+  private arm(at: number): void {
+    clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = at === Number.POSITIVE_INFINITY ? undefined : setTimeout(() => this.expire(), Math.max(0, at - performance.now()));
+  }
+
+  private expire(): void {
+    const now = performance.now();
+    let next = Number.POSITIVE_INFINITY;
+    for (const run of this.runs) {
+      if (run.deadline <= now) run.timeOut();
+      else next = Math.min(next, run.deadline);
+    }
+    this.arm(next);
   }
 }
 
@@ -87,66 +118,82 @@ export function prepare(record: CronJobRecord, registry: JobRegistry, crashes = 
   return { ok: true, job, schedule, payload };
 }
 
-class TimeoutError extends Error {
-  constructor(seconds: number) {
-    super(`timed out after ${seconds} s`);
-    this.name = "TimeoutError";
-  }
-}
-
 /**
  * Runs one prepared job under its timeout. Never throws: a failing job is an outcome.
  * A shutdown (`inFlight.stop`) aborts the job too; the caller then releases its lease instead
  * of recording it.
  */
-export async function execute(
+export function execute(
   deps: ExecuteDeps, record: CronJobRecord, runId: string, job: CronJob, payload: unknown, inFlight: InFlight,
 ): Promise<RunOutcome> {
   const startedAt = deps.clock.now();
   const timeoutMs = record.timeoutSeconds * 1000;
-  // The signal is made on first use: most jobs finish without ever looking at it.
-  let controller: AbortController | undefined;
-  let abortReason: unknown;
-  let wake!: () => void;
-  const aborted = new Promise<undefined>((resolve) => { wake = () => resolve(undefined); });
-  const abort = (reason: unknown) => {
-    if (abortReason !== undefined) return;
-    abortReason = reason;
-    controller?.abort(reason);
-    wake();
-  };
-  const forget = inFlight.add(abort);
-  const timer = setTimeout(() => abort(new TimeoutError(record.timeoutSeconds)), timeoutMs);
+  return new Promise((resolve) => {
+    // The signal is made on first use: most jobs finish without ever looking at it.
+    let controller: AbortController | undefined;
+    let abortReason: unknown;
+    let settled = false;
+    let graceTimer: ReturnType<typeof setTimeout> | undefined;
+    let ended = false;
 
-  let settled = false;
-  const ctx: JobContext = {
-    job: record, payload, db: deps.store, logger: deps.logger, clock: deps.clock,
-    get signal() {
-      if (!controller) {
-        controller = new AbortController();
-        if (abortReason !== undefined) controller.abort(abortReason);
-      }
-      return controller.signal;
-    },
-    heartbeat: (ms = timeoutMs) => deps.store.extendLease(record.id, runId, deps.clock.now() + ms + deps.leaseMarginMs),
-  };
-  const running = (async () => job.run(ctx))().then(
-    () => null,
-    (err: unknown) => errorMessage(err),
-  ).finally(() => { settled = true; });
+    const end = (outcome: RunOutcome) => {
+      if (ended) return;
+      ended = true;
+      clearTimeout(graceTimer);
+      inFlight.remove(running);
+      resolve(outcome);
+    };
+    // Aborted: the job gets a moment to wind down, then it is recorded even if it never settles.
+    const endAborted = () => {
+      const timedOut = abortReason instanceof TimeoutError;
+      const error = timedOut ? (abortReason as TimeoutError).message : `aborted: ${errorMessage(abortReason)}`;
+      end({ status: timedOut ? "timed_out" : "failed", error, startedAt, unusable: false, settled });
+    };
+    const running: Running = {
+      deadline: performance.now() + timeoutMs,
+      abort(reason) {
+        if (abortReason !== undefined || settled) return;
+        abortReason = reason;
+        controller?.abort(reason);
+        graceTimer = setTimeout(endAborted, deps.abortGraceMs);
+      },
+      timeOut() {
+        this.abort(new TimeoutError(record.timeoutSeconds));
+      },
+    };
+    const settle = (error: string | null) => {
+      settled = true;
+      if (abortReason === undefined) end({ status: error === null ? "succeeded" : "failed", error, startedAt, unusable: false, settled });
+      else endAborted();
+    };
 
-  try {
-    const first = await Promise.race([running, aborted]);
-    if (first !== undefined && abortReason === undefined) {
-      return { status: first === null ? "succeeded" : "failed", error: first, startedAt, unusable: false, settled: true };
+    const ctx: JobContext = {
+      job: record, payload, db: deps.store, logger: deps.logger, clock: deps.clock,
+      get signal() {
+        if (!controller) {
+          controller = new AbortController();
+          if (abortReason !== undefined) controller.abort(abortReason);
+        }
+        return controller.signal;
+      },
+      heartbeat: (ms = timeoutMs) => deps.store.extendLease(record.id, runId, deps.clock.now() + ms + deps.leaseMarginMs),
+    };
+    inFlight.add(running);
+    let result: unknown;
+    try {
+      result = job.run(ctx);
+    } catch (err) {
+      settle(errorMessage(err));
+      return;
     }
-    // Aborted: give the job a moment to wind down, then record it even if it never settles.
-    await Promise.race([running, Bun.sleep(deps.abortGraceMs)]);
-    const timedOut = abortReason instanceof TimeoutError;
-    const error = timedOut ? (abortReason as TimeoutError).message : `aborted: ${errorMessage(abortReason)}`;
-    return { status: timedOut ? "timed_out" : "failed", error, startedAt, unusable: false, settled };
-  } finally {
-    clearTimeout(timer);
-    forget();
+    Promise.resolve(result).then(() => settle(null), (err: unknown) => settle(errorMessage(err)));
+  });
+}
+
+/** Why a run was aborted when its time was up. */
+class TimeoutError extends Error {
+  constructor(seconds: number) {
+    super(`timed out after ${seconds} s`);
+    this.name = "TimeoutError";
   }
 }
