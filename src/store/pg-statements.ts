@@ -35,8 +35,8 @@ export const LIST_UNSCHEDULED = `SELECT * FROM cron_jobs WHERE next_run_at IS NU
 /**
  * Every finish of a batch in one statement, so in one transaction: the fenced delete or update
  * of each job and its history row commit together or not at all. $1 is a JSON array of
- * finishes; the answer says, in order, whether each change applied, the job was gone, or
- * another run held its lease.
+ * finishes; the answer says, in order, whether each change applied (a delete also when the
+ * row was already gone), the job was gone, or another run held its lease.
  */
 export const FINISH = `
   WITH f AS (
@@ -61,7 +61,8 @@ export const FINISH = `
     INSERT INTO cron_job_runs (job_id, name, job_type, user_id, scheduled_for, started_at, finished_at, status, error, attempt, run_id, runner)
     SELECT job_id, name, job_type, user_id, scheduled_for, started_at, finished_at, status, error, attempt, run_id, runner FROM f ORDER BY i
   )
-  SELECT CASE WHEN a.i IS NOT NULL THEN 'applied' WHEN c.id IS NOT NULL THEN 'lease_lost' ELSE 'gone' END AS outcome
+  SELECT CASE WHEN a.i IS NOT NULL THEN 'applied' WHEN c.id IS NOT NULL THEN 'lease_lost'
+    WHEN f.kind = 'delete' THEN 'applied' ELSE 'gone' END AS outcome
   FROM f
   LEFT JOIN (SELECT i FROM deleted UNION ALL SELECT i FROM updated) a ON a.i = f.i
   -- Looked up only for changes that did not apply (OFFSET 0 keeps that test a one-time filter).

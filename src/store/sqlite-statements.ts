@@ -12,9 +12,10 @@ export const CHUNK = 64;
 const INSERT_RUNS = `INSERT INTO cron_job_runs (job_id, name, job_type, user_id, scheduled_for, started_at, finished_at, status, error, attempt, run_id, runner) VALUES`;
 const RUN_VALUES = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
-export function runParams(run: Finish["run"]): (string | number | null)[] {
-  return [run.jobId, run.name, run.jobType, run.userId, ms(run.scheduledFor), run.startedAt.getTime(),
-    run.finishedAt.getTime(), run.status, run.error, run.attempt, run.runId, run.runner];
+/** Appends the parameters of one history row (RUN_VALUES) to `params`. */
+export function pushRunParams(params: (string | number | null)[], run: Finish["run"]): void {
+  params.push(run.jobId, run.name, run.jobType, run.userId, ms(run.scheduledFor), run.startedAt.getTime(),
+    run.finishedAt.getTime(), run.status, run.error, run.attempt, run.runId, run.runner);
 }
 
 /** The hot statements, prepared once per connection. */
@@ -35,8 +36,8 @@ export function prepareHot(db: Database) {
     insertRun: db.prepare<never, (string | number | null)[]>(`${INSERT_RUNS} ${RUN_VALUES}`),
     // Finishes come in bursts: writing them CHUNK rows per statement makes the drain ~30% faster.
     insertRuns: db.prepare<never, (string | number | null)[]>(`${INSERT_RUNS} ${Array(CHUNK).fill(RUN_VALUES).join(", ")}`),
-    deleteFencedMany: db.prepare<{ id: number }, (string | number)[]>(
-      `DELETE FROM cron_jobs WHERE locked_by = ? AND id IN (${Array(CHUNK).fill("?").join(", ")}) RETURNING id`),
+    deleteFencedMany: db.prepare<never, (string | number)[]>(
+      `DELETE FROM cron_jobs WHERE locked_by = ? AND id IN (${Array(CHUNK).fill("?").join(", ")})`),
     extend: db.prepare<never, [number, number, string]>(`UPDATE cron_jobs SET locked_until = ? WHERE id = ? AND locked_by = ?`),
     release: db.prepare<never, [number, string]>(
       `UPDATE cron_jobs SET locked_by = NULL, locked_until = NULL, attempts = max(attempts - 1, 0) WHERE id = ? AND locked_by = ?`),

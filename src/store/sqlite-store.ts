@@ -6,7 +6,7 @@ import { AppError } from "../errors.ts";
 import { migrateSqlite, openSqlite, type SqliteOptions } from "./sqlite-open.ts";
 import { isBusy, sqliteFailure } from "./sqlite-errors.ts";
 import { recordFromRow } from "./job-rows.ts";
-import { CHUNK, ms, prepareHot, runParams } from "./sqlite-statements.ts";
+import { CHUNK, ms, prepareHot, pushRunParams } from "./sqlite-statements.ts";
 import type {
   ClaimOptions, CronJobRecord, CronJobRunRecord, Finish, FinishOutcome, JobFilter, JobValues,
   NewUser, Page, RunFilter, Store, StoreStats, UserRecord,
@@ -110,14 +110,14 @@ export class SqliteStore implements Store {
 
   /** Fenced changes and history rows of a burst of finishes, inside one transaction. */
   private finishAll(finishes: Finish[]): FinishOutcome[] {
-    const applied = new Set<string>(); // `${runId} ${jobId}` of each change that applied
-    const key = (runId: string, jobId: number) => `${runId} ${jobId}`;
-    const deletes = new Map<string, number[]>(); // runId → job ids, deleted CHUNK at a time
-    for (const { jobId, runId, change, run } of finishes) {
+    const missed = new Set<Finish>(); // changes that did not apply
+    const deletes = new Map<string, Finish[]>(); // by runId: deleted CHUNK rows per statement
+    for (const finish of finishes) {
+      const { jobId, runId, change, run } = finish;
       if (change.kind === "delete") {
-        const ids = deletes.get(runId) ?? [];
-        deletes.set(runId, ids);
-        ids.push(jobId);
+        const batch = deletes.get(runId) ?? [];
+        deletes.set(runId, batch);
+        batch.push(finish);
         continue;
       }
       const changed = this.hot.updateFenced.run({
@@ -125,22 +125,32 @@ export class SqliteStore implements Store {
         $attempts: change.attempts, $lastError: change.lastError, $lastRunAt: ms(change.lastRunAt),
         $nextRunAt: ms(change.nextRunAt), $keepLease: change.keepLease ? 1 : 0,
       }).changes;
-      if (changed > 0) applied.add(key(runId, jobId));
+      if (changed === 0) missed.add(finish);
     }
-    for (const [runId, ids] of deletes) {
-      let i = 0;
-      for (; i + CHUNK <= ids.length; i += CHUNK) {
-        for (const { id } of this.hot.deleteFencedMany.all(runId, ...ids.slice(i, i + CHUNK))) applied.add(key(runId, id));
+    for (const [runId, batch] of deletes) {
+      for (let i = 0; i < batch.length; i += CHUNK) {
+        const chunk = batch.slice(i, i + CHUNK);
+        const deleted = chunk.length === CHUNK
+          ? this.hot.deleteFencedMany.run(runId, ...chunk.map((f) => f.jobId)).changes
+          : chunk.reduce((n, f) => n + this.hot.deleteFenced.run(f.jobId, runId).changes, 0);
+        // Almost always every row went. A row gone before counts as deleted: its end state holds.
+        if (deleted < chunk.length) for (const finish of chunk) if (this.hot.exists.get(finish.jobId)) missed.add(finish);
       }
-      for (; i < ids.length; i++) if (this.hot.deleteFenced.run(ids[i]!, runId).changes > 0) applied.add(key(runId, ids[i]!));
     }
+    const params: (string | number | null)[] = [];
     let i = 0;
     for (; i + CHUNK <= finishes.length; i += CHUNK) {
-      this.hot.insertRuns.run(...finishes.slice(i, i + CHUNK).flatMap((f) => runParams(f.run)));
+      params.length = 0;
+      for (let j = i; j < i + CHUNK; j++) pushRunParams(params, finishes[j]!.run);
+      this.hot.insertRuns.run(...params);
     }
-    for (; i < finishes.length; i++) this.hot.insertRun.run(...runParams(finishes[i]!.run));
-    // A change that did not apply: the row is gone (the job's own work removed it) or another run holds it.
-    return finishes.map(({ jobId, runId }) => applied.has(key(runId, jobId)) ? "applied" : this.hot.exists.get(jobId) ? "lease_lost" : "gone");
+    for (; i < finishes.length; i++) {
+      params.length = 0;
+      pushRunParams(params, finishes[i]!.run);
+      this.hot.insertRun.run(...params);
+    }
+    // An update that did not apply: the row is gone (the job's own work removed it) or another run holds it.
+    return finishes.map((finish) => !missed.has(finish) ? "applied" : this.hot.exists.get(finish.jobId) ? "lease_lost" : "gone");
   }
 
   extendLease(id: number, runId: string, until: number) {

@@ -29,7 +29,10 @@ export interface Finish {
   run: NewRun;
 }
 
-/** What `finish` did with one run: applied, or the lease was held by another run. */
+/**
+ * What `finish` did with one run: applied (for a delete: the row is gone, whoever removed it),
+ * gone (an update found no row: the job's own work deleted it), or another run held the lease.
+ */
 export type FinishOutcome = "applied" | "gone" | "lease_lost";
 
 export interface ClaimOptions {
