@@ -9,6 +9,10 @@ import { SECRETS } from "./server.ts";
 const root = path.resolve(import.meta.dir, "../..");
 const bun = process.execPath;
 
+/** Whether Debian's libfaketime (package `faketime`) is here to move one process's clock. */
+export const faketimeAvailable = ["x86_64-linux-gnu", "aarch64-linux-gnu"]
+  .some((arch) => fs.existsSync(`/usr/lib/${arch}/faketime/libfaketime.so.1`));
+
 /** One `app serve` process, as an operator runs it on one host. */
 export interface Instance {
   child: Subprocess<"ignore", "ignore", "pipe">;
