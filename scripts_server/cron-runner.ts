@@ -1,6 +1,9 @@
 /**
  * `app cron-runner`: one POST to the server's `/api/cron/run`, for crontab. Started every
  * minute, so it loads only config, secrets and these helpers: no server, ORM or tRPC.
+ * It prints with `console.log`/`console.error`, not `process.stdout`/`process.stderr`: in Bun
+ * those build a Node stream on first use, which loads more than this whole command needs
+ * ("%s" prints the text as is, a "%" in a job name or an error included).
  */
 import path from "node:path";
 import { EXIT } from "../src/cli/action.ts";
@@ -44,16 +47,16 @@ export async function runCronRunner(config: Config, { limit, timeoutMs = DEFAULT
   const exitCode = attempt.kind !== "tick" ? EXIT.UNUSABLE : failedJobs > 0 ? EXIT.FAILED : EXIT.OK;
 
   if (attempt.kind === "tick") {
-    process.stdout.write(`${summarize(attempt.tick)}\n`);
+    console.log("%s", summarize(attempt.tick));
     reportFailures(attempt.tick.results);
   } else {
-    process.stderr.write(`cron-runner: ${attempt.error}\n`);
+    console.error("%s", `cron-runner: ${attempt.error}`);
   }
   const marker = markerOf(config, url, attempt, exitCode, started);
   try {
     writeFileAtomic(path.join(config.freshnessDir, FRESHNESS_FILES.cronRunner), `${JSON.stringify(marker, null, 2)}\n`);
   } catch (err) {
-    process.stderr.write(`cron-runner: ${errorMessage(err)}\n`);
+    console.error("%s", `cron-runner: ${errorMessage(err)}`);
     return Math.max(exitCode, EXIT.FAILED);
   }
   return exitCode;
@@ -120,9 +123,9 @@ async function readAnswer(url: string, response: Response): Promise<Attempt> {
 function reportFailures(results: JobRunResult[]): void {
   const failures = results.filter((r) => r.status === "failed" || r.status === "timed_out");
   for (const r of failures.slice(0, MAX_LISTED_FAILURES)) {
-    process.stderr.write(`cron-runner: job ${r.id} ${JSON.stringify(r.name)} (${r.jobType}) ${r.status === "timed_out" ? "timed out" : "failed"}${r.error ? `: ${r.error}` : ""}\n`);
+    console.error("%s", `cron-runner: job ${r.id} ${JSON.stringify(r.name)} (${r.jobType}) ${r.status === "timed_out" ? "timed out" : "failed"}${r.error ? `: ${r.error}` : ""}`);
   }
-  if (failures.length > MAX_LISTED_FAILURES) process.stderr.write(`cron-runner: … and ${failures.length - MAX_LISTED_FAILURES} more\n`);
+  if (failures.length > MAX_LISTED_FAILURES) console.error("%s", `cron-runner: … and ${failures.length - MAX_LISTED_FAILURES} more`);
 }
 
 function markerOf(config: Config, url: string, attempt: Attempt, exitCode: number, started: number): CronRunnerMarker {
