@@ -34,6 +34,7 @@ describe("loadConfig", () => {
     [{ CRON_SECRET: "" }, "CRON_SECRET"],
     [{ ADMIN_TOKEN: "short" }, "ADMIN_TOKEN"],
     [{ DB_POOL_SIZE: "0" }, "DB_POOL_SIZE"],
+    [{ DB_POOL_SIZE: "x" }, "DB_POOL_SIZE"],
   ])("%p is refused with one line naming %s", (env, name) => {
     let message = "";
     try {
