@@ -7,17 +7,23 @@ import type { Finish, FinishOutcome, Store } from "../store/store.ts";
  * time; finishes that arrive meanwhile go together in the next one.
  */
 export class FinishWriter {
-  private queue: { finish: Finish; resolve: (o: FinishOutcome) => void; reject: (e: unknown) => void }[] = [];
+  private queue: { finish: Finish; written: (outcome: FinishOutcome) => void }[] = [];
+  /** Settles when the write holding the queued finishes is done (one promise per write, not per run). */
+  private next: PromiseWithResolvers<void> | undefined;
   private scheduled = false;
   private writing = false;
 
   constructor(private readonly store: Store) {}
 
-  write(finish: Finish): Promise<FinishOutcome> {
-    return new Promise((resolve, reject) => {
-      this.queue.push({ finish, resolve, reject });
-      this.schedule();
-    });
+  /**
+   * Queues `finish`; `written` gets its outcome once it is in the database. The answer settles
+   * when that write is done, and rejects when it failed (`written` is then never called).
+   */
+  write(finish: Finish, written: (outcome: FinishOutcome) => void): Promise<void> {
+    this.queue.push({ finish, written });
+    this.next ??= Promise.withResolvers<void>();
+    this.schedule();
+    return this.next.promise;
   }
 
   private schedule(): void {
@@ -29,13 +35,16 @@ export class FinishWriter {
   private async flush(): Promise<void> {
     this.scheduled = false;
     const batch = this.queue;
+    const done = this.next!;
     this.queue = [];
+    this.next = undefined;
     this.writing = true;
     try {
       const outcomes = await this.store.finish(batch.map((b) => b.finish));
-      batch.forEach((b, i) => b.resolve(outcomes[i]!));
+      batch.forEach((b, i) => b.written(outcomes[i]!));
+      done.resolve();
     } catch (err) {
-      for (const b of batch) b.reject(err);
+      done.reject(err);
     } finally {
       this.writing = false;
       this.schedule();

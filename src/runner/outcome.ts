@@ -26,13 +26,13 @@ export function backoffMs(attempts: number): number {
  */
 export function decideFinish(job: CronJobRecord, schedule: Schedule | null, outcome: RunOutcome, now: number): FinishChange {
   const keepLease = !outcome.settled;
-  const lastRunAt = new Date(outcome.startedAt);
   if (outcome.unusable || schedule === null) {
     return { kind: "update", isActive: false, attempts: job.maxAttempts, lastError: outcome.error, lastRunAt: job.lastRunAt, nextRunAt: job.nextRunAt, keepLease };
   }
   const succeeded = outcome.status === "succeeded";
+  if (schedule.kind === "once" && succeeded) return { kind: "delete" };
+  const lastRunAt = new Date(outcome.startedAt);
   if (schedule.kind === "once") {
-    if (succeeded) return { kind: "delete" };
     const retry = job.attempts < job.maxAttempts;
     return {
       kind: "update",

@@ -58,6 +58,9 @@ export interface TickOptions {
 
 const PRUNE_EVERY_MS = 3_600_000;
 
+/** Called once a run's record is written. */
+type Recorded = (job: CronJobRecord, status: JobRunResult["status"], durationMs: number, error?: string | null) => void;
+
 /**
  * Claims due jobs and runs them (SPEC §5). The HTTP route, `jobs.runNow`, the server's timer
  * and `app cron-runner --local` all drive this one class.
@@ -127,7 +130,7 @@ export class Runner {
 
     if (dryRun) {
       for (const job of await store.listDue(startedAt, Math.min(limit, MAX_RESULTS + 1))) {
-        tally.add(resultOf(job, "due", 0));
+        tally.add(job, "due", 0);
       }
       return tally.result(runId, startedAt, clock.now(), false);
     }
@@ -159,7 +162,9 @@ export class Runner {
     };
     const giveBackWaiting = () => release(batch.splice(next).map((job) => job.id));
     // A worker moves on as soon as its job has run; the records are written in batches behind it.
-    const recorded: Promise<void>[] = [];
+    // Each write, with its failure caught as it happens (so the workers stop starting jobs).
+    const writes = new Map<Promise<void>, Promise<void>>();
+    const record: Recorded = (...run) => tally.add(...run);
     const worker = async () => {
       while (next < batch.length) {
         const job = batch[next++]!;
@@ -168,9 +173,9 @@ export class Runner {
           continue;
         }
         try {
-          const finished = await this.runClaimed(job, runId, claimedAt);
-          if (finished === undefined) unstarted.push(job.id);
-          else recorded.push(finished.record.then((result) => tally.add(result), (err) => { failure ??= err; }));
+          const queued = await this.runClaimed(job, runId, claimedAt, record);
+          if (queued === undefined) unstarted.push(job.id);
+          else if (!writes.has(queued.written)) writes.set(queued.written, queued.written.catch((err: unknown) => { failure ??= err; }));
         } catch (err) {
           failure ??= err;
         }
@@ -182,17 +187,20 @@ export class Runner {
     } finally {
       this.waiting.delete(giveBackWaiting);
     }
-    await Promise.all(recorded);
+    await Promise.all(writes.values());
     release(unstarted);
     await Promise.all(released);
     return failure;
   }
 
   /**
-   * Runs one claimed job; answers the promise of its record (written by the finish writer), or
-   * `undefined` when shutdown interrupted it and its lease is to be released.
+   * Runs one claimed job and queues its record, which `recorded` gets once written. Answers the
+   * promise of that write (wrapped: an async function would wait for it), or `undefined` when
+   * shutdown interrupted the job and its lease is to be released.
    */
-  private async runClaimed(job: CronJobRecord, runId: string, claimedAt: number): Promise<{ record: Promise<JobRunResult> } | undefined> {
+  private async runClaimed(
+    job: CronJobRecord, runId: string, claimedAt: number, recorded: Recorded,
+  ): Promise<{ written: Promise<void> } | undefined> {
     const { store, clock, registry } = this.deps;
     const prepared = prepare(job, registry, job.lastError === LEASE_EXPIRED_ERROR ? await this.crashesBefore(job) : job.attempts - 1);
     let outcome: RunOutcome;
@@ -204,7 +212,8 @@ export class Runner {
       const now = clock.now();
       if (now - claimedAt > this.options.leaseMarginMs / 2
         && !(await store.extendLease(job.id, runId, now + job.timeoutSeconds * 1000 + this.options.leaseMarginMs))) {
-        return { record: Promise.resolve(resultOf(job, "lease_lost", 0)) };
+        recorded(job, "lease_lost", 0);
+        return { written: Promise.resolve() };
       }
       if (this.stopping) return undefined;
       outcome = await execute(this.executeDeps, job, runId, prepared.job, prepared.payload, this.inFlight);
@@ -213,7 +222,7 @@ export class Runner {
     const finishedAt = clock.now();
     this.metrics.recordRun(outcome.status);
     if (outcome.status !== "succeeded") this.deps.logger.warn("job run did not succeed", { jobId: job.id, name: job.name, status: outcome.status, error: outcome.error });
-    const record = this.writer.write({
+    const written = this.writer.write({
       jobId: job.id,
       runId,
       change: decideFinish(job, prepared.schedule, outcome, finishedAt),
@@ -222,8 +231,8 @@ export class Runner {
         startedAt: new Date(outcome.startedAt), finishedAt: new Date(finishedAt), status: outcome.status,
         error: outcome.error, attempt: job.attempts, runId, runner: this.options.runnerName,
       },
-    }).then((status) => resultOf(job, status === "lease_lost" ? "lease_lost" : outcome.status, finishedAt - outcome.startedAt, outcome.error));
-    return { record };
+    }, (status) => recorded(job, status === "lease_lost" ? "lease_lost" : outcome.status, finishedAt - outcome.startedAt, outcome.error));
+    return { written };
   }
 
   /**
@@ -252,12 +261,14 @@ export class Runner {
       if (!existing.isActive) throw new AppError("CONFLICT", `job ${id} is paused or dead: resume or retry it first`);
       throw new AppError("CONFLICT", `job ${id} is running now`);
     }
-    const finished = await this.runClaimed(job, runId, now);
-    if (!finished) {
+    let result: JobRunResult | undefined;
+    const queued = await this.runClaimed(job, runId, now, (...run) => { result = resultOf(...run); });
+    if (!queued) {
       await store.release([job.id], runId);
       throw new AppError("UNAVAILABLE", "the runner is shutting down");
     }
-    return finished.record;
+    await queued.written;
+    return result!;
   }
 
   /** Rows written by hand without `next_run_at` get one derived from their schedule. */

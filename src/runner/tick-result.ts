@@ -42,12 +42,12 @@ export class Tally {
   private results: JobRunResult[] = [];
   private total = 0;
 
-  add(result: JobRunResult): void {
+  add(job: CronJobRecord, status: JobRunResult["status"], durationMs: number, error?: string | null): void {
     this.total++;
-    if (result.status === "succeeded") this.counts.succeeded++;
-    else if (result.status === "failed") this.counts.failed++;
-    else if (result.status === "timed_out") this.counts.timedOut++;
-    if (this.results.length < MAX_RESULTS) this.results.push(result);
+    if (status === "succeeded") this.counts.succeeded++;
+    else if (status === "failed") this.counts.failed++;
+    else if (status === "timed_out") this.counts.timedOut++;
+    if (this.results.length < MAX_RESULTS) this.results.push(resultOf(job, status, durationMs, error));
   }
 
   result(runId: string, startedAt: number, finishedAt: number, ran: boolean): TickResult {
