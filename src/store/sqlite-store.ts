@@ -133,8 +133,8 @@ export class SqliteStore implements Store {
         const deleted = chunk.length === CHUNK
           ? this.hot.deleteFencedMany.run(runId, ...chunk.map((f) => f.jobId)).changes
           : chunk.reduce((n, f) => n + this.hot.deleteFenced.run(f.jobId, runId).changes, 0);
-        // Almost always every row went. A row gone before counts as deleted: its end state holds.
-        if (deleted < chunk.length) for (const finish of chunk) if (this.hot.exists.get(finish.jobId)) missed.add(finish);
+        // Almost always every row went; otherwise the rows still there are told apart below.
+        if (deleted < chunk.length) for (const finish of chunk) missed.add(finish);
       }
     }
     const params: (string | number | null)[] = [];
@@ -149,8 +149,13 @@ export class SqliteStore implements Store {
       pushRunParams(params, finishes[i]!.run);
       this.hot.insertRun.run(...params);
     }
-    // An update that did not apply: the row is gone (the job's own work removed it) or another run holds it.
-    return finishes.map((finish) => !missed.has(finish) ? "applied" : this.hot.exists.get(finish.jobId) ? "lease_lost" : "gone");
+    // A change that did not apply: another run holds the row, or it is gone (the job's own work
+    // removed it; for a delete that is its end state).
+    return finishes.map((finish) => {
+      if (!missed.has(finish)) return "applied";
+      if (this.hot.exists.get(finish.jobId)) return "lease_lost";
+      return finish.change.kind === "delete" ? "applied" : "gone";
+    });
   }
 
   extendLease(id: number, runId: string, until: number) {
