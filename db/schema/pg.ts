@@ -1,4 +1,5 @@
 import { sql } from "drizzle-orm";
+import { CHANGE_ACTIONS } from "./sqlite.ts";
 import { bigint, boolean, check, index, integer, pgTable, text, timestamp, unique } from "drizzle-orm/pg-core";
 
 /**
@@ -44,6 +45,15 @@ export const cronJobs = pgTable("cron_jobs", {
   lastError: text("last_error"),
   lockedBy: text("locked_by"),
   lockedUntil: instant("locked_until"),
+  crashes: integer("crashes").notNull().default(0),
+  ended: text("ended", { enum: ["dead", "finished"] }),
+  catchUp: text("catch_up", { enum: ["once", "skip", "all"] }).notNull().default("once"),
+  startDeadlineSeconds: integer("start_deadline_seconds"),
+  jitterSeconds: integer("jitter_seconds").notNull().default(0),
+  endsAt: instant("ends_at"),
+  maxRuns: integer("max_runs"),
+  runCount: integer("run_count").notNull().default(0),
+  cancelRequestedAt: instant("cancel_requested_at"),
   createdAt: instant("created_at").notNull().defaultNow(),
   updatedAt: instant("updated_at").notNull().defaultNow(),
 }, (t) => [
@@ -63,6 +73,12 @@ export const cronJobs = pgTable("cron_jobs", {
   check("cron_jobs_timeout_check", sql`${t.timeoutSeconds} >= 1`),
   check("cron_jobs_max_attempts_check", sql`${t.maxAttempts} >= 1`),
   check("cron_jobs_attempts_check", sql`${t.attempts} >= 0`),
+  check("cron_jobs_crashes_check", sql`${t.crashes} >= 0`),
+  check("cron_jobs_ended_check", sql`${t.ended} is null or ${t.ended} in ('dead', 'finished')`),
+  check("cron_jobs_catch_up_check", sql`${t.catchUp} in ('once', 'skip', 'all')`),
+  check("cron_jobs_start_deadline_check", sql`${t.startDeadlineSeconds} is null or ${t.startDeadlineSeconds} >= 1`),
+  check("cron_jobs_jitter_check", sql`${t.jitterSeconds} >= 0`),
+  check("cron_jobs_max_runs_check", sql`${t.maxRuns} is null or ${t.maxRuns} >= 1`),
 ]);
 
 export const cronJobRuns = pgTable("cron_job_runs", {
@@ -75,13 +91,34 @@ export const cronJobRuns = pgTable("cron_job_runs", {
   scheduledFor: instant("scheduled_for"),
   startedAt: instant("started_at").notNull(),
   finishedAt: instant("finished_at").notNull(),
-  status: text("status", { enum: ["succeeded", "failed", "timed_out"] }).notNull(),
+  status: text("status", { enum: ["succeeded", "failed", "timed_out", "cancelled", "skipped"] }).notNull(),
   error: text("error"),
+  output: text("output"),
   attempt: integer("attempt").notNull(),
   runId: text("run_id").notNull(),
   runner: text("runner").notNull(),
 }, (t) => [
   index("cron_job_runs_job_idx").on(t.jobId, t.id),
   index("cron_job_runs_finished_idx").on(t.finishedAt),
-  check("cron_job_runs_status_check", sql`${t.status} in ('succeeded', 'failed', 'timed_out')`),
+  check("cron_job_runs_status_check", sql`${t.status} in ('succeeded', 'failed', 'timed_out', 'cancelled', 'skipped')`),
 ]);
+
+export const cronJobChanges = pgTable("cron_job_changes", {
+  id: id(),
+  jobId: bigint("job_id", { mode: "number" }),
+  action: text("action", { enum: CHANGE_ACTIONS }).notNull(),
+  actor: text("actor").notNull(),
+  before: text("before"),
+  after: text("after"),
+  at: instant("at").notNull().defaultNow(),
+}, (t) => [
+  index("cron_job_changes_job_idx").on(t.jobId, t.id),
+  index("cron_job_changes_at_idx").on(t.at),
+  check("cron_job_changes_action_check", sql.raw(`"action" in (${CHANGE_ACTIONS.map((a) => `'${a}'`).join(", ")})`)),
+]);
+
+export const cronSettings = pgTable("cron_settings", {
+  name: text("name").primaryKey(),
+  value: text("value").notNull(),
+  updatedAt: instant("updated_at").notNull().defaultNow(),
+});

@@ -33,7 +33,7 @@ describe.skipIf(!postgresAvailable)("PostgreSQL migrations", () => {
     const applied = await sql`SELECT created_at::text AS at FROM drizzle.__drizzle_migrations ORDER BY id`;
     expect(applied.map((r: { at: string }) => Number(r.at))).toEqual(pgMigrations.map((m) => m.when));
     const tables = await sql`SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`;
-    expect(tables.map((t: { tablename: string }) => t.tablename)).toEqual(["cron_job_runs", "cron_jobs", "users"]);
+    expect(tables.map((t: { tablename: string }) => t.tablename)).toEqual(["cron_job_changes", "cron_job_runs", "cron_jobs", "cron_settings", "users"]);
   }, 60_000);
 
   test("ten stores opening at once in one process migrate once; reopening applies nothing", async () => {
