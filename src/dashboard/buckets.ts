@@ -4,7 +4,7 @@
  * since the epoch (whole hours), the last one holds "now".
  */
 
-export type RunStatus = "succeeded" | "failed" | "timed_out";
+export type RunStatus = "succeeded" | "failed" | "timed_out" | "cancelled" | "skipped";
 
 export interface BucketOptions {
   count: number;

@@ -2,7 +2,7 @@ import type { RunStatus } from "../store/store.ts";
 
 /** In-process counters of this runner, exposed on `/metrics`. */
 export class RunnerMetrics {
-  readonly runs: Record<RunStatus, number> = { succeeded: 0, failed: 0, timed_out: 0 };
+  readonly runs: Record<RunStatus, number> = { succeeded: 0, failed: 0, timed_out: 0, cancelled: 0, skipped: 0 };
   ticks = 0;
   tickSecondsSum = 0;
   lastTickSeconds = 0;

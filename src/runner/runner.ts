@@ -229,7 +229,7 @@ export class Runner {
       run: {
         jobId: job.id, name: job.name, jobType: job.jobType, userId: job.userId, scheduledFor: job.nextRunAt,
         startedAt: new Date(outcome.startedAt), finishedAt: new Date(finishedAt), status: outcome.status,
-        error: outcome.error, attempt: job.attempts, runId, runner: this.options.runnerName,
+        error: outcome.error, output: null, attempt: job.attempts, runId, runner: this.options.runnerName,
       },
     }, (status) => recorded(job, status === "lease_lost" ? "lease_lost" : outcome.status, finishedAt - outcome.startedAt, outcome.error));
     return { written };

@@ -24,6 +24,15 @@ export interface JobRow {
   last_error: string | null;
   locked_by: string | null;
   locked_until: number | Date | null;
+  crashes: number;
+  ended: "dead" | "finished" | null;
+  catch_up: "once" | "skip" | "all";
+  start_deadline_seconds: number | null;
+  jitter_seconds: number;
+  ends_at: number | Date | null;
+  max_runs: number | null;
+  run_count: number;
+  cancel_requested_at: number | Date | null;
   created_at: number | Date;
   updated_at: number | Date;
 }
@@ -51,6 +60,15 @@ export function recordFromRow(row: JobRow): CronJobRecord {
     lastError: row.last_error,
     lockedBy: row.locked_by,
     lockedUntil: date(row.locked_until),
+    crashes: row.crashes,
+    ended: row.ended,
+    catchUp: row.catch_up,
+    startDeadlineSeconds: row.start_deadline_seconds,
+    jitterSeconds: row.jitter_seconds,
+    endsAt: date(row.ends_at),
+    maxRuns: row.max_runs,
+    runCount: row.run_count,
+    cancelRequestedAt: date(row.cancel_requested_at),
     createdAt: new Date(row.created_at),
     updatedAt: new Date(row.updated_at),
   };

@@ -166,7 +166,7 @@ for (const backend of backends) {
       const outcome = await store.finish([{
         jobId: job.id, runId: "old-run",
         change: { kind: "update", isActive: false, attempts: 0, lastError: "late", lastRunAt: new Date(T0), nextRunAt: null, keepLease: false },
-        run: { jobId: job.id, name: job.name, jobType: "noop", userId: null, scheduledFor: new Date(T0), startedAt: new Date(T0), finishedAt: new Date(clock.now()), status: "succeeded", error: null, attempt: 1, runId: "old-run", runner: "test/0" },
+        run: { jobId: job.id, name: job.name, jobType: "noop", userId: null, scheduledFor: new Date(T0), startedAt: new Date(T0), finishedAt: new Date(clock.now()), status: "succeeded", error: null, output: null, attempt: 1, runId: "old-run", runner: "test/0" },
       }]);
       expect(outcome).toEqual(["lease_lost"]);
       expect(await store.getJob(job.id)).toEqual(before);

@@ -2,13 +2,13 @@ import type { JobStrip } from "../api.ts";
 import { h, timeTitle } from "../dom.ts";
 import { formatDuration, relativeTime } from "../format.ts";
 
-const STATUS_WORD = { succeeded: "succeeded", failed: "failed", timed_out: "timed out" } as const;
+const STATUS_WORD = { succeeded: "succeeded", failed: "failed", timed_out: "timed out", cancelled: "cancelled", skipped: "skipped" } as const;
 
 /** Each job's last runs as a row of coloured marks, newest on the right. */
 export function renderStrips(strips: JobStrip[], now: number): HTMLElement[] {
   if (strips.length === 0) return [h("p", { class: "muted empty-note" }, "No runs yet.")];
   return strips.map((strip) => {
-    const counts = { succeeded: 0, failed: 0, timed_out: 0 };
+    const counts = { succeeded: 0, failed: 0, timed_out: 0, cancelled: 0, skipped: 0 };
     for (const run of strip.runs) counts[run.status]++;
     const summary = `last ${strip.runs.length} runs: ${counts.succeeded} succeeded, ${counts.failed} failed, ${counts.timed_out} timed out`;
     return h("div", { class: "strip", "data-job-id": strip.jobId },
