@@ -6,7 +6,7 @@
 import { loadConfig } from "../src/config.ts";
 import { createRuntime } from "../src/runtime.ts";
 
-const runtime = await createRuntime(loadConfig(), { budgetMs: 600_000 });
+const runtime = await createRuntime(loadConfig(), { runner: { budgetMs: 600_000 } });
 await runtime.store.ping();
 process.stdout.write("ready\n");
 for await (const _ of console) break;

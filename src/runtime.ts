@@ -1,5 +1,6 @@
 import { systemClock, type Clock } from "./clock.ts";
 import type { Config } from "./config.ts";
+import type { CronJob } from "./jobs/cron-job.ts";
 import { defaultRegistry, type JobRegistry } from "./jobs/registry.ts";
 import { consoleLogger, type Logger } from "./logger.ts";
 import { Runner, type RunnerOptions } from "./runner/runner.ts";
@@ -24,10 +25,16 @@ export interface Runtime {
   logger: Logger;
 }
 
+export interface RuntimeOptions {
+  /** Job types registered beside the built-ins (`main({ jobs })`). */
+  jobs?: Iterable<CronJob<any>>;
+  runner?: Partial<RunnerOptions>;
+}
+
 /** The composition root shared by `app serve` and `app cron-runner --local`. */
-export async function createRuntime(config: Config, options: Partial<RunnerOptions> = {}): Promise<Runtime> {
+export async function createRuntime(config: Config, { jobs = [], runner: options = {} }: RuntimeOptions = {}): Promise<Runtime> {
+  const registry = defaultRegistry(jobs);
   const store = await openStore(config);
-  const registry = defaultRegistry();
   // Several hosts on one database share its clock, so they agree on when jobs are due.
   const clock: Clock = store.databaseNow ? await startDbClock(store, store.databaseNow.bind(store)) : systemClock;
   const logger = consoleLogger;

@@ -31,6 +31,7 @@ export function builtinJobs(): CronJob<any>[] {
   return [new NoopJob(), new InvalidateResetPasswordCodeJob(), new InvalidatePendingRegistrationJob()];
 }
 
-export function defaultRegistry(): JobRegistry {
-  return new JobRegistry(builtinJobs());
+/** The built-ins and the given job types beside them (a type registered twice is an error). */
+export function defaultRegistry(jobs: Iterable<CronJob<any>> = []): JobRegistry {
+  return new JobRegistry([...builtinJobs(), ...jobs]);
 }
