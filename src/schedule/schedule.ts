@@ -1,4 +1,5 @@
 import { Cron } from "croner";
+import { LruCache } from "./lru.ts";
 
 /**
  * When a job runs, as a value. Pure: nothing here reads a clock or a database, so "when is
@@ -28,28 +29,59 @@ export class ScheduleError extends Error {
 export const DEFAULT_TIMEZONE = "UTC";
 const MINUTE = 60_000;
 
-/** Throws a `ScheduleError` unless `zone` is an IANA time zone this runtime knows. */
-export function checkTimezone(zone: string): void {
-  try {
-    new Intl.DateTimeFormat("en-US", { timeZone: zone });
-  } catch {
-    throw new ScheduleError("timezone", `timezone: unknown time zone "${zone}"`);
-  }
+// Parsed schedules are kept (SPEC §4): a burst of 1,000 runs of one expression parses it once,
+// checks once that it ever matches, and builds one formatter per zone. Both caches are bounded
+// because hand-written rows may hold any number of distinct expressions.
+const CRON_CACHE_SIZE = 10_000;
+const ZONE_CACHE_SIZE = 1_000;
+
+/** A cron expression parsed for one zone, with what has been learnt about it. */
+interface CompiledCron {
+  cron: Cron;
+  /** Whether it ever matches; found out on the first check. */
+  matches: boolean | undefined;
+  /** The last `nextRun` answer and the whole second it was asked from (croner counts in whole seconds). */
+  fromSecond: number;
+  next: number | null;
 }
 
-const cronCache = new Map<string, Cron>();
+const crons = new LruCache<string, CompiledCron>(CRON_CACHE_SIZE);
+const zones = new LruCache<string, Intl.DateTimeFormat>(ZONE_CACHE_SIZE);
 
-function compileCron(expr: string, timezone: string): Cron {
+/**
+ * The wall-clock formatter of an IANA zone (24-hour clock, every field two digits), made once
+ * per zone; throws a `ScheduleError` when this runtime does not know the zone.
+ */
+export function zoneFormatter(zone: string): Intl.DateTimeFormat {
+  let formatter = zones.get(zone);
+  if (!formatter) {
+    try {
+      formatter = new Intl.DateTimeFormat("en-US", {
+        timeZone: zone, hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit",
+      });
+    } catch {
+      throw new ScheduleError("timezone", `timezone: unknown time zone "${zone}"`);
+    }
+    zones.set(zone, formatter);
+  }
+  return formatter;
+}
+
+/** Throws a `ScheduleError` unless `zone` is an IANA time zone this runtime knows. */
+export function checkTimezone(zone: string): void {
+  zoneFormatter(zone);
+}
+
+function compileCron(expr: string, timezone: string): CompiledCron {
   const key = `${timezone}\u0000${expr}`;
-  let compiled = cronCache.get(key);
+  let compiled = crons.get(key);
   if (!compiled) {
     try {
-      compiled = new Cron(expr, { timezone, paused: true });
+      compiled = { cron: new Cron(expr, { timezone, paused: true }), matches: undefined, fromSecond: Number.NaN, next: null };
     } catch (err) {
       throw new ScheduleError("cron", `cron: ${(err as Error).message.replace(/^CronPattern: /, "")}`);
     }
-    if (cronCache.size > 10_000) cronCache.clear();
-    cronCache.set(key, compiled);
+    crons.set(key, compiled);
   }
   return compiled;
 }
@@ -57,9 +89,9 @@ function compileCron(expr: string, timezone: string): Cron {
 /** Throws a `ScheduleError` unless `expr` is a cron expression that ever matches. */
 export function checkCron(expr: string, timezone = DEFAULT_TIMEZONE): void {
   checkTimezone(timezone);
-  if (compileCron(expr, timezone).nextRun(new Date(0)) === null) {
-    throw new ScheduleError("cron", `cron: "${expr}" never matches`);
-  }
+  const compiled = compileCron(expr, timezone);
+  compiled.matches ??= compiled.cron.nextRun(new Date(0)) !== null;
+  if (!compiled.matches) throw new ScheduleError("cron", `cron: "${expr}" never matches`);
 }
 
 function toMs(value: Date | number | null): number | null {
@@ -90,9 +122,15 @@ export function scheduleOf(fields: ScheduleFields): Schedule {
   return { kind: "once", runAt };
 }
 
+/** The first match after `after`; the runs of one slot finish within the same second, so they ask croner once. */
 function nextCronMatch(schedule: { cron: string; timezone: string }, after: number): number | null {
-  const next = compileCron(schedule.cron, schedule.timezone).nextRun(new Date(after));
-  return next ? next.getTime() : null;
+  const compiled = compileCron(schedule.cron, schedule.timezone);
+  const second = Math.floor(after / 1000);
+  if (compiled.fromSecond !== second) {
+    compiled.next = compiled.cron.nextRun(new Date(after))?.getTime() ?? null;
+    compiled.fromSecond = second;
+  }
+  return compiled.next;
 }
 
 /**

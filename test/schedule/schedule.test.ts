@@ -1,5 +1,7 @@
 import { describe, expect, test } from "bun:test";
-import { checkCron, firstRunAt, nextSlotAfter, scheduleOf, ScheduleError, type Schedule } from "../../src/schedule/schedule.ts";
+import { Cron } from "croner";
+import fc from "fast-check";
+import { checkCron, checkTimezone, firstRunAt, nextSlotAfter, scheduleOf, ScheduleError, type Schedule } from "../../src/schedule/schedule.ts";
 
 const at = (iso: string) => Date.parse(iso);
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -102,5 +104,43 @@ describe("scheduleOf rejects unusable rows, naming the field", () => {
 
   test("a valid cron in a zone passes", () => {
     expect(() => checkCron("0 3 * * 1-5", "Europe/Berlin")).not.toThrow();
+  });
+});
+
+describe("parsed schedules are cached, and answer as if parsed afresh", () => {
+  test("every answer equals a fresh croner's, for runs asked in any order and within one second", () => {
+    const exprs = ["*/5 * * * *", "0 9 * * 1-5", "30 1 * * *", "*/10 * * * * *", "0 0 1 * *"];
+    const zones = ["UTC", "Europe/Paris", "America/New_York", "Asia/Kolkata"];
+    fc.assert(fc.property(
+      fc.constantFrom(...exprs), fc.constantFrom(...zones),
+      fc.array(fc.tuple(fc.integer({ min: 0, max: 40 * 86_400_000 }), fc.integer({ min: 0, max: 2_000 })), { minLength: 1, maxLength: 20 }),
+      (cron, timezone, asks) => {
+        const schedule: Schedule = { kind: "cron", cron, timezone, startAt: null };
+        const fresh = new Cron(cron, { timezone, paused: true });
+        for (const [offset, late] of asks) {
+          const slot = at("2026-10-01T00:00:00Z") + offset;
+          const expected = fresh.nextRun(new Date(Math.max(slot, slot + late)))?.getTime() ?? null;
+          expect(nextSlotAfter(schedule, slot, slot + late)).toBe(expected);
+        }
+      },
+    ), { numRuns: 300 });
+  });
+
+  test("1,000 runs of one slot finishing over the same second all get the same next slot", () => {
+    const schedule: Schedule = { kind: "cron", cron: "0 9 * * 1-5", timezone: "Europe/Paris", startAt: null };
+    const slot = at("2026-10-23T07:00:00Z");
+    const nexts = new Set(Array.from({ length: 1000 }, (_, i) => nextSlotAfter(schedule, slot, slot + i)));
+    expect([...nexts].map(iso)).toEqual(["2026-10-26T08:00:00.000Z"]);
+  });
+
+  test("more distinct expressions than the cache holds still answer correctly, and a bad one keeps failing", () => {
+    for (let i = 0; i < 12_000; i++) {
+      const m = i % 60, h = Math.floor(i / 60) % 24, d = (Math.floor(i / 1440) % 28) + 1;
+      const schedule = scheduleOf({ runAt: null, intervalMinutes: null, cron: `${m} ${h} ${d} * *`, timezone: "UTC" });
+      expect(nextSlotAfter(schedule, at("2025-12-31T23:59:00Z"), at("2025-12-31T23:59:00Z"))).toBe(Date.UTC(2026, 0, d, h, m));
+    }
+    for (let i = 0; i < 2; i++) expect(() => checkCron("0 0 31 2 *")).toThrow(ScheduleError);
+    expect(() => checkTimezone("Mars/Olympus")).toThrow(ScheduleError);
+    expect(() => checkTimezone("Mars/Olympus")).toThrow(ScheduleError);
   });
 });
