@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import type { ManualClock } from "../../src/clock.ts";
 import type { CronJob, JobContext } from "../../src/jobs/cron-job.ts";
-import { backends, runnerOn } from "../support/backends.ts";
+import { backends, describeOn, runnerOn } from "../support/backends.ts";
 import { T0 } from "../support/db.ts";
 import { addJob, RecordJob, testRegistry } from "../support/jobs.ts";
 
@@ -19,7 +19,7 @@ class StepClockJob implements CronJob {
 }
 
 for (const backend of backends) {
-  describe(`clock steps (${backend.name})`, () => {
+  describeOn(backend, `clock steps (${backend.name})`, () => {
     const setup = (record = new RecordJob()) =>
       runnerOn(backend, { abortGraceMs: 50 }, testRegistry(record, new StepClockJob())).then((s) => ({ ...s, record }));
     const historyOf = async (store: Awaited<ReturnType<typeof setup>>["store"], jobId: number) =>

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import path from "node:path";
-import { backends } from "../support/backends.ts";
+import { backends, describeOn } from "../support/backends.ts";
 import { onCleanup } from "../support/db.ts";
 import { hasStackTrace, startServer } from "../support/fault-server.ts";
 import { addJob } from "../support/jobs.ts";
@@ -12,7 +12,7 @@ const CALLERS = 20;
 const HOUR = 3_600_000;
 
 for (const backend of backends) {
-  describe(`20 processes calling POST /api/cron/run at once on a real \`app serve\` (${backend.name})`, () => {
+  describeOn(backend, `20 processes calling POST /api/cron/run at once on a real \`app serve\` (${backend.name})`, () => {
     test("2,000 due one-time jobs and 50 recurring ones: each one-time job has exactly one succeeded run and no row left, each recurring job ran once, no 5xx", async () => {
       const { store, databaseUrl } = await backend.open();
       // Due a few seconds from now: the server's own timer comes due at the same moment as the callers.

@@ -1,13 +1,13 @@
 import { describe, expect, test } from "bun:test";
 import { LEASE_EXPIRED_ERROR } from "../../src/store/store.ts";
-import { backends, runnerOn } from "../support/backends.ts";
+import { backends, describeOn, runnerOn } from "../support/backends.ts";
 import { T0 } from "../support/db.ts";
 import { addJob, testRegistry } from "../support/jobs.ts";
 
 const MIN = 60_000;
 
 for (const backend of backends) {
-  describe(`crash-loop detection of recurring jobs (${backend.name})`, () => {
+  describeOn(backend, `crash-loop detection of recurring jobs (${backend.name})`, () => {
     const setup = () => runnerOn(backend, { leaseMarginMs: 1_000, abortGraceMs: 20 }, testRegistry());
     /** A run that died with its process: claimed, never finished; its lease then passes. */
     const crash = async (s: Awaited<ReturnType<typeof setup>>, n: number) => {

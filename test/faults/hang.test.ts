@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import path from "node:path";
-import { backends } from "../support/backends.ts";
+import { backends, describeOn } from "../support/backends.ts";
 import { tempDir } from "../support/db.ts";
 import { overlappingRuns, readJournal, spansOf } from "../support/fault-jobs.ts";
 import { postTick, startServer, waitUntil } from "../support/fault-server.ts";
@@ -10,7 +10,7 @@ const LEASE_MARGIN_MS = 2_000;
 const ABORT_GRACE_MS = 200;
 
 for (const backend of backends) {
-  describe(`a job that ignores its abort signal and never settles, in a real server (${backend.name})`, () => {
+  describeOn(backend, `a job that ignores its abort signal and never settles, in a real server (${backend.name})`, () => {
     test("recorded timed_out, its lease kept until it expires, no second copy before that, and the ticks and the server keep working", async () => {
       const { store, databaseUrl } = await backend.open();
       const journal = path.join(tempDir(), "journal.jsonl");

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import type { ManualClock } from "../../src/clock.ts";
 import type { CronJob, JobContext } from "../../src/jobs/cron-job.ts";
-import { backends, runnerOn } from "../support/backends.ts";
+import { backends, describeOn, runnerOn } from "../support/backends.ts";
 import { T0 } from "../support/db.ts";
 import { addJob, RecordJob, testRegistry } from "../support/jobs.ts";
 
@@ -17,7 +17,7 @@ class TakesTimeJob implements CronJob {
 }
 
 for (const backend of backends) {
-  describe(`leases of jobs waiting in a claimed batch (${backend.name})`, () => {
+  describeOn(backend, `leases of jobs waiting in a claimed batch (${backend.name})`, () => {
     test("a job that waited in its batch renews its lease before it starts", async () => {
       const record = new RecordJob();
       const { store, runner } = await runnerOn(backend, { concurrency: 1, leaseMarginMs: 10_000 }, testRegistry(record, new TakesTimeJob()));

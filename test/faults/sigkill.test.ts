@@ -1,12 +1,11 @@
 import { expect, test } from "bun:test";
 import path from "node:path";
 import type { SqliteStore } from "../../src/store/sqlite-store.ts";
-import { backends } from "../support/backends.ts";
+import { backends, describeOn } from "../support/backends.ts";
 import { tempDir } from "../support/db.ts";
 import { overlappingRuns, readJournal, spansOf } from "../support/fault-jobs.ts";
 import { postTick, startServer, waitUntil, type ServerProcess } from "../support/fault-server.ts";
 import { addJob } from "../support/jobs.ts";
-import { describeSlow } from "../support/slow.ts";
 
 const KILLS = 20;
 const LEASE_MARGIN_MS = 1_500;
@@ -23,7 +22,7 @@ function random(seed: number): () => number {
 }
 
 for (const backend of backends) {
-  describeSlow(`SIGKILL of the server in the middle of a batch, 20 times (${backend.name})`, () => {
+  describeOn(backend, `SIGKILL of the server in the middle of a batch, 20 times (${backend.name})`, () => {
     test("no job is lost, and no job runs twice at once unless its lease had expired", async () => {
       const seed = Number(process.env.FAULT_SEED ?? Date.now() % 1_000_000);
       const rand = random(seed);
@@ -138,5 +137,5 @@ for (const backend of backends) {
       expect(oneTime.size).toBeGreaterThan(300);
       expect(starts).toBeGreaterThan(runs.length); // some runs really were killed mid-way
     }, 180_000);
-  });
+  }, { slow: true });
 }

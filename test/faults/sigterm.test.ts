@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import path from "node:path";
-import { backends, runnerOn } from "../support/backends.ts";
+import { backends, describeOn, runnerOn } from "../support/backends.ts";
 import { T0, tempDir } from "../support/db.ts";
 import { execRaw } from "../support/fault-db.ts";
 import { readJournal } from "../support/fault-jobs.ts";
@@ -11,7 +11,7 @@ const GRACE_MS = 2_500;
 const ABORT_GRACE_MS = 200;
 
 for (const backend of backends) {
-  describe(`SIGTERM of a server in the middle of a tick (${backend.name})`, () => {
+  describeOn(backend, `SIGTERM of a server in the middle of a tick (${backend.name})`, () => {
     test("running jobs finish within the grace period, the others' leases are released at once, exit code 0", async () => {
       const { store, databaseUrl } = await backend.open();
       const journal = path.join(tempDir(), "journal.jsonl");
@@ -72,7 +72,7 @@ for (const backend of backends) {
 }
 
 for (const backend of backends) {
-  describe(`runner shutdown (${backend.name})`, () => {
+  describeOn(backend, `runner shutdown (${backend.name})`, () => {
     test("jobs claimed but still waiting in the batch are given back at once, before the running ones end", async () => {
       const { store, runner } = await runnerOn(backend, { concurrency: 1, abortGraceMs: 50 }, testRegistry());
       const running = await addJob(store, T0, { name: "running", jobType: "sleep", payload: JSON.stringify({ ms: 400 }), runAt: new Date(T0 - 2000) });

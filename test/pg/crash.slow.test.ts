@@ -1,6 +1,5 @@
-import { describe, expect, test } from "bun:test";
-import { postgresAvailable } from "../support/backends.ts";
-import { describeSlow } from "../support/slow.ts";
+import { expect, test } from "bun:test";
+import { describeOn, postgresBackend } from "../support/backends.ts";
 import { auditViolations, dbNow, insertJobs, installAudit, notifyChanged, startInstance, waitFor } from "../support/pg-instances.ts";
 import { freshPgRole, freshPgStore, pgClient } from "../support/pg.ts";
 
@@ -8,7 +7,7 @@ import { freshPgRole, freshPgStore, pgClient } from "../support/pg.ts";
  * Slow (about 35 s, runs with SLOW_TESTS=1): a killed instance's leases end only after
  * timeout_seconds + the 30 s lease margin of `app serve`, and the test waits for that on purpose.
  */
-(postgresAvailable ? describeSlow : describe.skip)("an app serve instance killed with SIGKILL mid-drain (PostgreSQL)", () => {
+describeOn(postgresBackend, "an app serve instance killed with SIGKILL mid-drain (PostgreSQL)", () => {
   test("the others finish its jobs after its leases end: none lost, none taken while a lease was live, each run once", async () => {
     const { url } = await freshPgStore();
     const sql = pgClient(url);
@@ -49,4 +48,4 @@ import { freshPgRole, freshPgStore, pgClient } from "../support/pg.ts";
     expect(reruns.length).toBeGreaterThan(0);
     for (const r of reruns) expect(survivors.map((s) => s.runner)).toContain(r.runner);
   }, 90_000);
-});
+}, { slow: true });

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { backoffMs } from "../../src/runner/outcome.ts";
 import { LEASE_EXPIRED_ERROR } from "../../src/store/store.ts";
-import { backends, runnerOn } from "../support/backends.ts";
+import { backends, describeOn, runnerOn } from "../support/backends.ts";
 import { T0 } from "../support/db.ts";
 import { addJob, RecordJob, testRegistry } from "../support/jobs.ts";
 
@@ -9,7 +9,7 @@ const MIN = 60_000;
 const past = new Date(T0 - 1000);
 
 for (const backend of backends) {
-  describe(`runner on ${backend.name}`, () => {
+  describeOn(backend, `runner on ${backend.name}`, () => {
     const setup = (options = {}) =>
       runnerOn(backend, { abortGraceMs: 50, ...options }, testRegistry());
 

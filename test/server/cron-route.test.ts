@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { backends } from "../support/backends.ts";
+import { backends, describeOn } from "../support/backends.ts";
 import { freshStore, onCleanup, T0 } from "../support/db.ts";
 import { addJob } from "../support/jobs.ts";
 import { cronRequest, SECRETS, testApp } from "../support/server.ts";
@@ -7,7 +7,7 @@ import { cronRequest, SECRETS, testApp } from "../support/server.ts";
 const past = new Date(T0 - 1000);
 
 for (const backend of backends) {
-  describe(`POST /api/cron/run on ${backend.name}`, () => {
+  describeOn(backend, `POST /api/cron/run on ${backend.name}`, () => {
     const setup = async () => {
       const { store } = await backend.open();
       return { store, ...testApp(store) };

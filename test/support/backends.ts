@@ -1,3 +1,4 @@
+import { describe } from "bun:test";
 import { ManualClock } from "../../src/clock.ts";
 import { defaultRegistry, type JobRegistry } from "../../src/jobs/registry.ts";
 import { silentLogger } from "../../src/logger.ts";
@@ -5,6 +6,7 @@ import { Runner, type RunnerOptions } from "../../src/runner/runner.ts";
 import type { Store } from "../../src/store/store.ts";
 import { freshStore, T0 } from "./db.ts";
 import { freshPgStore, PG_ADMIN_URL, probePostgres } from "./pg.ts";
+import { runSlow } from "./slow.ts";
 
 /**
  * The backends the shared store/runner/HTTP suites run on. Each case gives a fresh, migrated,
@@ -12,12 +14,30 @@ import { freshPgStore, PG_ADMIN_URL, probePostgres } from "./pg.ts";
  */
 export interface BackendCase {
   name: "sqlite" | "postgres";
+  /** False only for PostgreSQL on a machine without one: its suites are then skipped, visibly and counted. */
+  available: boolean;
   /** A fresh migrated database for one test; closed/dropped after it. */
   open(): Promise<{ store: Store; databaseUrl: string }>;
 }
 
+/**
+ * PostgreSQL is required (its suites run, and fail loudly if it does not answer) when
+ * `TEST_DATABASE_URL` names a server or in CI (`CI` set, as `.ci/run` and CI services do).
+ * Elsewhere, a newcomer's machine without one skips those suites, with a notice.
+ */
+export const postgresRequired = Boolean(process.env.TEST_DATABASE_URL) || ["true", "1"].includes(process.env.CI ?? "");
+const postgresAnswers = postgresRequired || await probePostgres();
+if (!postgresAnswers) {
+  console.warn(`\n*** PostgreSQL suites SKIPPED (counted as skipped): no server answers at ${PG_ADMIN_URL.replace(/\/\/[^@/]*@/, "//…@")}; `
+    + "set TEST_DATABASE_URL to run them (CI requires them) ***\n");
+}
+
+/** Whether the PostgreSQL suites run on this machine. */
+export const postgresAvailable = postgresAnswers;
+
 export const sqliteBackend: BackendCase = {
   name: "sqlite",
+  available: true,
   async open() {
     const { store, file } = freshStore();
     return { store, databaseUrl: file };
@@ -26,22 +46,24 @@ export const sqliteBackend: BackendCase = {
 
 export const postgresBackend: BackendCase = {
   name: "postgres",
+  available: postgresAnswers,
   async open() {
     const { store, url } = await freshPgStore();
     return { store, databaseUrl: url };
   },
 };
 
-// TEST_DATABASE_URL asks for PostgreSQL: then its suites run (and fail loudly if it does not answer).
-const postgresAnswers = Boolean(process.env.TEST_DATABASE_URL) || await probePostgres();
-if (!postgresAnswers) {
-  console.warn(`\n[tests] PostgreSQL suites SKIPPED: no server answers at ${PG_ADMIN_URL.replace(/\/\/[^@/]*@/, "//…@")} (set TEST_DATABASE_URL to run them)\n`);
+/** Both, always: a backend this machine lacks is skipped by `describeOn`, never left out of the loop. */
+export const backends: BackendCase[] = [sqliteBackend, postgresBackend];
+
+/**
+ * `describe` for one backend's case of a shared suite: skipped (each test reported as skipped)
+ * when the backend is not available. `slow`: also skipped unless SLOW_TESTS=1.
+ */
+export function describeOn(backend: BackendCase, name: string, fn: () => void, { slow = false } = {}): void {
+  if (slow && !runSlow && backend.available) console.log(`[slow suite skipped] ${name} — run it with SLOW_TESTS=1 (npm run test:slow)`);
+  describe.skipIf(!backend.available || (slow && !runSlow))(name, fn);
 }
-
-/** Whether the PostgreSQL-only suites (test/pg) can run. */
-export const postgresAvailable = postgresAnswers;
-
-export const backends: BackendCase[] = postgresAnswers ? [sqliteBackend, postgresBackend] : [sqliteBackend];
 
 /** A runner over a fresh database of `backend` and a manual clock at `T0`. */
 export async function runnerOn(backend: BackendCase, options: Partial<RunnerOptions> = {}, registry: JobRegistry = defaultRegistry()) {
