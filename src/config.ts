@@ -17,6 +17,10 @@ export interface Config {
   /** Undefined when not given: `app serve` then generates it into `dataDir`. */
   cronSecret: string | undefined;
   adminToken: string | undefined;
+  /** Key of the `http` jobs' request signatures; undefined: generated like the other secrets. */
+  jobSigningSecret: string | undefined;
+  /** Hosts `http` jobs may call (`HTTP_JOB_ALLOW`); undefined: any host. */
+  httpJobAllow: string[] | undefined;
   freshnessDir: string;
   /** Holds the generated secrets; the SQLite file's folder, or ./data on PostgreSQL. */
   dataDir: string;
@@ -32,6 +36,8 @@ export const settings = {
   APP_URL: "URL clients use to reach the server (default http://HOST:PORT)",
   CRON_SECRET: "bearer secret of POST /api/cron/run (default: generated into the data directory)",
   ADMIN_TOKEN: "bearer token of /trpc and the dashboard (default: generated into the data directory)",
+  JOB_SIGNING_SECRET: "key of the signature of `http` jobs' requests (default: generated into the data directory)",
+  HTTP_JOB_ALLOW: "comma-separated hosts `http` jobs may call, e.g. api.example.com,*.internal (default: any)",
   FRESHNESS_DIR: "folder of the freshness markers and pages (default ./freshness)",
   DB_POOL_SIZE: "PostgreSQL connection pool size (default 10)",
 } as const;
@@ -62,9 +68,23 @@ const schema = z.object({
   APP_URL: z.optional(z.url({ error: "APP_URL must be an http(s) URL", protocol: /^https?$/ })),
   CRON_SECRET: secret("CRON_SECRET"),
   ADMIN_TOKEN: secret("ADMIN_TOKEN"),
+  JOB_SIGNING_SECRET: secret("JOB_SIGNING_SECRET"),
+  HTTP_JOB_ALLOW: z.optional(z.string("HTTP_JOB_ALLOW must be text").check(z.minLength(1, "HTTP_JOB_ALLOW is set but empty (leave it unset to allow any host)"))),
   FRESHNESS_DIR: text("FRESHNESS_DIR", "./freshness"),
   DB_POOL_SIZE: wholeNumber("DB_POOL_SIZE", 1, 1000, 10),
 });
+
+/** `HTTP_JOB_ALLOW`: host names (`api.example.com`, `*.example.com`, `10.0.0.5`, `[::1]`), lower-cased. */
+function hostList(value: string): string[] {
+  const hosts = value.split(",").map((host) => host.trim().toLowerCase()).filter((host) => host !== "");
+  if (hosts.length === 0) throw new AppError("INVALID_INPUT", "bad configuration: HTTP_JOB_ALLOW lists no host (leave it unset to allow any host)");
+  for (const host of hosts) {
+    if (!/^(\*\.)?[a-z0-9._-]+$|^\[[0-9a-f:.]+\]$/.test(host)) {
+      throw new AppError("INVALID_INPUT", `bad configuration: HTTP_JOB_ALLOW: "${host}" is not a host name (give hosts only, e.g. api.example.com,*.internal)`);
+    }
+  }
+  return hosts;
+}
 
 /**
  * Reads the configuration once: `flags` (already named like the variables) over `env`.
@@ -97,6 +117,8 @@ export function loadConfig(flags: SettingValues = {}, env: Record<string, string
     appUrl: (v.APP_URL ?? `http://${urlHost}:${v.PORT}`).replace(/\/+$/, ""),
     cronSecret: v.CRON_SECRET,
     adminToken: v.ADMIN_TOKEN,
+    jobSigningSecret: v.JOB_SIGNING_SECRET,
+    httpJobAllow: v.HTTP_JOB_ALLOW === undefined ? undefined : hostList(v.HTTP_JOB_ALLOW),
     freshnessDir: path.resolve(v.FRESHNESS_DIR),
     dataDir: backend === "sqlite" && dbFile !== ":memory:" ? path.dirname(path.resolve(dbFile)) : path.resolve("data"),
     dbPoolSize: v.DB_POOL_SIZE,

@@ -4,6 +4,7 @@ import type { CronJob } from "./jobs/cron-job.ts";
 import { defaultRegistry, type JobRegistry } from "./jobs/registry.ts";
 import { consoleLogger, type Logger } from "./logger.ts";
 import { Runner, type RunnerOptions } from "./runner/runner.ts";
+import { resolveSecrets } from "./secrets.ts";
 import { openStore } from "./store/open-store.ts";
 import type { Store } from "./store/store.ts";
 
@@ -33,7 +34,7 @@ export interface RuntimeOptions {
 
 /** The composition root shared by `app serve` and `app cron-runner --local`. */
 export async function createRuntime(config: Config, { jobs = [], runner: options = {} }: RuntimeOptions = {}): Promise<Runtime> {
-  const registry = defaultRegistry(jobs);
+  const registry = defaultRegistry(jobs, { jobSigningSecret: resolveSecrets(config, { generate: true }).jobSigningSecret, httpJobAllow: config.httpJobAllow });
   const store = await openStore(config);
   // Several hosts on one database share its clock, so they agree on when jobs are due.
   const clock: Clock = store.databaseNow ? await startDbClock(store, store.databaseNow.bind(store)) : systemClock;

@@ -35,6 +35,12 @@ describe("loadConfig", () => {
     [{ ADMIN_TOKEN: "short" }, "ADMIN_TOKEN"],
     [{ DB_POOL_SIZE: "0" }, "DB_POOL_SIZE"],
     [{ DB_POOL_SIZE: "x" }, "DB_POOL_SIZE"],
+    [{ JOB_SIGNING_SECRET: "" }, "JOB_SIGNING_SECRET"],
+    [{ JOB_SIGNING_SECRET: "short" }, "JOB_SIGNING_SECRET"],
+    [{ HTTP_JOB_ALLOW: "" }, "HTTP_JOB_ALLOW"],
+    [{ HTTP_JOB_ALLOW: " , " }, "HTTP_JOB_ALLOW"],
+    [{ HTTP_JOB_ALLOW: "https://api.example.com" }, "HTTP_JOB_ALLOW"],
+    [{ HTTP_JOB_ALLOW: "api.example.com/path" }, "HTTP_JOB_ALLOW"],
   ])("%p is refused with one line naming %s", (env, name) => {
     let message = "";
     try {
@@ -45,6 +51,11 @@ describe("loadConfig", () => {
     expect(message).toContain(name);
     expect(message.split("\n")).toHaveLength(1);
   });
+});
+
+test("HTTP_JOB_ALLOW: a list of hosts, trimmed and lower-cased; unset allows any host", () => {
+  expect(loadConfig({}, { HTTP_JOB_ALLOW: " API.example.com, *.internal ,127.0.0.1,[::1]" }).httpJobAllow).toEqual(["api.example.com", "*.internal", "127.0.0.1", "[::1]"]);
+  expect(loadConfig({}, {}).httpJobAllow).toBeUndefined();
 });
 
 describe("secrets", () => {
@@ -61,9 +72,40 @@ describe("secrets", () => {
 
   test("configured secrets win over the generated file", () => {
     const dataDir = tempDir();
-    const config = loadConfig({ DATABASE_URL: path.join(dataDir, "app.db"), CRON_SECRET: "c".repeat(20), ADMIN_TOKEN: "a".repeat(20) }, {});
-    expect(resolveSecrets(config, { generate: true })).toEqual({ cronSecret: "c".repeat(20), adminToken: "a".repeat(20) });
+    const given = { cronSecret: "c".repeat(20), adminToken: "a".repeat(20), jobSigningSecret: "j".repeat(20) };
+    const config = loadConfig({ DATABASE_URL: path.join(dataDir, "app.db"), CRON_SECRET: given.cronSecret, ADMIN_TOKEN: given.adminToken, JOB_SIGNING_SECRET: given.jobSigningSecret }, {});
+    expect(resolveSecrets(config, { generate: true })).toEqual(given);
     expect(fs.existsSync(path.join(dataDir, "secrets.json"))).toBe(false);
+  });
+
+  test("JOB_SIGNING_SECRET not given: generated into the file beside configured server secrets", () => {
+    const dataDir = tempDir();
+    const config = loadConfig({ DATABASE_URL: path.join(dataDir, "app.db"), CRON_SECRET: "c".repeat(20), ADMIN_TOKEN: "a".repeat(20) }, {});
+    const secrets = resolveSecrets(config, { generate: true });
+    expect(secrets).toMatchObject({ cronSecret: "c".repeat(20), adminToken: "a".repeat(20) });
+    const file = JSON.parse(fs.readFileSync(path.join(dataDir, "secrets.json"), "utf8"));
+    expect(secrets.jobSigningSecret).toBe(file.jobSigningSecret);
+    expect(secrets.jobSigningSecret.length).toBeGreaterThanOrEqual(32);
+    expect(resolveSecrets(config, { generate: false }).jobSigningSecret).toBe(secrets.jobSigningSecret);
+  });
+
+  test("a secrets file from before the signing secret gets one, the same for every reader, written back once", () => {
+    const dataDir = tempDir();
+    const file = path.join(dataDir, "secrets.json");
+    const old = { cronSecret: "c".repeat(43), adminToken: "a".repeat(43) };
+    fs.writeFileSync(file, JSON.stringify(old), { mode: 0o600 });
+    const config = loadConfig({ DATABASE_URL: path.join(dataDir, "app.db") }, {});
+    const reader = resolveSecrets(config, { generate: false });
+    expect(reader).toMatchObject(old);
+    expect(JSON.parse(fs.readFileSync(file, "utf8")).jobSigningSecret).toBeUndefined();
+    const server = resolveSecrets(config, { generate: true });
+    expect(server).toEqual(reader);
+    expect(JSON.parse(fs.readFileSync(file, "utf8"))).toEqual(server);
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+    expect(fs.readdirSync(dataDir)).toEqual(["secrets.json"]);
+    // Another host's old file derives another secret.
+    fs.writeFileSync(file, JSON.stringify({ ...old, cronSecret: "d".repeat(43) }));
+    expect(resolveSecrets(config, { generate: false }).jobSigningSecret).not.toBe(server.jobSigningSecret);
   });
 
   test("a corrupt secrets file is a clear error", () => {

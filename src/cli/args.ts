@@ -20,5 +20,5 @@ export function configFlags(args: Record<string, unknown>, names: readonly Setti
   return values;
 }
 
-export const SERVER_SETTINGS = ["DATABASE_URL", "HOST", "PORT", "APP_URL", "CRON_SECRET", "ADMIN_TOKEN", "FRESHNESS_DIR", "DB_POOL_SIZE"] as const;
+export const SERVER_SETTINGS = ["DATABASE_URL", "HOST", "PORT", "APP_URL", "CRON_SECRET", "ADMIN_TOKEN", "JOB_SIGNING_SECRET", "HTTP_JOB_ALLOW", "FRESHNESS_DIR", "DB_POOL_SIZE"] as const;
 export const DB_SETTINGS = ["DATABASE_URL", "DB_POOL_SIZE"] as const;

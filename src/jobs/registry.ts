@@ -1,4 +1,5 @@
 import type { CronJob } from "./cron-job.ts";
+import { HttpJob } from "./http-job.ts";
 import { InvalidatePendingRegistrationJob } from "./invalidate-pending-registration-job.ts";
 import { InvalidateResetPasswordCodeJob } from "./invalidate-reset-password-code-job.ts";
 import { NoopJob } from "./noop-job.ts";
@@ -26,12 +27,25 @@ export class JobRegistry {
   }
 }
 
-/** The built-in jobs, listed here explicitly (nothing is found by scanning folders). */
-export function builtinJobs(): CronJob<any>[] {
-  return [new NoopJob(), new InvalidateResetPasswordCodeJob(), new InvalidatePendingRegistrationJob()];
+/** What the built-ins need from the configuration. */
+export interface BuiltinJobSettings {
+  /** `JOB_SIGNING_SECRET`, the key of the `http` job's signatures. */
+  jobSigningSecret: string;
+  /** `HTTP_JOB_ALLOW`: the hosts `http` jobs may call; undefined: any. */
+  httpJobAllow?: readonly string[] | undefined;
+}
+
+/**
+ * The built-in jobs, listed here explicitly (nothing is found by scanning folders). `http` needs
+ * its signing secret: without `settings` (tests of other parts) it is left out.
+ */
+export function builtinJobs(settings?: BuiltinJobSettings): CronJob<any>[] {
+  const jobs: CronJob<any>[] = [new NoopJob(), new InvalidateResetPasswordCodeJob(), new InvalidatePendingRegistrationJob()];
+  if (settings) jobs.push(new HttpJob({ signingSecret: settings.jobSigningSecret, allowHosts: settings.httpJobAllow }));
+  return jobs;
 }
 
 /** The built-ins and the given job types beside them (a type registered twice is an error). */
-export function defaultRegistry(jobs: Iterable<CronJob<any>> = []): JobRegistry {
-  return new JobRegistry([...builtinJobs(), ...jobs]);
+export function defaultRegistry(jobs: Iterable<CronJob<any>> = [], settings?: BuiltinJobSettings): JobRegistry {
+  return new JobRegistry([...builtinJobs(settings), ...jobs]);
 }

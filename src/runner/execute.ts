@@ -167,8 +167,10 @@ export function execute(
       else endAborted();
     };
 
+    const output: string[] = [];
     const ctx: JobContext = {
       job: record, payload, db: deps.store, logger: deps.logger, clock: deps.clock,
+      log: (message) => { output.push(message); },
       get signal() {
         if (!controller) {
           controller = new AbortController();

@@ -8,6 +8,7 @@ import path from "node:path";
 import { chromium, type Browser, type Locator, type Page } from "playwright-core";
 import { cronJobRuns } from "../../db/schema/sqlite.ts";
 import { createClient } from "../../src/client.ts";
+import { HttpJob } from "../../src/jobs/http-job.ts";
 import { systemClock } from "../../src/clock.ts";
 import { silentLogger } from "../../src/logger.ts";
 import { Runner } from "../../src/runner/runner.ts";
@@ -23,7 +24,7 @@ export const ADMIN_TOKEN = "dashboard-admin-token-0123456789";
 export function startServer() {
   const { store } = freshStore();
   const freshnessDir = tempDir("cronjobs-freshness-");
-  const registry = testRegistry();
+  const registry = testRegistry(new HttpJob({ signingSecret: "dashboard-signing-secret-0123456789" }));
   const runner = new Runner({ store, registry, clock: systemClock, logger: silentLogger }, { runnerName: "dashboard-test/1" });
   const app = buildApp({
     store, runner, registry, clock: systemClock, logger: silentLogger, freshnessDir,

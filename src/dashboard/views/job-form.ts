@@ -4,7 +4,7 @@ import { fieldErrors } from "../field-errors.ts";
 import { scheduleInWords } from "../schedule-words.ts";
 import { openDialog } from "./dialog.ts";
 
-const FIELDS = ["name", "jobType", "userId", "schedule", "runAt", "intervalMinutes", "cron", "timezone", "payload", "timeoutSeconds", "maxAttempts", "isActive"] as const;
+const FIELDS = ["name", "jobType", "userId", "schedule", "runAt", "intervalMinutes", "cron", "timezone", "httpUrl", "httpMethod", "payload", "timeoutSeconds", "maxAttempts", "isActive"] as const;
 type Field = (typeof FIELDS)[number];
 type Kind = "once" | "interval" | "cron";
 
@@ -24,6 +24,15 @@ const toLocalInput = (iso: string | null) => {
 };
 const fromLocalInput = (value: string) => (value ? new Date(value).toISOString() : null);
 const localZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+
+const HTTP_METHODS = ["POST", "GET", "PUT", "PATCH", "DELETE"];
+/** An `http` job's payload: its URL and method have fields of their own, the rest stays JSON. */
+const splitHttpPayload = (payload: unknown) => {
+  const { url, method, ...rest } = payload !== null && typeof payload === "object" && !Array.isArray(payload) ? payload as Record<string, unknown> : {};
+  return { url: typeof url === "string" ? url : "", method: typeof method === "string" ? method : "POST", rest };
+};
+/** The server names `payload.url` and `payload.method`; those messages go next to their own fields. */
+const httpFieldNames = (message: string) => message.replace(/(^|;\s)payload\.url:/g, "$1httpUrl:").replace(/(^|;\s)payload\.method:/g, "$1httpMethod:");
 
 /**
  * Creates or edits a job. Nothing is checked here: the server's messages are shown next to
@@ -57,7 +66,12 @@ export function openJobForm({ job, jobTypes, onSaved, unauthorized }: FormOption
   const cron = h("input", { type: "text", value: job?.cron ?? "", placeholder: "0 3 * * *", spellcheck: "false", autocomplete: "off" });
   const timezone = h("input", { type: "text", value: job?.timezone ?? "", placeholder: "UTC", list: "job-form-zones", spellcheck: "false", autocomplete: "off" });
   const zones = h("datalist", { id: "job-form-zones" }, (Intl.supportedValuesOf?.("timeZone") ?? []).map((z) => h("option", { value: z })));
-  const payload = h("textarea", { rows: 3, spellcheck: "false", placeholder: "{ }" }, job && job.payload !== null ? JSON.stringify(job.payload, null, 2) : "");
+  const editsHttp = job?.jobType === "http";
+  const httpPayload = splitHttpPayload(editsHttp ? job.payload : null);
+  const shownPayload = editsHttp ? (Object.keys(httpPayload.rest).length > 0 ? httpPayload.rest : null) : job?.payload ?? null;
+  const payload = h("textarea", { rows: 3, spellcheck: "false", placeholder: "{ }" }, shownPayload !== null ? JSON.stringify(shownPayload, null, 2) : "");
+  const httpUrl = h("input", { type: "url", value: httpPayload.url, placeholder: "https://app.example.com/cron/send-digest", spellcheck: "false", autocomplete: "off" });
+  const httpMethod = h("select", {}, HTTP_METHODS.map((m) => h("option", { value: m, selected: m === httpPayload.method }, m)));
   const timeoutSeconds = h("input", { type: "number", inputmode: "numeric", value: job?.timeoutSeconds ?? "", placeholder: "60" });
   const maxAttempts = h("input", { type: "number", inputmode: "numeric", value: job?.maxAttempts ?? "", placeholder: "5" });
   const isActive = h("input", { type: "checkbox", checked: job ? job.isActive : true });
@@ -73,12 +87,20 @@ export function openJobForm({ job, jobTypes, onSaved, unauthorized }: FormOption
   const intervalField = field("intervalMinutes", "Every (minutes)", intervalMinutes);
   const cronField = field("cron", "Cron expression", cron, "minute hour day month weekday");
   const zoneField = field("timezone", "Time zone of the cron expression", timezone);
+  const httpFields = h("div", { class: "grid-2 http-fields" },
+    field("httpUrl", "URL to call", httpUrl, "Each request is signed with JOB_SIGNING_SECRET (X-Cronjobs-Signature)."),
+    field("httpMethod", "Method", httpMethod));
+  const payloadField = field("payload", "", payload);
+  const payloadLabel = payloadField.querySelector("label")!;
+  const isHttp = () => (jobType.value || name.value.trim()) === "http";
 
   const sync = () => {
     const k = currentKind();
     intervalField.hidden = k !== "interval";
     cronField.hidden = zoneField.hidden = k !== "cron";
     runAtLabel.textContent = k === "once" ? "Run at" : k === "interval" ? "First run at (optional)" : "Not before (optional)";
+    httpFields.hidden = !isHttp();
+    payloadLabel.textContent = isHttp() ? "Other payload fields (JSON: headers, body; optional)" : "Payload (JSON, optional)";
     const type = jobTypes.find((t) => t.type === (jobType.value || name.value.trim()));
     typeHint.textContent = type ? type.description : jobType.value ? "" : "Picks the job type named like the job.";
     const schedule = scheduleOf(k);
@@ -103,7 +125,8 @@ export function openJobForm({ job, jobTypes, onSaved, unauthorized }: FormOption
       field("userId", "User id (optional)", userId),
       field("timeoutSeconds", "Timeout (seconds)", timeoutSeconds),
       field("maxAttempts", "Max attempts", maxAttempts)),
-    field("payload", "Payload (JSON, optional)", payload),
+    httpFields,
+    payloadField,
     h("label", { class: "checkbox" }, isActive, " Active (runs when due)"),
     errorEl("isActive"),
     h("div", { class: "dialog-actions" }, h("button", { type: "button", class: "btn", onclick: () => close() }, "Cancel"), submit));
@@ -131,6 +154,12 @@ export function openJobForm({ job, jobTypes, onSaved, unauthorized }: FormOption
         return showErrors(new Map([["payload", `not valid JSON (${(err as Error).message})`]]));
       }
     }
+    if (isHttp()) {
+      if (parsedPayload !== null && (typeof parsedPayload !== "object" || Array.isArray(parsedPayload))) {
+        return showErrors(new Map([["payload", "must be a JSON object (e.g. { \"headers\": { … }, \"body\": … })"]]));
+      }
+      parsedPayload = { ...(parsedPayload as Record<string, unknown> | null), url: httpUrl.value.trim(), method: httpMethod.value };
+    }
     const num = (el: HTMLInputElement) => (el.value === "" ? undefined : Number(el.value));
     const values = {
       name: name.value,
@@ -151,7 +180,7 @@ export function openJobForm({ job, jobTypes, onSaved, unauthorized }: FormOption
       onSaved(saved);
     } catch (err) {
       if (isUnauthorized(err)) { close(); return unauthorized(); }
-      const messages = errorCode(err) === "BAD_REQUEST" ? fieldErrors(errorText(err), FIELDS) : new Map([[errorCode(err) === "CONFLICT" && !job ? "name" : "", errorText(err)]]);
+      const messages = errorCode(err) === "BAD_REQUEST" ? fieldErrors(isHttp() ? httpFieldNames(errorText(err)) : errorText(err), FIELDS) : new Map([[errorCode(err) === "CONFLICT" && !job ? "name" : "", errorText(err)]]);
       showErrors(messages);
     } finally {
       submit.disabled = false;
