@@ -21,6 +21,8 @@ export type UserView = RouterOutputs["users"]["get"];
 export type JobTypeView = RouterOutputs["jobTypes"]["list"][number];
 export type JobRunResult = RouterOutputs["jobs"]["runNow"];
 export { TRPCClientError };
+/** For the app an `http` job calls: checks its `X-Cronjobs-Signature`. */
+export { SIGNATURE_HEADER, verifySignature, type VerifySignatureOptions } from "./signature.ts";
 
 export interface ClientOptions {
   /** The server's base URL (`APP_URL`, e.g. http://127.0.0.1:3000); `/trpc` is added. */
