@@ -12,6 +12,7 @@ import { systemClock } from "../src/clock.ts";
 import { errorMessage } from "../src/errors.ts";
 import type { JobRunResult, TickResult } from "../src/runner/runner.ts";
 import { resolveSecrets } from "../src/secrets.ts";
+import { escapeControl } from "../src/text/escape.ts";
 import { asCronRunnerMarker, FRESHNESS_FILES, readJsonFile, writeFileAtomic, type CronRunnerMarker } from "./freshness.ts";
 import { summarize } from "./summary.ts";
 
@@ -50,13 +51,13 @@ export async function runCronRunner(config: Config, { limit, timeoutMs = DEFAULT
     console.log("%s", summarize(attempt.tick));
     reportFailures(attempt.tick.results);
   } else {
-    console.error("%s", `cron-runner: ${attempt.error}`);
+    console.error("%s", `cron-runner: ${escapeControl(attempt.error)}`);
   }
   const marker = markerOf(config, url, attempt, exitCode, started);
   try {
     writeFileAtomic(path.join(config.freshnessDir, FRESHNESS_FILES.cronRunner), `${JSON.stringify(marker, null, 2)}\n`);
   } catch (err) {
-    console.error("%s", `cron-runner: ${errorMessage(err)}`);
+    console.error("%s", `cron-runner: ${escapeControl(errorMessage(err))}`);
     return Math.max(exitCode, EXIT.FAILED);
   }
   return exitCode;
@@ -119,11 +120,12 @@ async function readAnswer(url: string, response: Response): Promise<Attempt> {
   return { kind: "tick", tick };
 }
 
-/** One stderr line per failed or timed-out job, so crontab's mail says which. */
+/** One stderr line per failed or timed-out job, so crontab's mail says which (control characters escaped). */
 function reportFailures(results: JobRunResult[]): void {
   const failures = results.filter((r) => r.status === "failed" || r.status === "timed_out");
   for (const r of failures.slice(0, MAX_LISTED_FAILURES)) {
-    console.error("%s", `cron-runner: job ${r.id} ${JSON.stringify(r.name)} (${r.jobType}) ${r.status === "timed_out" ? "timed out" : "failed"}${r.error ? `: ${r.error}` : ""}`);
+    const line = `job ${r.id} "${r.name}" (${r.jobType}) ${r.status === "timed_out" ? "timed out" : "failed"}${r.error ? `: ${r.error}` : ""}`;
+    console.error("%s", `cron-runner: ${escapeControl(line)}`);
   }
   if (failures.length > MAX_LISTED_FAILURES) console.error("%s", `cron-runner: … and ${failures.length - MAX_LISTED_FAILURES} more`);
 }

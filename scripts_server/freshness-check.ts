@@ -5,6 +5,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { CronJobRecord, Store } from "../src/store/store.ts";
+import { escapeControl } from "../src/text/escape.ts";
 import { asCronRunnerMarker, FRESHNESS_FILES, readJsonFile, type CronRunnerMarker } from "./freshness.ts";
 import { asTestsReport, STATUS_LABEL, type TestsReport } from "./tests-report.ts";
 
@@ -107,7 +108,7 @@ function checkTests(tests: NonNullable<FreshnessSources["tests"]>, watchingSince
 }
 
 function listJobs(jobs: JobBrief[], more: boolean, describe: (job: JobBrief) => string): string {
-  const listed = jobs.slice(0, LISTED_JOBS).map((j) => `#${j.id} ${j.name} (${j.jobType})${describe(j)}`);
+  const listed = jobs.slice(0, LISTED_JOBS).map((j) => escapeControl(`#${j.id} ${j.name} (${j.jobType})${describe(j)}`));
   const rest = jobs.length - listed.length;
   return listed.join(", ") + (rest > 0 || more ? `, and ${more ? "more" : rest} more` : "");
 }

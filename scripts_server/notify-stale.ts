@@ -8,8 +8,9 @@ import path from "node:path";
 import { EXIT } from "../src/cli/action.ts";
 import { systemClock, type Clock } from "../src/clock.ts";
 import type { Config } from "../src/config.ts";
-import { AppError, errorMessage } from "../src/errors.ts";
+import { AppError, errorMessage as rawErrorMessage } from "../src/errors.ts";
 import type { Store } from "../src/store/store.ts";
+import { escapeControl } from "../src/text/escape.ts";
 import { evaluateFreshness, formatTime, readFreshnessSources, type FreshnessCheck, type FreshnessLimits, type SourceName } from "./freshness-check.ts";
 import { ensureDir, FRESHNESS_FILES, readJsonFile, writeFileAtomic } from "./freshness.ts";
 import { acquireLock } from "./lock-file.ts";
@@ -36,6 +37,9 @@ export interface NotifyStaleDeps {
   /** The environment given to the notify command. */
   env?: Record<string, string | undefined>;
 }
+
+/** An error's message as one printable line: control characters (from a job's error, a receiver's answer) escaped. */
+const errorMessage = (error: unknown) => escapeControl(rawErrorMessage(error));
 
 /** Undelivered messages kept per channel; older ones are dropped past this. */
 const MAX_PENDING = 50;
@@ -82,7 +86,7 @@ export async function runNotifyStale(config: Config, options: NotifyStaleOptions
     writeFileAtomic(stateFile, `${JSON.stringify(next, null, 2)}\n`);
 
     if (options.verbose) {
-      for (const c of checks) out(`${c.status} ${c.name} (age ${c.ageSeconds ?? "-"} s, max ${c.maxAgeSeconds} s): ${c.detail}\n`);
+      for (const c of checks) out(`${c.status} ${c.name} (age ${c.ageSeconds ?? "-"} s, max ${c.maxAgeSeconds} s): ${escapeControl(c.detail)}\n`);
     }
     if (options.ping) await sendPing(options.ping).catch((error) => err(`notify-stale: ${errorMessage(error)}\n`));
     return checks.some((c) => c.status === "stale") ? EXIT.FAILED : EXIT.OK;

@@ -2,6 +2,7 @@
  * The watchdog's memory (`freshness/notify_stale_state.json`) and what it decides from it:
  * notify on each change of state, remind at an interval while stale, never once a minute.
  */
+import { escapeControl } from "../src/text/escape.ts";
 import { formatAge, formatTime, type FreshnessCheck, type FreshnessStatus } from "./freshness-check.ts";
 
 export type ChannelName = "webhook" | "command";
@@ -88,7 +89,7 @@ export function decideEvents(state: NotifyState, checks: FreshnessCheck[], now: 
   return { state: { ...state, lastCheckAt: at, sources }, events };
 }
 
-/** One message for all of a run's events: a headline, then a line per source. */
+/** One message for all of a run's events: a headline, then a line per source (control characters escaped). */
 export function composeMessage(events: NotifyEvent[], host: string, now: number): string {
   const names = (change: NotifyEvent["change"]) => events.filter((e) => e.change === change).map((e) => e.source).join(", ");
   const headline = [
@@ -98,9 +99,10 @@ export function composeMessage(events: NotifyEvent[], host: string, now: number)
   ].filter(Boolean).join("; ");
   const lines = events.map((e) => {
     const age = formatAge(Math.max(0, Math.round((now - Date.parse(e.since)) / 1000)));
-    if (e.change === "stale") return `• STALE ${e.source}: ${e.detail}`;
-    if (e.change === "reminder") return `• STILL STALE ${e.source} (since ${formatTime(Date.parse(e.since))}, ${age}): ${e.detail}`;
-    return `• RECOVERED ${e.source} (was stale for ${age}): ${e.detail}`;
+    const detail = escapeControl(e.detail);
+    if (e.change === "stale") return `• STALE ${e.source}: ${detail}`;
+    if (e.change === "reminder") return `• STILL STALE ${e.source} (since ${formatTime(Date.parse(e.since))}, ${age}): ${detail}`;
+    return `• RECOVERED ${e.source} (was stale for ${age}): ${detail}`;
   });
   return [`[cronjobs on ${host}] ${headline}`, ...lines].join("\n");
 }

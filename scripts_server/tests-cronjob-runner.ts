@@ -9,6 +9,7 @@ import { EXIT } from "../src/cli/action.ts";
 import { systemClock } from "../src/clock.ts";
 import type { Config } from "../src/config.ts";
 import { errorMessage } from "../src/errors.ts";
+import { escapeControl } from "../src/text/escape.ts";
 import { ensureDir, FRESHNESS_FILES, readJsonFile, shellQuote, writeFileAtomic } from "./freshness.ts";
 import { parseJUnit } from "./junit.ts";
 import { acquireLock } from "./lock-file.ts";
@@ -71,7 +72,7 @@ export async function runTestsCronjob(config: Pick<Config, "freshnessDir">, opti
     });
     writeFileAtomic(files.json, `${JSON.stringify(report, null, 2)}\n`);
     writeFileAtomic(files.html, renderTestsPage(report));
-    process.stdout.write(`tests ${STATUS_LABEL[report.status]}: ${report.reason} (${(report.durationMs / 1000).toFixed(1)} s) — ${files.html}\n`);
+    process.stdout.write(`${escapeControl(`tests ${STATUS_LABEL[report.status]}: ${report.reason} (${(report.durationMs / 1000).toFixed(1)} s) — ${files.html}`)}\n`);
     return report.status === "passed" ? EXIT.OK : report.status === "error" ? EXIT.UNUSABLE : EXIT.FAILED;
   } finally {
     for (const s of signals) process.off(s, onSignal);

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { checkTimezone, scheduleOf, ScheduleError } from "../schedule/schedule.ts";
+import { CONTROL_CHARS } from "../text/escape.ts";
 import { storableText } from "../validation.ts";
 import type { JobRegistry } from "./registry.ts";
 import type { JobValues } from "../store/store.ts";
@@ -45,7 +46,7 @@ const text = (max: number) => storableText(z.string().trim().min(1, "must not be
  */
 export const jobFields = z.strictObject({
   /** Identifies the job; `(name, userId)` is unique. */
-  name: text(200),
+  name: text(200).refine((value) => !CONTROL_CHARS.test(value), "must not contain control characters (newline, tab, ESC, DEL, C1)"),
   /** Registry key of the code that runs it; defaults to `name`. */
   jobType: text(200).optional(),
   userId: z.int("must be a whole number").positive("must be a user id (≥ 1)").nullable().optional(),
@@ -119,13 +120,19 @@ function checkJob(registry: JobRegistry) {
   };
 }
 
+/**
+ * The whole-job check also reads stored rows back (update, resume, retry): a name written by
+ * hand with control characters keeps working there. Input is refused at `jobFields`.
+ */
+const storedJobFields = jobFields.extend({ name: text(200) });
+
 const schemas = new WeakMap<JobRegistry, z.ZodType<JobSpec, JobInput>>();
 
 /** A complete job against `registry`: the fields, their defaults, then the whole-job checks. */
 export function jobSchema(registry: JobRegistry): z.ZodType<JobSpec, JobInput> {
   let schema = schemas.get(registry);
   if (!schema) {
-    schema = jobFields.transform(complete).superRefine(checkJob(registry));
+    schema = storedJobFields.transform(complete).superRefine(checkJob(registry));
     schemas.set(registry, schema);
   }
   return schema;

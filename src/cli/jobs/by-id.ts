@@ -3,6 +3,7 @@ import type { Client, JobView } from "../../client.ts";
 import { EXIT } from "../action.ts";
 import { connectionArgs, jobsAction } from "./connect.ts";
 import { jobId } from "./job-flags.ts";
+import { escapeControl } from "../../text/escape.ts";
 import { printJob, printJson } from "./output.ts";
 
 /** A command that acts on one job by id and prints what the server answered. */
@@ -34,6 +35,6 @@ export const rm = byId("rm", "Deletes a job (a run still going finishes and is r
 
 /** Exit 1 when the run did not succeed, as `app cron-runner` does. */
 export const run = byId("run", "Runs a job now, through the same claim as a tick; exit 1 if the run fails.", (c, id) => c.jobs.runNow.mutate({ id }), (r) => {
-  process.stdout.write(`job ${r.id} (${r.name}): ${r.status} in ${r.durationMs} ms${r.error ? `: ${r.error}` : ""}\n`);
+  process.stdout.write(`${escapeControl(`job ${r.id} (${r.name}): ${r.status} in ${r.durationMs} ms${r.error ? `: ${r.error}` : ""}`)}\n`);
   return r.status === "succeeded" ? EXIT.OK : EXIT.FAILED;
 });

@@ -6,6 +6,7 @@ import { AppError } from "../../errors.ts";
 import { resolveSecrets, secretsPath } from "../../secrets.ts";
 import { action, EXIT } from "../action.ts";
 import { configArgs, configFlags } from "../args.ts";
+import { escapeControl } from "../../text/escape.ts";
 
 /** Where the server is and how to sign in: flags, else the environment, else this host's generated secrets. */
 const CONNECTION_SETTINGS = ["APP_URL", "ADMIN_TOKEN", "DATABASE_URL", "HOST", "PORT"] as const;
@@ -48,11 +49,11 @@ export function jobsAction(args: Record<string, unknown>, fn: (conn: Connection)
     } catch (err) {
       if (!isTRPCClientError(err)) throw err;
       if (err.shape) {
-        process.stderr.write(`app: ${err.message}\n`);
+        process.stderr.write(`app: ${escapeControl(err.message)}\n`);
         return EXIT.FAILED;
       }
       const cause = err.cause instanceof Error ? err.cause.message : err.message;
-      process.stderr.write(`app: cannot reach the server at ${conn.url}: ${cause}\n`);
+      process.stderr.write(`app: cannot reach the server at ${conn.url}: ${escapeControl(cause)}\n`);
       return EXIT.UNUSABLE;
     }
   });

@@ -1,13 +1,17 @@
 import type { JobView, RunView } from "../../client.ts";
+import { escapeControl } from "../../text/escape.ts";
 
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
-/** Aligned columns with a header; cells are cut to `width` characters. */
+/**
+ * Aligned columns with a header; cells are cut to `width` characters. Control characters in a
+ * cell are shown escaped (`\n`, `\x1b`): a name or an error never breaks a row or the terminal.
+ */
 export function printTable(header: string[], rows: string[][], width = 60): void {
   const cut = (s: string) => (s.length > width ? `${s.slice(0, width - 1)}…` : s);
-  const cells = [header, ...rows.map((r) => r.map((c) => cut(c.replace(/\s+/g, " "))))];
+  const cells = [header, ...rows.map((r) => r.map((c) => cut(escapeControl(c).replace(/\s+/g, " "))))];
   const widths = header.map((_, i) => Math.max(...cells.map((r) => r[i]!.length)));
   for (const row of cells) process.stdout.write(`${row.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd()}\n`);
 }
@@ -32,7 +36,7 @@ export function printJobs(jobs: JobView[]): void {
   ]), 40);
 }
 
-/** One job, one field a line. */
+/** One job, one field a line (control characters shown escaped). */
 export function printJob(job: JobView): void {
   const rows: [string, string][] = [
     ["id", String(job.id)], ["name", job.name], ["type", job.jobType], ["user", job.userId === null ? "-" : String(job.userId)],
@@ -43,7 +47,7 @@ export function printJob(job: JobView): void {
     ["created", time(job.createdAt)], ["updated", time(job.updatedAt)],
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
-  for (const [k, v] of rows) process.stdout.write(`${k.padEnd(width)}  ${v}\n`);
+  for (const [k, v] of rows) process.stdout.write(`${k.padEnd(width)}  ${escapeControl(v)}\n`);
 }
 
 export function printRuns(runs: RunView[]): void {
