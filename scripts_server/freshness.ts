@@ -12,43 +12,80 @@ export const FRESHNESS_FILES = {
   notifyLock: "notify_stale.lock",
 } as const;
 
-let written = 0;
+/** Opens a new file, never an existing one, never through a symlink. */
+const CREATE_NEW = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW;
+/** Reads a file itself, never what a symlink planted at its name points to. */
+const READ_NO_FOLLOW = fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW;
+
+/** 16 random hex characters: a temporary name nobody can plant a file or a symlink at in advance. */
+function randomSuffix(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(8));
+  let hex = "";
+  for (const b of bytes) hex += b.toString(16).padStart(2, "0");
+  return hex;
+}
 
 /**
- * Writes `text` to `file` as a whole: a temp file beside it, flushed to disk, then renamed
- * over it. A reader sees the old file or the new one, never a part of either.
+ * Writes `text` to `file` as a whole: an exclusively created temporary (`O_CREAT|O_EXCL|O_NOFOLLOW`,
+ * an unpredictable name) beside it, flushed to disk, then renamed over it. A reader sees the old
+ * file or the new one, never a part of either; a symlink planted at the final name is replaced,
+ * never followed, and nothing can be planted at the temporary's name. `mode`: 0644 for what the
+ * dashboard's server reads, 0600 for the scripts' own state.
  */
-export function writeFileAtomic(file: string, text: string): void {
+export function writeFileAtomic(file: string, text: string, mode = 0o644): void {
   const dir = path.dirname(file);
-  // Unique among running processes (pid) and within this one (counter); no crypto to load at start-up.
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}-${++written}.tmp`);
+  let tmp: string | undefined;
   try {
     fs.mkdirSync(dir, { recursive: true });
-    const fd = fs.openSync(tmp, "w", 0o644);
+    let fd: number | undefined;
+    for (let tries = 0; fd === undefined; tries++) {
+      tmp = path.join(dir, `.${path.basename(file)}.${randomSuffix()}.tmp`);
+      try {
+        fd = fs.openSync(tmp, CREATE_NEW, mode);
+      } catch (err) {
+        // A name taken by chance (2^-64): draw another; anything else is the answer.
+        if ((err as NodeJS.ErrnoException).code !== "EEXIST" || tries >= 3) {
+          tmp = undefined;
+          throw err;
+        }
+      }
+    }
     try {
       fs.writeFileSync(fd, text);
       fs.fsyncSync(fd);
     } finally {
       fs.closeSync(fd);
     }
-    fs.renameSync(tmp, file);
+    fs.renameSync(tmp!, file);
   } catch (err) {
-    fs.rmSync(tmp, { force: true });
+    if (tmp) fs.rmSync(tmp, { force: true });
     throw new AppError("UNAVAILABLE", `cannot write ${file}: ${errorMessage(err)}`, { cause: err });
   }
 }
 
+/** Reads a file's text without following a symlink at its name (one there is an error, `ELOOP`). */
+export function readFileNoFollow(file: string): string {
+  const fd = fs.openSync(file, READ_NO_FOLLOW);
+  try {
+    return fs.readFileSync(fd, "utf8");
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 /**
- * Reads a JSON file: `undefined` when it does not exist; an `AppError` naming the path when
- * it exists but cannot be read or is not JSON.
+ * Reads a JSON file, not following a symlink: `undefined` when it does not exist; an `AppError`
+ * naming the path when it exists but cannot be read (a symlink included) or is not JSON.
  */
 export function readJsonFile(file: string): unknown {
   let text: string;
   try {
-    text = fs.readFileSync(file, "utf8");
+    text = readFileNoFollow(file);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw new AppError("UNAVAILABLE", `cannot read ${file}: ${errorMessage(err)}`, { cause: err });
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return undefined;
+    const why = code === "ELOOP" ? "it is a symlink (not followed)" : errorMessage(err);
+    throw new AppError("UNAVAILABLE", `cannot read ${file}: ${why}`, { cause: err });
   }
   try {
     return JSON.parse(text);

@@ -1,102 +1,141 @@
+/**
+ * The scripts' run locks: `flock(2)` (through `bun:ffi` on the C library) on a lock file that
+ * is created once and then never renamed, replaced or deleted. The kernel grants the lock to
+ * one open file at a time and drops it when its holder's descriptor closes (the process ends,
+ * SIGKILL included), so there is no stale lock to judge and no takeover to race: a holder that
+ * died left a lock the next caller simply gets. The file also tells who holds it, for messages.
+ */
 import fs from "node:fs";
 import { hostname } from "node:os";
 import { AppError, errorMessage } from "../src/errors.ts";
 
-/** What a lock file holds: who runs, since when, and when the lock is void even if that PID lives. */
+/** Who holds a lock, as its holder wrote it into the lock file. */
 export interface LockHolder {
   pid: number;
   host: string;
   startedAt: string;
-  /** After this the lock is taken over whatever the PID (guards against PID reuse). */
-  expiresAt: string;
 }
 
 export type LockResult =
   | { acquired: true; release: () => void; tookOverFrom: LockHolder | undefined }
   | { acquired: false; holder: LockHolder | undefined };
 
-/** A lock file being written by its creator right now is not stale yet. */
-const CREATING_GRACE_MS = 5_000;
+const LOCK_EX = 2;
+const LOCK_NB = 4;
+const EWOULDBLOCK = process.platform === "darwin" ? 35 : 11;
+const EINTR = 4;
+
+/** Opens the lock file itself: created if missing, never through a symlink. */
+const OPEN_LOCK = fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW;
+
+interface Libc {
+  flock(fd: number, operation: number): number;
+  errno(): number;
+}
+
+let libc: Libc | undefined;
+
+/** The C library's `flock` and `errno`, loaded on first use. */
+function loadLibc(): Libc {
+  if (libc) return libc;
+  // Required lazily: only the commands that lock pay for loading the FFI module.
+  const { dlopen, read, suffix } = require("bun:ffi") as typeof import("bun:ffi");
+  const names = process.platform === "darwin" ? ["libSystem.B.dylib"] : ["libc.so.6", `libc.${suffix}`, "libc.musl-x86_64.so.1", "libc.musl-aarch64.so.1"];
+  const errnoSymbol = process.platform === "darwin" ? "__error" : "__errno_location";
+  let failure: unknown;
+  for (const name of names) {
+    try {
+      const lib = dlopen(name, {
+        flock: { args: ["i32", "i32"], returns: "i32" },
+        [errnoSymbol]: { args: [], returns: "ptr" },
+      });
+      const errnoAt = lib.symbols[errnoSymbol] as unknown as () => Parameters<typeof read.i32>[0];
+      libc = { flock: (fd, op) => lib.symbols.flock(fd, op) as number, errno: () => read.i32(errnoAt(), 0) };
+      return libc;
+    } catch (err) {
+      failure = err;
+    }
+  }
+  throw new AppError("UNAVAILABLE", `cannot load the C library for flock(2): ${errorMessage(failure)}`, { cause: failure });
+}
 
 /**
- * Takes the lock file `file` for this process, exclusively (`O_EXCL`). A lock whose process
- * is gone (on this host), or that expired, is taken over; a live one is left alone.
+ * Takes the lock file `file` for this process without waiting: `acquired: false` (with who
+ * holds it, when known) while another process holds it. The file may be on a local file system
+ * or NFS (where Linux maps `flock` to a POSIX lock). A symlink at `file`, a file with more than
+ * one link or owned by another user is refused: the lock file is written to.
  */
-export function acquireLock(file: string, { now, ttlMs }: { now: number; ttlMs: number }): LockResult {
-  const mine: LockHolder = {
-    pid: process.pid,
-    host: hostname(),
-    startedAt: new Date(now).toISOString(),
-    expiresAt: new Date(now + ttlMs).toISOString(),
-  };
-  const text = `${JSON.stringify(mine)}\n`;
-  let tookOverFrom: LockHolder | undefined;
-  for (let tries = 0; tries < 3; tries++) {
-    try {
-      fs.writeFileSync(file, text, { flag: "wx", mode: 0o644 });
-      return { acquired: true, release: () => releaseLock(file, text), tookOverFrom };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "EEXIST") {
-        throw new AppError("UNAVAILABLE", `cannot create the lock file ${file}: ${errorMessage(err)}`, { cause: err });
-      }
-    }
-    const held = readLock(file);
-    if (held === "gone") continue;
-    if (!isStale(held, now)) return { acquired: false, holder: held.holder };
-    // Move the stale lock aside, then check that what moved is what was judged stale: a
-    // competitor may have taken it over in between, and its fresh lock must stay.
-    const aside = `${file}.stale-${process.pid}`;
-    try {
-      fs.renameSync(file, aside);
-    } catch {
-      continue;
-    }
-    const moved = fs.readFileSync(aside, "utf8");
-    if (moved !== held.text) {
-      try {
-        fs.linkSync(aside, file);
-      } catch {}
-      fs.rmSync(aside, { force: true });
-      return { acquired: false, holder: parseHolder(moved) };
-    }
-    fs.rmSync(aside, { force: true });
-    tookOverFrom = held.holder;
-  }
-  return { acquired: false, holder: undefined };
-}
-
-function releaseLock(file: string, text: string): void {
+export function acquireLock(file: string, { now }: { now: number }): LockResult {
+  const lib = loadLibc();
+  let fd: number;
   try {
-    if (fs.readFileSync(file, "utf8") === text) fs.rmSync(file, { force: true });
-  } catch {}
-}
-
-function readLock(file: string): { text: string; holder: LockHolder | undefined; mtimeMs: number } | "gone" {
-  try {
-    const text = fs.readFileSync(file, "utf8");
-    return { text, holder: parseHolder(text), mtimeMs: fs.statSync(file).mtimeMs };
+    fd = fs.openSync(file, OPEN_LOCK, 0o644);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return "gone";
-    throw new AppError("UNAVAILABLE", `cannot read the lock file ${file}: ${errorMessage(err)}`, { cause: err });
+    const why = (err as NodeJS.ErrnoException).code === "ELOOP" ? "it is a symlink (not followed)" : errorMessage(err);
+    throw new AppError("UNAVAILABLE", `cannot open the lock file ${file}: ${why}`, { cause: err });
   }
+  try {
+    checkLockFile(fd, file);
+    for (;;) {
+      if (lib.flock(fd, LOCK_EX | LOCK_NB) === 0) break;
+      const errno = lib.errno(); // read at once: nothing in between touches it
+      if (errno === EINTR) continue;
+      if (errno === EWOULDBLOCK) {
+        const holder = parseHolder(readAll(fd));
+        fs.closeSync(fd);
+        return { acquired: false, holder };
+      }
+      throw new AppError("UNAVAILABLE", `cannot lock ${file}: flock failed with errno ${errno}`);
+    }
+  } catch (err) {
+    try {
+      fs.closeSync(fd);
+    } catch {}
+    throw err;
+  }
+  // Ours now. What a previous holder left in the file means it ended without releasing.
+  const previous = parseHolder(readAll(fd));
+  const mine: LockHolder = { pid: process.pid, host: hostname(), startedAt: new Date(now).toISOString() };
+  fs.ftruncateSync(fd, 0);
+  fs.writeSync(fd, `${JSON.stringify(mine)}\n`, 0);
+  let released = false;
+  const release = () => {
+    if (released) return;
+    released = true;
+    try {
+      fs.ftruncateSync(fd, 0);
+    } catch {}
+    fs.closeSync(fd); // drops the lock
+  };
+  return { acquired: true, release, tookOverFrom: previous };
+}
+
+/** The lock file must be a plain file of ours with one name: it is truncated and written to. */
+function checkLockFile(fd: number, file: string): void {
+  const stat = fs.fstatSync(fd);
+  const problem = !stat.isFile() ? "it is not a regular file"
+    : stat.nlink !== 1 ? `it has ${stat.nlink} hard links`
+    : typeof process.getuid === "function" && stat.uid !== process.getuid() ? `it belongs to uid ${stat.uid}, not to this user (uid ${process.getuid()})`
+    : "";
+  if (problem) throw new AppError("UNAVAILABLE", `refusing the lock file ${file}: ${problem}; remove it`);
+}
+
+function readAll(fd: number): string {
+  const size = Math.min(fs.fstatSync(fd).size, 4096);
+  const buffer = Buffer.alloc(size);
+  const n = size === 0 ? 0 : fs.readSync(fd, buffer, 0, size, 0);
+  return buffer.subarray(0, n).toString("utf8");
 }
 
 function parseHolder(text: string): LockHolder | undefined {
+  if (!text.trim()) return undefined;
   try {
     const value = JSON.parse(text) as Partial<LockHolder>;
-    if (Number.isInteger(value.pid) && typeof value.host === "string" && typeof value.expiresAt === "string") return value as LockHolder;
+    if (Number.isInteger(value.pid) && typeof value.host === "string") {
+      return { pid: value.pid!, host: value.host, startedAt: typeof value.startedAt === "string" ? value.startedAt : "" };
+    }
   } catch {}
-  // Older or hand-written locks may hold just a PID.
-  const pid = Number(text.trim());
-  return Number.isInteger(pid) && pid > 0 ? { pid, host: hostname(), startedAt: "", expiresAt: "" } : undefined;
-}
-
-function isStale(held: { holder: LockHolder | undefined; mtimeMs: number }, now: number): boolean {
-  const { holder } = held;
-  if (!holder) return now - held.mtimeMs > CREATING_GRACE_MS;
-  const expires = Date.parse(holder.expiresAt);
-  if (!Number.isNaN(expires) && now > expires) return true;
-  return holder.host === hostname() && !isProcessAlive(holder.pid);
+  return undefined;
 }
 
 /** Whether `pid` runs: it exists and is not a zombie (an exited child nobody reaped yet). */

@@ -56,7 +56,7 @@ export async function runNotifyStale(config: Config, options: NotifyStaleOptions
   const stateFile = path.join(dir, FRESHNESS_FILES.notifyState);
   ensureDir(dir);
 
-  const lock = acquireLock(path.join(dir, FRESHNESS_FILES.notifyLock), { now: clock.now(), ttlMs: 120_000 });
+  const lock = acquireLock(path.join(dir, FRESHNESS_FILES.notifyLock), { now: clock.now() });
   if (!lock.acquired) {
     err(`notify-stale: could not check: another notify-stale run is in progress${lock.holder ? ` (pid ${lock.holder.pid})` : ""}\n`);
     return EXIT.UNUSABLE;
@@ -83,7 +83,7 @@ export async function runNotifyStale(config: Config, options: NotifyStaleOptions
       }
     }
     next.pending = await deliver(trim(next.pending, err), options, clock, err, deps.env ?? process.env);
-    writeFileAtomic(stateFile, `${JSON.stringify(next, null, 2)}\n`);
+    writeFileAtomic(stateFile, `${JSON.stringify(next, null, 2)}\n`, 0o600);
 
     if (options.verbose) {
       for (const c of checks) out(`${c.status} ${c.name} (age ${c.ageSeconds ?? "-"} s, max ${c.maxAgeSeconds} s): ${escapeControl(c.detail)}\n`);

@@ -10,6 +10,7 @@ import { systemClock } from "../src/clock.ts";
 import type { Config } from "../src/config.ts";
 import { errorMessage } from "../src/errors.ts";
 import { escapeControl } from "../src/text/escape.ts";
+import { formatAge } from "./freshness-check.ts";
 import { ensureDir, FRESHNESS_FILES, readJsonFile, shellQuote, writeFileAtomic } from "./freshness.ts";
 import { parseJUnit } from "./junit.ts";
 import { acquireLock } from "./lock-file.ts";
@@ -36,6 +37,8 @@ export interface TestsCronjobOptions {
   staleAfterMs: number;
   /** Runs kept in the history. */
   historySize: number;
+  /** A run is skipped when the last one finished less than this long ago (0: never skipped). */
+  minIntervalMs: number;
 }
 
 /** Runs the suite once; answers 0 passed (or another run holds the lock), 1 failed or timed out, 2 error. */
@@ -46,13 +49,23 @@ export async function runTestsCronjob(config: Pick<Config, "freshnessDir">, opti
   const files = { json: path.join(dir, FRESHNESS_FILES.testsJson), html: path.join(dir, FRESHNESS_FILES.testsHtml) };
   ensureDir(dir);
 
-  const lock = acquireLock(path.join(dir, FRESHNESS_FILES.testsLock), { now: systemClock.now(), ttlMs: options.timeoutMs + 60_000 });
+  const lock = acquireLock(path.join(dir, FRESHNESS_FILES.testsLock), { now: systemClock.now() });
   if (!lock.acquired) {
     const who = lock.holder ? ` (pid ${lock.holder.pid} on ${lock.holder.host}${lock.holder.startedAt ? `, since ${lock.holder.startedAt}` : ""})` : "";
     process.stdout.write(`tests-cronjob-runner: another run is in progress${who}; exiting\n`);
     return EXIT.OK;
   }
-  if (lock.tookOverFrom) process.stderr.write(`tests-cronjob-runner: took over the stale lock of pid ${lock.tookOverFrom.pid}\n`);
+  // Checked under the lock: the run that just finished is in the report by now.
+  const previous = readPrevious(files.json);
+  const now = systemClock.now();
+  const lastFinished = previous ? Date.parse(previous.finishedAt) : Number.NaN;
+  if (now >= lastFinished && now - lastFinished < options.minIntervalMs) {
+    lock.release();
+    const ago = formatAge(Math.round((now - lastFinished) / 1000));
+    process.stdout.write(`tests-cronjob-runner: skipped: the last run finished ${ago} ago (${utcTime(lastFinished)}), less than --min-interval ${options.minIntervalMs / 1000} s; the next run may start at ${utcTime(lastFinished + options.minIntervalMs)}\n`);
+    return EXIT.OK;
+  }
+  if (lock.tookOverFrom) process.stderr.write(`tests-cronjob-runner: the previous run (pid ${lock.tookOverFrom.pid} on ${lock.tookOverFrom.host}) ended without releasing its lock; taken over\n`);
 
   // Our own SIGTERM/SIGINT/SIGHUP stop the suite's whole process group, and the run is still recorded.
   const stop = new AbortController();
@@ -68,7 +81,7 @@ export async function runTestsCronjob(config: Pick<Config, "freshnessDir">, opti
     const result = await runCommand(command.replaceAll("{junit}", shellQuote(junitFile)), { cwd, env, timeoutMs: options.timeoutMs, signal: stop.signal });
     const report = buildReport({
       command, cwd, host: os.hostname(), startedAt, result, timeoutMs: options.timeoutMs, junit: readJUnit(junitFile),
-      staleAfterMs: options.staleAfterMs, previous: readPrevious(files.json), historySize: options.historySize,
+      staleAfterMs: options.staleAfterMs, previous, historySize: options.historySize,
     });
     writeFileAtomic(files.json, `${JSON.stringify(report, null, 2)}\n`);
     writeFileAtomic(files.html, renderTestsPage(report));
@@ -80,6 +93,9 @@ export async function runTestsCronjob(config: Pick<Config, "freshnessDir">, opti
     lock.release();
   }
 }
+
+/** `2026-12-01 14:45:12 UTC` */
+const utcTime = (ms: number) => new Date(ms).toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC");
 
 /** `PATH` for the command: the project's `node_modules/.bin` first, as npm scripts have it. */
 function searchPath(cwd: string): string {
