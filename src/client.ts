@@ -33,13 +33,15 @@ export interface ClientOptions {
   batch?: boolean;
   /** A fetch of your own (proxies, tests). */
   fetch?: typeof globalThis.fetch;
+  /** More headers on every call (e.g. `x-cronjobs-client`, which names the kind of client in the audit log). */
+  headers?: Record<string, string>;
 }
 
 export type Client = TRPCClient<AppRouter>;
 
 /** A client typed by `AppRouter`: `client.jobs.list.query()`, `client.jobs.create.mutate({…})`. */
-export function createClient({ url, token, batch = true, fetch }: ClientOptions): Client {
+export function createClient({ url, token, batch = true, fetch, headers = {} }: ClientOptions): Client {
   const endpoint = `${url.replace(/\/+$/, "").replace(/\/trpc$/, "")}/trpc`;
-  const options = { url: endpoint, headers: { authorization: `Bearer ${token}` }, ...(fetch ? { fetch } : {}) };
+  const options = { url: endpoint, headers: { ...headers, authorization: `Bearer ${token}` }, ...(fetch ? { fetch } : {}) };
   return createTRPCClient<AppRouter>({ links: [batch ? httpBatchLink(options) : httpLink(options)] });
 }

@@ -27,7 +27,7 @@ const link = (url: string) => httpBatchLink({
   maxURLLength: 4000,
   headers: () => {
     const token = candidate ?? session.token;
-    return token ? { authorization: `Bearer ${token}` } : {};
+    return token ? { authorization: `Bearer ${token}`, "x-cronjobs-client": "dashboard" } : { "x-cronjobs-client": "dashboard" };
   },
 });
 

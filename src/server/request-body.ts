@@ -40,3 +40,16 @@ export async function boundedRequest(request: Request, maxBytes: number): Promis
   if (body instanceof Response) return body;
   return new Request(request.url, { method: request.method, headers: request.headers, body, signal: request.signal });
 }
+
+/**
+ * `request` without its body, unread: for a caller whose token was refused, so that the
+ * handler still answers in its own shape (tRPC's UNAUTHORIZED/FORBIDDEN) while the bytes
+ * announced are never buffered.
+ */
+export function withoutBody(request: Request): Request {
+  if (request.body === null) return request;
+  const headers = new Headers(request.headers);
+  headers.delete("content-length");
+  headers.delete("transfer-encoding");
+  return new Request(request.url, { method: request.method, headers, signal: request.signal });
+}

@@ -1,12 +1,13 @@
 /**
  * The dashboard's own procedures, under `/api/dashboard`: read models of the page (runs per
  * hour, job strips, health) that are not part of the public control plane (`AppRouter`).
- * Same rules as `/trpc`: the admin token on every call, errors mapped in one place.
+ * Same rules as `/trpc`: an admin or viewer token on every call (all of them read), errors
+ * mapped in one place.
  */
 import { initTRPC, TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { AppError } from "../errors.ts";
-import { secretMatches } from "../secrets.ts";
+import type { TokenTable } from "../secrets.ts";
 import type { ServerDeps } from "../server/deps.ts";
 import { readHealth, readStrips, readTestsPage, type RunTally } from "./dashboard-reads.ts";
 import { INTERNAL_MESSAGE, toTRPCError } from "./errors.ts";
@@ -14,6 +15,7 @@ import { INTERNAL_MESSAGE, toTRPCError } from "./errors.ts";
 /** What the procedures work with, built once per server. */
 export interface DashboardPlane {
   deps: ServerDeps;
+  tokens: TokenTable;
   tally: RunTally;
   /** When this server started: the watchdog's "watching since" when it never ran here. */
   startedAt: number;
@@ -34,7 +36,7 @@ const t = initTRPC.context<DashboardContext>().create({
 });
 
 const admin = t.procedure.use(async ({ ctx, next }) => {
-  if (ctx.token === undefined || !secretMatches(ctx.token, ctx.plane.deps.secrets.adminToken)) {
+  if (ctx.plane.tokens.identify(ctx.token) === undefined) {
     throw new TRPCError({ code: "UNAUTHORIZED", message: "missing or wrong admin token (Authorization: Bearer <ADMIN_TOKEN>)" });
   }
   const result = await next();

@@ -1,6 +1,7 @@
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { errorMessage } from "../errors.ts";
-import { boundedRequest } from "../server/request-body.ts";
+import { bearerToken } from "../secrets.ts";
+import { boundedRequest, withoutBody } from "../server/request-body.ts";
 import { contextFromRequest, type ControlPlane } from "./context.ts";
 import { appRouter } from "./router.ts";
 
@@ -8,8 +9,12 @@ export const MAX_BODY_BYTES = 1024 * 1024;
 
 /** Serves `/trpc/*` with tRPC's fetch adapter (tRPC 11 mounted directly, not through a plugin). */
 export async function handleTrpc(request: Request, plane: ControlPlane): Promise<Response> {
-  // The body is read here, within the limit, so that a chunked one cannot grow without bound.
-  const req = await boundedRequest(request, MAX_BODY_BYTES);
+  // The token is checked before a byte of the body is read: a caller who may not write has its
+  // body dropped unread (the procedure's middleware then answers UNAUTHORIZED or FORBIDDEN).
+  // An allowed body is read here, within the limit, so that a chunked one cannot grow without bound.
+  const identity = plane.tokens.identify(bearerToken(request.headers.get("authorization")));
+  const mayWrite = identity !== undefined && (identity.role === "admin" || request.method === "GET");
+  const req = mayWrite ? await boundedRequest(request, MAX_BODY_BYTES) : withoutBody(request);
   if (req instanceof Response) return req;
   const response = await fetchRequestHandler({
     endpoint: "/trpc",

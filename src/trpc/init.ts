@@ -1,5 +1,5 @@
 import { initTRPC, TRPCError } from "@trpc/server";
-import { secretMatches } from "../secrets.ts";
+import type { Actor } from "../actor.ts";
 import type { TrpcContext } from "./context.ts";
 import { INTERNAL_MESSAGE, toTRPCError } from "./errors.ts";
 
@@ -21,16 +21,24 @@ export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 
 /**
- * Every procedure needs the admin token, checked in constant time before its input is even
- * read; then what it throws is mapped in one place (`toTRPCError`).
+ * Every procedure needs a token, checked in constant time before its input is even read: an
+ * admin token for everything, a viewer token for queries only (a mutation is `FORBIDDEN`).
+ * The procedure then sees who calls as `ctx.actor`; what it throws is mapped in one place
+ * (`toTRPCError`).
  */
-const requireAdmin = t.middleware(async ({ ctx, next }) => {
-  if (ctx.token === undefined || !secretMatches(ctx.token, ctx.plane.adminToken)) {
+const requireToken = t.middleware(async ({ ctx, type, next }) => {
+  const identity = ctx.plane.tokens.identify(ctx.token);
+  if (identity === undefined) {
     throw new TRPCError({ code: "UNAUTHORIZED", message: "missing or wrong admin token (Authorization: Bearer <ADMIN_TOKEN>)" });
   }
-  const result = await next();
+  if (identity.role === "viewer" && type !== "query") {
+    throw new TRPCError({ code: "FORBIDDEN", message: `the viewer token "${identity.name}" may read, not change (use an ADMIN_TOKEN)` });
+  }
+  const actor: Actor = { name: identity.name, role: identity.role, client: ctx.client ?? "client" };
+  const result = await next({ ctx: { actor } });
   if (!result.ok) throw toTRPCError(result.error);
   return result;
 });
 
-export const adminProcedure = t.procedure.use(requireAdmin);
+/** A procedure for token holders: queries for viewers and admins, mutations for admins only. */
+export const adminProcedure = t.procedure.use(requireToken);

@@ -1,15 +1,16 @@
 import fs from "node:fs";
 import { isTRPCClientError } from "@trpc/client";
+import { CLIENT_HEADER } from "../../actor.ts";
 import { createClient, type Client } from "../../client.ts";
 import { loadConfig, type Config } from "../../config.ts";
 import { AppError } from "../../errors.ts";
-import { resolveSecrets, secretsPath } from "../../secrets.ts";
+import { clientToken, resolveSecrets, secretsPath } from "../../secrets.ts";
 import { action, EXIT } from "../action.ts";
 import { configArgs, configFlags } from "../args.ts";
 import { escapeControl } from "../../text/escape.ts";
 
 /** Where the server is and how to sign in: flags, else the environment, else this host's generated secrets. */
-const CONNECTION_SETTINGS = ["APP_URL", "ADMIN_TOKEN", "DATABASE_URL", "HOST", "PORT"] as const;
+const CONNECTION_SETTINGS = ["APP_URL", "ADMIN_TOKEN", "VIEWER_TOKEN", "DATABASE_URL", "HOST", "PORT"] as const;
 
 export const connectionArgs = {
   ...configArgs(CONNECTION_SETTINGS),
@@ -22,8 +23,10 @@ export interface Connection {
   json: boolean;
 }
 
+/** The token to send: ADMIN_TOKEN's (the first of named ones), else VIEWER_TOKEN's, else the generated one. */
 function adminToken(config: Config): string {
-  if (config.adminToken) return config.adminToken;
+  if (config.adminToken) return clientToken(config.adminToken, "ADMIN_TOKEN");
+  if (config.viewerToken) return clientToken(config.viewerToken, "VIEWER_TOKEN");
   const file = secretsPath(config.dataDir);
   if (!fs.existsSync(file)) {
     throw new AppError("INVALID_INPUT", `ADMIN_TOKEN is not set and ${file} does not exist (give --admin-token, set ADMIN_TOKEN, or run this where \`app serve\` generated its secrets)`);
@@ -34,7 +37,7 @@ function adminToken(config: Config): string {
 export function connect(args: Record<string, unknown>): Connection {
   const config = loadConfig(configFlags(args, CONNECTION_SETTINGS));
   const token = adminToken(config);
-  return { client: createClient({ url: config.appUrl, token, batch: false }), url: config.appUrl, json: args.json === true };
+  return { client: createClient({ url: config.appUrl, token, batch: false, headers: { [CLIENT_HEADER]: "cli" } }), url: config.appUrl, json: args.json === true };
 }
 
 /**
