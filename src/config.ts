@@ -1,6 +1,8 @@
+import fs from "node:fs";
 import path from "node:path";
 import * as z from "zod/mini";
 import { AppError } from "./errors.ts";
+import { parseTokens, TokenTable } from "./secrets.ts";
 
 /**
  * The only reader of the environment. Every setting has an environment variable and a
@@ -16,11 +18,16 @@ export interface Config {
   appUrl: string;
   /** Undefined when not given: `app serve` then generates it into `dataDir`. */
   cronSecret: string | undefined;
+  /** One token, or named ones `name:token,…` (validated here; see `parseTokens`). */
   adminToken: string | undefined;
   /** Key of the `http` jobs' request signatures; undefined: generated like the other secrets. */
   jobSigningSecret: string | undefined;
   /** Hosts `http` jobs may call (`HTTP_JOB_ALLOW`); undefined: any host. */
   httpJobAllow: string[] | undefined;
+  /** Read-only tokens, same form as `adminToken`; undefined: no viewers. */
+  viewerToken: string | undefined;
+  /** Days of run history (and audit log) kept; older rows are pruned. */
+  historyDays: number;
   freshnessDir: string;
   /** Holds the generated secrets; the SQLite file's folder, or ./data on PostgreSQL. */
   dataDir: string;
@@ -35,9 +42,11 @@ export const settings = {
   PORT: "port the server listens on (default 3000)",
   APP_URL: "URL clients use to reach the server (default http://HOST:PORT)",
   CRON_SECRET: "bearer secret of POST /api/cron/run (default: generated into the data directory)",
-  ADMIN_TOKEN: "bearer token of /trpc and the dashboard (default: generated into the data directory)",
   JOB_SIGNING_SECRET: "key of the signature of `http` jobs' requests (default: generated into the data directory)",
   HTTP_JOB_ALLOW: "comma-separated hosts `http` jobs may call, e.g. api.example.com,*.internal (default: any)",
+  ADMIN_TOKEN: "bearer token of /trpc and the dashboard, or named ones name:token,… (default: generated into the data directory)",
+  VIEWER_TOKEN: "read-only bearer token(s), same form as ADMIN_TOKEN: may read everything, change nothing (default: none)",
+  HISTORY_DAYS: "days of run history kept (default 14)",
   FRESHNESS_DIR: "folder of the freshness markers and pages (default ./freshness)",
   DB_POOL_SIZE: "PostgreSQL connection pool size (default 10)",
 } as const;
@@ -55,6 +64,9 @@ const text = (name: string, fallback: string) =>
 const secret = (name: string) =>
   z.optional(z.string(`${name} must be text`).check(z.minLength(16, `${name} is set but shorter than 16 characters (leave it unset to use the generated one)`)));
 
+// The form (`name:token,…`, lengths, duplicates) is checked by `parseTokens` after this schema.
+const tokens = (name: string) => z.optional(z.string(`${name} must be text`).check(z.minLength(1, `${name} is set but empty`)));
+
 const wholeNumber = (name: string, min: number, max: number, fallback: number) => {
   const range = `${name} must be between ${min} and ${max}`;
   const number = z.int(`${name} must be an integer`).check(z.minimum(min, range), z.maximum(max, range));
@@ -67,9 +79,11 @@ const schema = z.object({
   PORT: wholeNumber("PORT", 0, 65535, 3000),
   APP_URL: z.optional(z.url({ error: "APP_URL must be an http(s) URL", protocol: /^https?$/ })),
   CRON_SECRET: secret("CRON_SECRET"),
-  ADMIN_TOKEN: secret("ADMIN_TOKEN"),
   JOB_SIGNING_SECRET: secret("JOB_SIGNING_SECRET"),
   HTTP_JOB_ALLOW: z.optional(z.string("HTTP_JOB_ALLOW must be text").check(z.minLength(1, "HTTP_JOB_ALLOW is set but empty (leave it unset to allow any host)"))),
+  ADMIN_TOKEN: tokens("ADMIN_TOKEN"),
+  VIEWER_TOKEN: tokens("VIEWER_TOKEN"),
+  HISTORY_DAYS: wholeNumber("HISTORY_DAYS", 1, 36500, 14),
   FRESHNESS_DIR: text("FRESHNESS_DIR", "./freshness"),
   DB_POOL_SIZE: wholeNumber("DB_POOL_SIZE", 1, 1000, 10),
 });
@@ -107,6 +121,12 @@ export function loadConfig(flags: SettingValues = {}, env: Record<string, string
   if (backend === "sqlite" && /^[a-z][a-z0-9+.-]*:\/\//i.test(v.DATABASE_URL)) {
     throw new AppError("INVALID_INPUT", `bad configuration: DATABASE_URL must be a file path or a postgres:// URL (got ${v.DATABASE_URL.split(":")[0]}://…)`);
   }
+  if (v.ADMIN_TOKEN !== undefined) parseTokens(v.ADMIN_TOKEN, "ADMIN_TOKEN", "admin");
+  if (v.VIEWER_TOKEN !== undefined) {
+    parseTokens(v.VIEWER_TOKEN, "VIEWER_TOKEN", "viewer");
+    // Checked against the generated admin token too when the server starts (TokenTable.from).
+    if (v.ADMIN_TOKEN !== undefined) TokenTable.from({ adminToken: v.ADMIN_TOKEN, viewerToken: v.VIEWER_TOKEN });
+  }
   const dbFile = v.DATABASE_URL.replace(/^(sqlite|file):/, "");
   const urlHost = v.HOST === "0.0.0.0" || v.HOST === "::" ? "127.0.0.1" : v.HOST.includes(":") ? `[${v.HOST}]` : v.HOST;
   return {
@@ -119,8 +139,21 @@ export function loadConfig(flags: SettingValues = {}, env: Record<string, string
     adminToken: v.ADMIN_TOKEN,
     jobSigningSecret: v.JOB_SIGNING_SECRET,
     httpJobAllow: v.HTTP_JOB_ALLOW === undefined ? undefined : hostList(v.HTTP_JOB_ALLOW),
+    viewerToken: v.VIEWER_TOKEN,
+    historyDays: v.HISTORY_DAYS,
     freshnessDir: path.resolve(v.FRESHNESS_DIR),
     dataDir: backend === "sqlite" && dbFile !== ":memory:" ? path.dirname(path.resolve(dbFile)) : path.resolve("data"),
     dbPoolSize: v.DB_POOL_SIZE,
   };
+}
+
+/**
+ * A SQLite file whose folder does not exist is a typo more often than a wish: refused unless
+ * `createDirs` (`--create-dirs`) or it is the default `./data`.
+ */
+export function checkDatabaseDir(config: Pick<Config, "backend" | "databaseUrl">, { createDirs }: { createDirs: boolean }): void {
+  if (config.backend !== "sqlite" || config.databaseUrl === ":memory:" || createDirs) return;
+  const dir = path.dirname(path.resolve(config.databaseUrl));
+  if (dir === path.resolve("data") || fs.existsSync(dir)) return;
+  throw new AppError("INVALID_INPUT", `DATABASE_URL: the directory ${dir} does not exist (create it, or give --create-dirs)`);
 }

@@ -39,6 +39,6 @@ export async function createRuntime(config: Config, { jobs = [], runner: options
   // Several hosts on one database share its clock, so they agree on when jobs are due.
   const clock: Clock = store.databaseNow ? await startDbClock(store, store.databaseNow.bind(store)) : systemClock;
   const logger = consoleLogger;
-  const runner = new Runner({ store, registry, clock, logger }, options);
+  const runner = new Runner({ store, registry, clock, logger }, { retentionMs: config.historyDays * 86_400_000, ...options });
   return { store, runner, registry, clock, logger };
 }

@@ -20,5 +20,14 @@ export function configFlags(args: Record<string, unknown>, names: readonly Setti
   return values;
 }
 
-export const SERVER_SETTINGS = ["DATABASE_URL", "HOST", "PORT", "APP_URL", "CRON_SECRET", "ADMIN_TOKEN", "JOB_SIGNING_SECRET", "HTTP_JOB_ALLOW", "FRESHNESS_DIR", "DB_POOL_SIZE"] as const;
+export const SERVER_SETTINGS = ["DATABASE_URL", "HOST", "PORT", "APP_URL", "CRON_SECRET", "ADMIN_TOKEN", "VIEWER_TOKEN", "JOB_SIGNING_SECRET", "HTTP_JOB_ALLOW", "HISTORY_DAYS", "FRESHNESS_DIR", "DB_POOL_SIZE"] as const;
+/** `app cron-runner`: how to reach the server (or, with --local, the database) and where the marker goes. */
+export const RUNNER_SETTINGS = ["DATABASE_URL", "HOST", "PORT", "APP_URL", "CRON_SECRET", "JOB_SIGNING_SECRET", "HTTP_JOB_ALLOW", "HISTORY_DAYS", "FRESHNESS_DIR", "DB_POOL_SIZE"] as const;
+/** `app crontab`: what the printed lines pass on to the scripts. */
+export const CRONTAB_SETTINGS = ["DATABASE_URL", "HOST", "PORT", "APP_URL", "CRON_SECRET", "FRESHNESS_DIR"] as const;
 export const DB_SETTINGS = ["DATABASE_URL", "DB_POOL_SIZE"] as const;
+
+/** `--create-dirs`: for the commands that create the SQLite file. */
+export const createDirsArg = {
+  "create-dirs": { type: "boolean", description: "create the folder of DATABASE_URL when it does not exist (the default ./data always is)" },
+} as const;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bun
-import { defineCommand, runMain } from "citty";
+import { defineCommand } from "citty";
 import { VERSION } from "../version.ts";
 
 /** The `app` binary. Subcommands load lazily: `app cron-runner` never loads the server or the ORM. */
@@ -16,4 +16,5 @@ const main = defineCommand({
   },
 });
 
-await runMain(main);
+const { runCli } = await import("./run-cli.ts");
+await runCli(main);

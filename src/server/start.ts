@@ -1,8 +1,9 @@
+import path from "node:path";
 import type { Config } from "../config.ts";
 import { AppError, errorMessage } from "../errors.ts";
 import { TickScheduler } from "../runner/scheduler.ts";
 import { createRuntime, type Runtime } from "../runtime.ts";
-import { resolveSecrets, type Secrets } from "../secrets.ts";
+import { resolveSecrets, secretsSource, type Secrets } from "../secrets.ts";
 import { VERSION } from "../version.ts";
 import { buildApp } from "./app.ts";
 
@@ -28,15 +29,22 @@ export async function serveRuntime(runtime: Runtime, config: Config, { secrets, 
   let unwatch: (() => Promise<void>) | undefined;
   try {
     unwatch = await runtime.store.watchChanges?.(() => scheduler.poke());
-    app.listen({ hostname: config.host, port: config.port });
+    // Elysia asks for SO_REUSEPORT: a second server on the same port would then start too and
+    // take half of the connections, with its own database and tokens. A taken port is an error.
+    app.listen({ hostname: config.host, port: config.port, reusePort: false });
   } catch (err) {
     await unwatch?.();
     await runtime.store.close();
     if (err instanceof AppError) throw err;
+    if ((err as { code?: string }).code === "EADDRINUSE") throw new AppError("UNAVAILABLE", `port ${config.port} is in use (on ${config.host}): is another server running?`, { cause: err });
     throw new AppError("UNAVAILABLE", `cannot listen on ${config.host}:${config.port}: ${errorMessage(err)}`, { cause: err });
   }
   const port = app.server?.port ?? config.port;
-  runtime.logger.info("listening", { url: `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`, version: VERSION, backend: config.backend });
+  const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
+  runtime.logger.info("listening", {
+    url, dashboard: `${config.port === 0 ? url : config.appUrl}/`, database: config.backend === "sqlite" && config.databaseUrl !== ":memory:" ? path.resolve(config.databaseUrl) : redactedUrl(config.databaseUrl),
+    secrets: secretsSource(config), version: VERSION, backend: config.backend,
+  });
   scheduler.start();
 
   await new Promise<void>((resolve) => {
@@ -63,4 +71,9 @@ export async function serveRuntime(runtime: Runtime, config: Config, { secrets, 
   // A job that ignored its abort may still hold timers, and its lease was given back: it must not
   // go on running in a process that lingers, where a second copy could start beside it.
   process.exit(0);
+}
+
+/** A postgres:// URL without its password, for the log. */
+function redactedUrl(url: string): string {
+  return url.replace(/^(postgres(?:ql)?:\/\/[^:/@]+):[^@]*@/, "$1:***@");
 }

@@ -4,7 +4,7 @@ import { loadConfig, type Config } from "../../config.ts";
 import { AppError } from "../../errors.ts";
 import { CONTROL_CHARS, escapeControl } from "../../text/escape.ts";
 import { action } from "../action.ts";
-import { configArgs, configFlags, SERVER_SETTINGS } from "../args.ts";
+import { configArgs, configFlags, CRONTAB_SETTINGS } from "../args.ts";
 
 /**
  * One word for `sh`: as is when it holds only safe characters, else single-quoted (a `'` in it
@@ -42,13 +42,13 @@ export default defineCommand({
     description: "Prints the crontab block of the three server scripts with this binary's absolute path: `app crontab | crontab -`.",
   },
   args: {
-    ...configArgs(SERVER_SETTINGS),
+    ...configArgs(CRONTAB_SETTINGS),
     "include-secrets": { type: "boolean", description: "write CRON_SECRET and the PostgreSQL password into the lines (default: left out; the generated secret is read from the data directory)" },
     "tests-args": { type: "string", description: "extra arguments for the tests-cronjob-runner line, shell words as typed, e.g. \"--timeout 900 --min-interval 3600\"" },
     "notify-args": { type: "string", description: "extra arguments for the notify-stale line, shell words as typed, e.g. \"--webhook https://…\"" },
   },
   run: ({ args }) => action(async () => {
-    const config = loadConfig(configFlags(args, SERVER_SETTINGS));
+    const config = loadConfig(configFlags(args, CRONTAB_SETTINGS));
     const { selfInvocation } = await import("../../../scripts_server/self.ts");
     const self = selfInvocation();
     const includeSecrets = args["include-secrets"] === true;

@@ -1,13 +1,14 @@
 import { defineCommand } from "citty";
-import { loadConfig } from "../../config.ts";
+import { checkDatabaseDir, loadConfig } from "../../config.ts";
 import { action } from "../action.ts";
-import { configArgs, configFlags, DB_SETTINGS } from "../args.ts";
+import { configArgs, configFlags, createDirsArg, DB_SETTINGS } from "../args.ts";
 
 export default defineCommand({
   meta: { name: "migrate", description: "Creates or upgrades the database schema, then exits." },
-  args: configArgs(DB_SETTINGS),
+  args: { ...configArgs(DB_SETTINGS), ...createDirsArg },
   run: ({ args }) => action(async () => {
     const config = loadConfig(configFlags(args, DB_SETTINGS));
+    checkDatabaseDir(config, { createDirs: args["create-dirs"] === true });
     const { openStore } = await import("../../store/open-store.ts");
     const store = await openStore(config);
     await store.close();
