@@ -1,8 +1,9 @@
 import { describe, expect, test } from "bun:test";
 import fs from "node:fs";
 import path from "node:path";
-import { loadConfig } from "../src/config.ts";
-import { bearerToken, resolveSecrets, secretMatches } from "../src/secrets.ts";
+import { checkDatabaseDir, loadConfig } from "../src/config.ts";
+import { bearerToken, clientToken, resolveSecrets, secretMatches } from "../src/secrets.ts";
+import { SqliteStore } from "../src/store/sqlite-store.ts";
 import { tempDir } from "./support/db.ts";
 
 describe("loadConfig", () => {
@@ -33,6 +34,17 @@ describe("loadConfig", () => {
     [{ APP_URL: "ftp://x" }, "APP_URL"],
     [{ CRON_SECRET: "" }, "CRON_SECRET"],
     [{ ADMIN_TOKEN: "short" }, "ADMIN_TOKEN"],
+    [{ ADMIN_TOKEN: "alice:short" }, "ADMIN_TOKEN"],
+    [{ ADMIN_TOKEN: "alice:0123456789abcdef,alice:fedcba9876543210" }, "ADMIN_TOKEN"],
+    [{ ADMIN_TOKEN: "alice:0123456789abcdef,0123456789abcdefg" }, "ADMIN_TOKEN"],
+    [{ ADMIN_TOKEN: "al ice:0123456789abcdef" }, "ADMIN_TOKEN"],
+    [{ VIEWER_TOKEN: "" }, "VIEWER_TOKEN"],
+    [{ VIEWER_TOKEN: "short" }, "VIEWER_TOKEN"],
+    [{ ADMIN_TOKEN: "a:0123456789abcdef", VIEWER_TOKEN: "a:fedcba9876543210" }, "VIEWER_TOKEN"],
+    [{ ADMIN_TOKEN: "a:0123456789abcdef", VIEWER_TOKEN: "b:0123456789abcdef" }, "VIEWER_TOKEN"],
+    [{ HISTORY_DAYS: "0" }, "HISTORY_DAYS"],
+    [{ HISTORY_DAYS: "1.5" }, "HISTORY_DAYS"],
+    [{ HISTORY_DAYS: "many" }, "HISTORY_DAYS"],
     [{ DB_POOL_SIZE: "0" }, "DB_POOL_SIZE"],
     [{ DB_POOL_SIZE: "x" }, "DB_POOL_SIZE"],
     [{ JOB_SIGNING_SECRET: "" }, "JOB_SIGNING_SECRET"],
@@ -50,6 +62,50 @@ describe("loadConfig", () => {
     }
     expect(message).toContain(name);
     expect(message.split("\n")).toHaveLength(1);
+  });
+});
+
+describe("tokens and history settings", () => {
+  test("ADMIN_TOKEN and VIEWER_TOKEN take one token or named ones; clients send the first", () => {
+    const config = loadConfig({ VIEWER_TOKEN: "carol:0123456789abcdef" }, { ADMIN_TOKEN: "alice:aaaaaaaaaaaaaaaa,bob:bbbbbbbbbbbbbbbb" });
+    expect(config).toMatchObject({ adminToken: "alice:aaaaaaaaaaaaaaaa,bob:bbbbbbbbbbbbbbbb", viewerToken: "carol:0123456789abcdef" });
+    expect(clientToken(config.adminToken!, "ADMIN_TOKEN")).toBe("aaaaaaaaaaaaaaaa");
+    expect(clientToken("plain-token-0123456789", "ADMIN_TOKEN")).toBe("plain-token-0123456789");
+  });
+
+  test("HISTORY_DAYS: default 14, flag over environment", () => {
+    expect(loadConfig({}, {}).historyDays).toBe(14);
+    expect(loadConfig({}, { HISTORY_DAYS: "30" }).historyDays).toBe(30);
+    expect(loadConfig({ HISTORY_DAYS: "2" }, { HISTORY_DAYS: "30" }).historyDays).toBe(2);
+  });
+});
+
+describe("the database's folder", () => {
+  test("a DATABASE_URL in a folder that does not exist is refused unless --create-dirs or the default ./data", () => {
+    const missing = path.join(tempDir(), "no", "such", "app.db");
+    expect(() => checkDatabaseDir(loadConfig({ DATABASE_URL: missing }, {}), { createDirs: false })).toThrow(`the directory ${path.dirname(missing)} does not exist (create it, or give --create-dirs)`);
+    expect(() => checkDatabaseDir(loadConfig({ DATABASE_URL: missing }, {}), { createDirs: true })).not.toThrow();
+    expect(() => checkDatabaseDir(loadConfig({}, {}), { createDirs: false })).not.toThrow();
+    expect(() => checkDatabaseDir(loadConfig({ DATABASE_URL: path.join(tempDir(), "app.db") }, {}), { createDirs: false })).not.toThrow();
+    expect(() => checkDatabaseDir(loadConfig({ DATABASE_URL: "postgres://u@h/db" }, {}), { createDirs: false })).not.toThrow();
+  });
+
+  test("a new data folder, database and its WAL/SHM files are readable by their owner only", async () => {
+    const dir = path.join(tempDir(), "data");
+    const file = path.join(dir, "app.db");
+    const store = SqliteStore.open(file);
+    try {
+      await store.ping();
+      expect(fs.statSync(dir).mode & 0o777).toBe(0o700);
+      for (const name of ["app.db", "app.db-wal", "app.db-shm"]) {
+        expect({ name, mode: fs.statSync(path.join(dir, name)).mode & 0o777 }).toEqual({ name, mode: 0o600 });
+      }
+    } finally {
+      store.close();
+    }
+    const fresh = path.join(tempDir(), "fresh");
+    resolveSecrets(loadConfig({ DATABASE_URL: path.join(fresh, "app.db") }, {}), { generate: true });
+    expect(fs.statSync(fresh).mode & 0o777).toBe(0o700);
   });
 });
 
@@ -113,6 +169,40 @@ describe("secrets", () => {
     fs.writeFileSync(path.join(dataDir, "secrets.json"), "{nope");
     const config = loadConfig({ DATABASE_URL: path.join(dataDir, "app.db") }, {});
     expect(() => resolveSecrets(config, { generate: true })).toThrow("not a valid secrets file");
+  });
+
+  test("a secrets file another user could have written is refused with one line naming the problem", () => {
+    const good = { cronSecret: "c".repeat(20), adminToken: "a".repeat(20) };
+    const refused = (prepare: (file: string, dataDir: string) => void) => {
+      const dataDir = tempDir();
+      const file = path.join(dataDir, "secrets.json");
+      prepare(file, dataDir);
+      const config = loadConfig({ DATABASE_URL: path.join(dataDir, "app.db") }, {});
+      let message = "";
+      try {
+        resolveSecrets(config, { generate: true });
+      } catch (err) {
+        message = (err as Error).message;
+      }
+      expect(message.split("\n")).toHaveLength(1);
+      return message;
+    };
+    const plant = (file: string, mode: number) => fs.writeFileSync(file, JSON.stringify(good), { mode });
+    expect(refused((file) => { plant(file, 0o666); fs.chmodSync(file, 0o666); })).toContain("writable by other users");
+    expect(refused((file) => { plant(file, 0o620); fs.chmodSync(file, 0o620); })).toContain("writable by its group");
+    expect(refused((file) => {
+      const elsewhere = path.join(tempDir(), "planted.json");
+      plant(elsewhere, 0o600);
+      fs.symlinkSync(elsewhere, file);
+    })).toContain("is a symbolic link");
+    if (process.getuid?.() === 0) {
+      // Root can plant a file as another user: the owner check, as a non-root server would see it.
+      expect(refused((file) => { plant(file, 0o600); fs.chownSync(file, 65534, 65534); })).toContain("owned by uid 65534");
+    }
+    // The same file, owned and private, is accepted.
+    const dataDir = tempDir();
+    plant(path.join(dataDir, "secrets.json"), 0o600);
+    expect(resolveSecrets(loadConfig({ DATABASE_URL: path.join(dataDir, "app.db") }, {}), { generate: false })).toMatchObject(good);
   });
 
   test("bearer parsing and constant-time comparison", () => {

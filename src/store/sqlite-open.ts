@@ -10,9 +10,22 @@ export interface SqliteOptions {
   readonly?: boolean;
 }
 
+/**
+ * A new database file (and its folder) is made readable by its owner only: SQLite gives the
+ * WAL and shared-memory files the mode of the database file.
+ */
+function createPrivately(file: string): void {
+  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true, mode: 0o700 });
+  try {
+    fs.closeSync(fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw sqliteFailure(err, `cannot create database ${file}`);
+  }
+}
+
 /** Opens a connection with the settings every connection needs: WAL, busy timeout, foreign keys. */
 export function openSqlite(file: string, options: SqliteOptions = {}): Database {
-  if (file !== ":memory:" && !options.readonly) fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  if (file !== ":memory:" && !options.readonly) createPrivately(file);
   let db: Database;
   try {
     db = options.readonly ? new Database(file, { readonly: true }) : new Database(file, { create: true });
