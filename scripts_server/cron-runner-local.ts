@@ -1,11 +1,12 @@
 import type { Config } from "../src/config.ts";
+import type { CronJob } from "../src/jobs/cron-job.ts";
 import { createRuntime } from "../src/runtime.ts";
 import { EXIT } from "../src/cli/action.ts";
 import { summarize } from "./summary.ts";
 
 /** `app cron-runner --local`: one tick in this process, for hosts that run no server. */
-export async function runLocalTick(config: Config, { limit }: { limit?: number | undefined }): Promise<number> {
-  const runtime = await createRuntime(config);
+export async function runLocalTick(config: Config, { limit, jobs = [] }: { limit?: number | undefined; jobs?: Iterable<CronJob<any>> }): Promise<number> {
+  const runtime = await createRuntime(config, { jobs });
   try {
     const result = await runtime.runner.runDueJobs({ limit });
     process.stdout.write(`${summarize(result)}\n`);

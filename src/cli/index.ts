@@ -1,6 +1,7 @@
 #!/usr/bin/env bun
 import { defineCommand } from "citty";
 import { VERSION } from "../version.ts";
+import { setCliContext, type CliContext } from "./context.ts";
 
 /** The `app` binary. Subcommands load lazily: `app cron-runner` never loads the server or the ORM. */
 const main = defineCommand({
@@ -16,5 +17,11 @@ const main = defineCommand({
   },
 });
 
-const { runCli } = await import("./run-cli.ts");
-await runCli(main);
+/** Runs the CLI on `process.argv`, its commands running `context.jobs` beside the built-ins. */
+export async function runApp(context: CliContext = { jobs: [] }): Promise<void> {
+  setCliContext(context);
+  const { runCli } = await import("./run-cli.ts");
+  await runCli(main);
+}
+
+if (import.meta.main) await runApp();

@@ -47,7 +47,8 @@ export interface HttpJobOptions {
  * aborts it, redirects are not followed, and the start of the answer is the run's output.
  */
 export class HttpJob implements CronJob<HttpPayload> {
-  readonly type = "http";
+  static readonly TYPE = "http";
+  readonly type = HttpJob.TYPE;
   readonly description = "Calls a URL of your application (signed with JOB_SIGNING_SECRET); a 2xx answer is a success.";
   readonly payloadSchema = httpPayloadSchema;
   private readonly sign: ReturnType<typeof createSigner>;

@@ -45,6 +45,11 @@ export function builtinJobs(settings?: BuiltinJobSettings): CronJob<any>[] {
   return jobs;
 }
 
+/** The names of the built-in job types, `http` included. */
+export function builtinJobTypes(): string[] {
+  return [...builtinJobs().map((job) => job.type), HttpJob.TYPE];
+}
+
 /** The built-ins and the given job types beside them (a type registered twice is an error). */
 export function defaultRegistry(jobs: Iterable<CronJob<any>> = [], settings?: BuiltinJobSettings): JobRegistry {
   return new JobRegistry([...builtinJobs(settings), ...jobs]);

@@ -1,5 +1,6 @@
 import path from "node:path";
 import type { Config } from "../config.ts";
+import type { CronJob } from "../jobs/cron-job.ts";
 import { AppError, errorMessage } from "../errors.ts";
 import { TickScheduler } from "../runner/scheduler.ts";
 import { createRuntime, type Runtime } from "../runtime.ts";
@@ -11,9 +12,9 @@ import { buildApp } from "./app.ts";
  * `app serve`: opens the database, listens, ticks on its own timer, and on SIGTERM/SIGINT
  * stops claiming, lets running jobs finish within the grace period, then exits 0.
  */
-export async function startServer(config: Config, { graceMs }: { graceMs: number }): Promise<void> {
+export async function startServer(config: Config, { graceMs, jobs = [] }: { graceMs: number; jobs?: Iterable<CronJob<any>> }): Promise<void> {
   const secrets = resolveSecrets(config, { generate: true });
-  const runtime = await createRuntime(config);
+  const runtime = await createRuntime(config, { jobs });
   await serveRuntime(runtime, config, { secrets, graceMs });
 }
 

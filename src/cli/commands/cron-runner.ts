@@ -3,6 +3,7 @@ import { loadConfig } from "../../config.ts";
 import { AppError } from "../../errors.ts";
 import { action } from "../action.ts";
 import { configArgs, configFlags, RUNNER_SETTINGS } from "../args.ts";
+import { cliContext } from "../context.ts";
 
 export default defineCommand({
   meta: { name: "cron-runner", description: "Runs due jobs once: through POST /api/cron/run, or in-process with --local. For crontab." },
@@ -19,7 +20,7 @@ export default defineCommand({
     }
     if (args.local) {
       const { runLocalTick } = await import("../../../scripts_server/cron-runner-local.ts");
-      return runLocalTick(config, { limit });
+      return runLocalTick(config, { limit, jobs: cliContext().jobs });
     }
     const { runCronRunner } = await import("../../../scripts_server/cron-runner.ts");
     return runCronRunner(config, { limit });

@@ -3,6 +3,7 @@ import { checkDatabaseDir, loadConfig } from "../../config.ts";
 import { AppError } from "../../errors.ts";
 import { action } from "../action.ts";
 import { configArgs, configFlags, createDirsArg, SERVER_SETTINGS } from "../args.ts";
+import { cliContext } from "../context.ts";
 
 export default defineCommand({
   meta: { name: "serve", description: "Runs the HTTP server and the built-in timer that runs due jobs." },
@@ -17,6 +18,6 @@ export default defineCommand({
     const graceSeconds = Number(args["shutdown-grace"] ?? 10);
     if (!Number.isFinite(graceSeconds) || graceSeconds < 0) throw new AppError("INVALID_INPUT", "--shutdown-grace must be a number of seconds ≥ 0");
     const { startServer } = await import("../../server/start.ts");
-    await startServer(config, { graceMs: graceSeconds * 1000 });
+    await startServer(config, { graceMs: graceSeconds * 1000, jobs: cliContext().jobs });
   }),
 });
