@@ -1,6 +1,5 @@
 /** A few DOM helpers: elements from a description, times with their UTC title, and focus care. */
-import { formatDateTime } from "./schedule-words.ts";
-import { formatUtc, relativeTime } from "./format.ts";
+import { formatDateTime, formatUtc, relativeTime } from "./format.ts";
 
 type Child = Node | string | number | null | undefined | false | Child[];
 type Props = Record<string, unknown>;

@@ -32,6 +32,34 @@ export function formatUtc(ms: number): string {
   return new Date(ms).toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC");
 }
 
+export interface DateTimeOptions {
+  /** Zone of the time; default: the browser's. */
+  timeZone?: string | undefined;
+  locale?: string | undefined;
+  /** When given, a time in the same year as `now` is written without its year. */
+  now?: number | undefined;
+  /** Begin with the day of the week ("Mon, 5 Jan, 13:00"). */
+  weekday?: boolean | undefined;
+}
+
+// Making a formatter costs far more than using one: keep them (a handful of zones and locales).
+const formatters = new Map<string, Intl.DateTimeFormat>();
+function formatter(locale: string | undefined, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
+  const key = `${locale}|${JSON.stringify(options)}`;
+  let f = formatters.get(key);
+  if (!f) formatters.set(key, (f = new Intl.DateTimeFormat(locale, options)));
+  return f;
+}
+
+/** "5 Jan 2026, 13:00" in the given zone and locale (24-hour clock); "5 Jan, 13:00" in the year of `now`. */
+export function formatDateTime(ms: number, { timeZone, locale, now, weekday }: DateTimeOptions = {}): string {
+  const year = formatter("en-US", { year: "numeric", timeZone });
+  const sameYear = now !== undefined && year.format(ms) === year.format(now);
+  return formatter(locale, {
+    weekday: weekday ? "short" : undefined, year: sameYear ? undefined : "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone,
+  }).format(ms);
+}
+
 const counts = new Intl.NumberFormat("en-US");
 
 /** A number with thousands separators, in English. */

@@ -1,3 +1,4 @@
+import { describeSchedule } from "../schedule/describe.ts";
 import type { CronJobRecord, CronJobRunRecord, JobState } from "../store/store.ts";
 
 /** A job as the control plane answers it: plain JSON, times as ISO strings, payload parsed. */
@@ -13,6 +14,8 @@ export interface JobView {
   intervalMinutes: number | null;
   cron: string | null;
   timezone: string | null;
+  /** The schedule in words: "at 09:00, Monday through Friday (Europe/Paris)", "every 5 minutes". */
+  scheduleText: string;
   nextRunAt: string | null;
   lastRunAt: string | null;
   payload: unknown;
@@ -79,6 +82,7 @@ export function jobView(job: CronJobRecord, now: number): JobView {
     intervalMinutes: job.intervalMinutes,
     cron: job.cron,
     timezone: job.timezone,
+    scheduleText: describeSchedule(job),
     nextRunAt: iso(job.nextRunAt),
     lastRunAt: iso(job.lastRunAt),
     payload: parsePayload(job.payload),

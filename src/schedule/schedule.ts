@@ -108,9 +108,9 @@ export function scheduleOf(fields: ScheduleFields): Schedule {
     throw new ScheduleError("schedule", "schedule: give intervalMinutes or cron, not both");
   }
   if (fields.intervalMinutes !== null) {
-    if (!Number.isInteger(fields.intervalMinutes) || fields.intervalMinutes < 1) {
-      throw new ScheduleError("intervalMinutes", "intervalMinutes: must be an integer of at least 1");
-    }
+    // The same words as the control plane's input check, so the form's live error and the server's agree.
+    if (!Number.isInteger(fields.intervalMinutes)) throw new ScheduleError("intervalMinutes", "intervalMinutes: must be a whole number of minutes");
+    if (fields.intervalMinutes < 1) throw new ScheduleError("intervalMinutes", "intervalMinutes: must be at least 1");
     return { kind: "interval", intervalMinutes: fields.intervalMinutes, startAt: runAt };
   }
   if (fields.cron !== null) {

@@ -52,19 +52,22 @@ describe("app jobs (the compiled binary) against a running server", () => {
     const once = await app(["add", "noop", "--run-at", "+1h"], env);
     expect(once.code).toBe(0);
     expect(once.stdout).toMatch(/^id\s+\d+$/m);
-    expect(once.stdout).toMatch(/^schedule\s+once$/m);
+    expect(once.stdout).toMatch(/^schedule\s+once at \d{4}-\d\d-\d\d \d\d:\d\d(:\d\d)? UTC$/m);
 
     const table = await app(["list"], env);
     expect(table.code).toBe(0);
     const [header, ...rows] = table.stdout.trim().split("\n");
     expect(header).toMatch(/^ID\s+NAME\s+TYPE\s+USER\s+STATE\s+SCHEDULE\s+NEXT RUN/);
     expect(rows).toHaveLength(2);
-    expect(rows[1]).toContain("cron 0 3 * * * (Europe/Paris)");
+    expect(rows[1]).toContain("at 03:00, every day (Europe/Paris)");
 
     const listed = JSON.parse((await app(["list", "--json", "--type", "noop", "--search", "night"], env)).stdout);
     expect(listed).toEqual({ items: [expect.objectContaining({ id: job.id, name: "nightly" })], nextCursor: null });
 
-    expect((await app(["get", String(job.id)], env)).stdout).toMatch(/^name\s+nightly$/m);
+    const shown = (await app(["get", String(job.id)], env)).stdout;
+    expect(shown).toMatch(/^name\s+nightly$/m);
+    expect(shown).toMatch(/^schedule\s+at 03:00, every day \(Europe\/Paris\)$/m);
+    expect(shown).toMatch(/^cron\s+0 3 \* \* \* \(Europe\/Paris\)$/m);
     const run = await app(["run", String(job.id)], env);
     expect(run).toMatchObject({ code: 0 });
     expect(run.stdout).toMatch(new RegExp(`^job ${job.id} \\(nightly\\): succeeded in \\d+ ms$`, "m"));
@@ -80,6 +83,46 @@ describe("app jobs (the compiled binary) against a running server", () => {
 
     expect(await app(["rm", String(job.id)], env)).toMatchObject({ code: 0, stdout: `deleted job ${job.id}\n` });
     expect(await store.getJob(job.id)).toBeUndefined();
+  });
+
+  test("preview: the schedule in words and its next start times in UTC and in its zone, as a table or --json; nothing saved", async () => {
+    const { url, store, clock } = server();
+    const env = { APP_URL: url, ADMIN_TOKEN };
+    clock.set(Date.parse("2026-10-21T12:00:00Z")); // Paris leaves summer time on Sunday 2026-10-25
+
+    const table = await app(["preview", "--cron", "0 9 * * 1-5", "--tz", "Europe/Paris", "--count", "4"], env);
+    expect(table).toMatchObject({ code: 0, stderr: "" });
+    expect(table.stdout.split("\n").map((line) => line.trimEnd())).toEqual([
+      "at 09:00, Monday through Friday (Europe/Paris)",
+      "#  UTC                   LOCAL (Europe/Paris)",
+      "1  2026-10-22 07:00:00Z  2026-10-22 09:00:00+02:00",
+      "2  2026-10-23 07:00:00Z  2026-10-23 09:00:00+02:00",
+      "3  2026-10-26 08:00:00Z  2026-10-26 09:00:00+01:00",
+      "4  2026-10-27 08:00:00Z  2026-10-27 09:00:00+01:00",
+      "",
+    ]);
+
+    const json = await app(["preview", "--cron", "0 9 * * 1-5", "--tz", "Europe/Paris", "--count", "3", "--json"], env);
+    expect(JSON.parse(json.stdout)).toEqual({
+      description: "at 09:00, Monday through Friday (Europe/Paris)",
+      timezone: "Europe/Paris",
+      next: ["2026-10-22T07:00:00.000Z", "2026-10-23T07:00:00.000Z", "2026-10-26T08:00:00.000Z"],
+      nextLocal: ["2026-10-22T09:00:00.000+02:00", "2026-10-23T09:00:00.000+02:00", "2026-10-26T09:00:00.000+01:00"],
+    });
+
+    const every = await app(["preview", "--every", "90", "--run-at", "2026-10-21T12:30:00Z", "--json"], env);
+    expect(JSON.parse(every.stdout)).toMatchObject({
+      description: "every 90 minutes",
+      next: ["2026-10-21T12:30:00.000Z", "2026-10-21T14:00:00.000Z", "2026-10-21T15:30:00.000Z", "2026-10-21T17:00:00.000Z", "2026-10-21T18:30:00.000Z"],
+    });
+    const once = await app(["preview", "--run-at", "2026-12-01T09:00:00Z"], env);
+    expect(once.stdout).toStartWith("once at 2026-12-01 09:00 UTC\n");
+
+    expect(await app(["preview", "--cron", "61 9 * * *"], env)).toMatchObject({ code: 1, stdout: "", stderr: "app: cron: Invalid value for minute: 61\n" });
+    expect(await app(["preview", "--cron", "0 9 * * *", "--tz", "Europe/Pariss"], env)).toMatchObject({ code: 1, stderr: 'app: timezone: unknown time zone "Europe/Pariss"\n' });
+    expect(await app(["preview", "--cron", "* * * * *", "--count", "51"], env)).toMatchObject({ code: 1, stderr: "app: count: must be at most 50\n" });
+    expect(await app(["preview"], env)).toMatchObject({ code: 1, stderr: "app: schedule: give runAt, intervalMinutes or cron\n" });
+    expect((await store.listJobs({ limit: 10 }, Date.now())).items).toHaveLength(0);
   });
 
   test("a request the server rejects exits 1 with the server's message naming the field", async () => {

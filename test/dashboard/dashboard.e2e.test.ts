@@ -79,7 +79,7 @@ describe.skipIf(!chromiumAvailable)("dashboard in a browser", () => {
     await page.waitForSelector("tr[data-job-id]");
     const schedule = (id: number) => rowOf(page, id).locator("td.col-schedule").textContent();
     expect(await schedule(every5.id)).toBe("every 5 minutes");
-    expect(await schedule(nightly.id)).toBe("at 03:00 Europe/Berlin");
+    expect(await schedule(nightly.id)).toBe("at 03:00, every day (Europe/Berlin)");
     expect(await schedule(once.id)).toMatch(/^once at Jan 5, 2030,? 12:00$/);
     // Times read in words, the exact time (in UTC too) on hover.
     const next = rowOf(page, every5.id).locator("td.col-next-run time");
@@ -144,6 +144,38 @@ describe.skipIf(!chromiumAvailable)("dashboard in a browser", () => {
     expect(await page.isVisible(".job-form")).toBe(true);
     const after = await server.store.listJobs({ limit: 100 }, Date.now());
     expect(after.items.map((j) => j.id)).toEqual(before.items.map((j) => j.id));
+  }), 30_000);
+
+  test("the form shows the next five start times as a cron expression is typed, and a bad one's error at once", withBrowser(async (browser) => {
+    const server = startServer();
+    const page = await newPage(browser);
+    await signIn(page, server.url);
+    const calls: string[] = [];
+    page.on("request", (r) => { if (/\/(trpc|api)\//.test(r.url())) calls.push(r.url()); });
+    await page.click("text=New job");
+    await page.check('input[name="kind"][value="cron"]', { force: true });
+    await page.fill("#job-form-timezone", "Europe/Paris");
+    await page.fill("#job-form-cron", "0 9 * * 1-5");
+    await page.waitForSelector(".next-starts li");
+    expect(await page.locator(".schedule-preview").textContent()).toBe("Runs at 09:00, Monday through Friday (Europe/Paris).");
+    const times = await page.locator(".next-starts time").evaluateAll((els) => els.map((el) => el.getAttribute("datetime")!));
+    const expected = await server.client.jobs.preview.query({ cron: "0 9 * * 1-5", timezone: "Europe/Paris" });
+    // The very times the server answers (computed a moment later: the same unless 09:00 in Paris passed in between).
+    expect(times).toEqual(expected.next);
+    for (const t of times) expect(new Date(t).getUTCDay()).toBeOneOf([1, 2, 3, 4, 5]);
+    expect(calls).toEqual([]); // computed in the page, no request per keystroke
+
+    await page.fill("#job-form-cron", "61 9 * * 1-5");
+    await page.waitForFunction(() => document.querySelector('[data-error-for="cron"]')?.textContent !== "");
+    expect(await page.locator('[data-error-for="cron"]').textContent()).toBe("Invalid value for minute: 61");
+    expect(await page.getAttribute("#job-form-cron", "aria-invalid")).toBe("true");
+    expect(await page.locator(".next-starts li").count()).toBe(0);
+    expect(await page.locator(".schedule-preview").textContent()).toBe("");
+
+    await page.fill("#job-form-cron", "*/15 * * * *");
+    await page.waitForSelector(".next-starts li");
+    expect(await page.locator('[data-error-for="cron"]').textContent()).toBe("");
+    expect(await page.getAttribute("#job-form-cron", "aria-invalid")).toBe("false");
   }), 30_000);
 
   test("the chart draws one bar group per hour with the right counts", withBrowser(async (browser) => {

@@ -1,55 +1,16 @@
 import { describe, expect, test } from "bun:test";
 import { addRun, bucketRuns, bucketsOf, DAY_OF_HOURS, windowStart, type Tally } from "../../src/dashboard/buckets.ts";
 import { fieldErrors } from "../../src/dashboard/field-errors.ts";
-import { formatDuration, formatUtc, relativeTime } from "../../src/dashboard/format.ts";
-import { cronInWords, intervalInWords, scheduleInWords } from "../../src/dashboard/schedule-words.ts";
+import { formatDateTime, formatDuration, formatUtc, relativeTime } from "../../src/dashboard/format.ts";
 
-const job = (fields: Partial<Parameters<typeof scheduleInWords>[0]>) => ({ runAt: null, intervalMinutes: null, cron: null, timezone: null, ...fields });
-
-describe("schedule in words", () => {
-  test.each([
-    [1, "every minute"], [5, "every 5 minutes"], [90, "every 90 minutes"], [60, "every hour"], [120, "every 2 hours"],
-    [1440, "every day"], [4320, "every 3 days"], [10_080, "every week"], [20_160, "every 2 weeks"],
-  ])("interval of %p minutes: %p", (minutes, words) => {
-    expect(intervalInWords(minutes)).toBe(words);
-    expect(scheduleInWords(job({ intervalMinutes: minutes, runAt: "2026-01-05T12:00:00Z" }))).toBe(words);
-  });
-
-  test.each([
-    ["* * * * *", "UTC", "every minute"],
-    ["*/5 * * * *", "UTC", "every 5 minutes"],
-    ["0 * * * *", "UTC", "every hour"],
-    ["30 * * * *", "UTC", "every hour at :30"],
-    ["15 */2 * * *", "UTC", "every 2 hours at :15"],
-    ["0 3 * * *", "Europe/Berlin", "at 03:00 Europe/Berlin"],
-    ["0 0 3 * * *", "Europe/Berlin", "at 03:00 Europe/Berlin"],
-    ["@daily", "UTC", "at 00:00 UTC"],
-    ["@hourly", "UTC", "every hour"],
-    ["0 9 * * 1-5", "America/New_York", "at 09:00 America/New_York on weekdays"],
-    ["0 9 * * MON-FRI", "UTC", "at 09:00 UTC on weekdays"],
-    ["0 10 * * 0,6", "UTC", "at 10:00 UTC on weekends"],
-    ["30 8 * * 1,4", "UTC", "at 08:30 UTC on Monday and Thursday"],
-    ["0 9,17 * * *", "UTC", "at 09:00 and 17:00 UTC"],
-    ["0 0 1 * *", "UTC", "at 00:00 UTC on the 1st of each month"],
-    ["0 6 1,15 * *", "UTC", "at 06:00 UTC on the 1st and 15th of each month"],
-    ["0 0 1 1 *", "UTC", "at 00:00 UTC on 1 January"],
-    ["5 4 * * 0-3/2", "UTC", "cron 5 4 * * 0-3/2 (UTC)"],
-    ["*/10 9-17 * * *", "UTC", "cron */10 9-17 * * * (UTC)"],
-    ["30 * * * * *", "UTC", "cron 30 * * * * * (UTC)"],
-  ])("cron %p in %p: %p", (cron, zone, words) => {
-    expect(cronInWords(cron, zone)).toBe(words);
-  });
-
-  test("a cron job without a zone is in UTC", () => {
-    expect(scheduleInWords(job({ cron: "0 3 * * *" }))).toBe("at 03:00 UTC");
-  });
-
-  test("a one-time job: once at its time, in the given zone", () => {
-    const once = job({ runAt: "2026-01-05T12:00:00.000Z" });
-    expect(scheduleInWords(once, { timeZone: "UTC", locale: "en-GB" })).toBe("once at 5 Jan 2026, 12:00");
-    expect(scheduleInWords(once, { timeZone: "Europe/Berlin", locale: "en-GB" })).toBe("once at 5 Jan 2026, 13:00");
-    expect(scheduleInWords(once, { timeZone: "UTC", locale: "en-GB", now: Date.parse("2026-06-01T00:00:00Z") })).toBe("once at 5 Jan, 12:00");
-    expect(scheduleInWords(once, { timeZone: "UTC", locale: "en-GB", now: Date.parse("2025-12-31T00:00:00Z") })).toBe("once at 5 Jan 2026, 12:00");
+describe("formatDateTime (times written on the dashboard)", () => {
+  const ms = Date.parse("2026-01-05T12:00:00.000Z");
+  test("in the given zone and locale, on a 24-hour clock; without the year in the year of now", () => {
+    expect(formatDateTime(ms, { timeZone: "UTC", locale: "en-GB" })).toBe("5 Jan 2026, 12:00");
+    expect(formatDateTime(ms, { timeZone: "Europe/Berlin", locale: "en-GB" })).toBe("5 Jan 2026, 13:00");
+    expect(formatDateTime(ms, { timeZone: "UTC", locale: "en-GB", now: Date.parse("2026-06-01T00:00:00Z") })).toBe("5 Jan, 12:00");
+    expect(formatDateTime(ms, { timeZone: "UTC", locale: "en-GB", now: Date.parse("2025-12-31T00:00:00Z") })).toBe("5 Jan 2026, 12:00");
+    expect(formatDateTime(ms, { timeZone: "Europe/Paris", locale: "en-GB", now: ms, weekday: true })).toBe("Mon 5 Jan, 13:00");
   });
 });
 

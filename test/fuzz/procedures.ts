@@ -54,6 +54,11 @@ export const PROCEDURES: Record<string, { type: "query" | "mutation"; fields: st
   "jobs.resume": { type: "mutation", fields: ["id"], valid: byId },
   "jobs.runNow": { type: "mutation", fields: ["id"], valid: byId },
   "jobs.retry": { type: "mutation", fields: ["id"], valid: byId },
+  "jobs.preview": {
+    type: "query",
+    fields: ["runAt", "intervalMinutes", "cron", "timezone", "count"],
+    valid: fc.tuple(schedule, fc.record({ count: fc.integer({ min: 1, max: 50 }) }, { requiredKeys: [] })).map(([when, options]) => ({ ...when, ...options })),
+  },
   "runs.list": {
     type: "query",
     fields: ["limit", "cursor", "jobId", "status", "from", "to"],

@@ -15,5 +15,6 @@ export default defineCommand({
     retry: () => import("../jobs/by-id.ts").then((m) => m.retry),
     runs: () => import("../jobs/runs.ts").then((m) => m.default),
     types: () => import("../jobs/types.ts").then((m) => m.default),
+    preview: () => import("../jobs/preview.ts").then((m) => m.default),
   },
 });

@@ -1,4 +1,4 @@
-import type { JobView, RunView } from "../../client.ts";
+import type { JobView, RouterOutputs, RunView } from "../../client.ts";
 import { escapeControl } from "../../text/escape.ts";
 
 export function printJson(value: unknown): void {
@@ -21,17 +21,11 @@ export function time(iso: string | null): string {
   return iso === null ? "-" : iso.replace("T", " ").replace(/\.\d{3}Z$/, "Z");
 }
 
-export function scheduleOf(job: JobView): string {
-  if (job.intervalMinutes !== null) return `every ${job.intervalMinutes} min`;
-  if (job.cron !== null) return `cron ${job.cron}${job.timezone ? ` (${job.timezone})` : ""}`;
-  return "once";
-}
-
 const JOB_COLUMNS = ["ID", "NAME", "TYPE", "USER", "STATE", "SCHEDULE", "NEXT RUN", "LAST RUN", "ATTEMPTS", "LAST ERROR"];
 
 export function printJobs(jobs: JobView[]): void {
   printTable(JOB_COLUMNS, jobs.map((j) => [
-    String(j.id), j.name, j.jobType, j.userId === null ? "-" : String(j.userId), j.state, scheduleOf(j),
+    String(j.id), j.name, j.jobType, j.userId === null ? "-" : String(j.userId), j.state, j.scheduleText,
     time(j.nextRunAt), time(j.lastRunAt), `${j.attempts}/${j.maxAttempts}`, j.lastError ?? "",
   ]), 40);
 }
@@ -40,7 +34,8 @@ export function printJobs(jobs: JobView[]): void {
 export function printJob(job: JobView): void {
   const rows: [string, string][] = [
     ["id", String(job.id)], ["name", job.name], ["type", job.jobType], ["user", job.userId === null ? "-" : String(job.userId)],
-    ["state", job.state], ["schedule", scheduleOf(job)], ["run at", time(job.runAt)], ["next run", time(job.nextRunAt)],
+    ["state", job.state], ["schedule", job.scheduleText],
+    ["cron", job.cron === null ? "-" : `${job.cron} (${job.timezone ?? "UTC"})`], ["every", job.intervalMinutes === null ? "-" : `${job.intervalMinutes} min`], ["run at", time(job.runAt)], ["next run", time(job.nextRunAt)],
     ["last run", time(job.lastRunAt)], ["attempts", `${job.attempts}/${job.maxAttempts}`], ["timeout", `${job.timeoutSeconds} s`],
     ["payload", job.payload === null ? "-" : JSON.stringify(job.payload)], ["last error", job.lastError ?? "-"],
     ["leased by", job.lockedBy === null ? "-" : `${job.lockedBy} until ${time(job.lockedUntil)}`],
@@ -54,6 +49,17 @@ export function printRuns(runs: RunView[]): void {
   printTable(["ID", "JOB", "NAME", "STATUS", "STARTED", "DURATION", "ATTEMPT", "ERROR"], runs.map((r) => [
     String(r.id), String(r.jobId), r.name, r.status, time(r.startedAt), `${r.durationMs} ms`, String(r.attempt), r.error ?? "",
   ]));
+}
+
+/** A schedule's words, then its start times: UTC, and the wall clock of its zone with the offset. */
+export function printSchedulePreview(preview: RouterOutputs["jobs"]["preview"]): void {
+  process.stdout.write(`${escapeControl(preview.description)}\n`);
+  if (preview.next.length === 0) {
+    process.stdout.write("no start time left\n");
+    return;
+  }
+  const local = (iso: string) => iso.replace("T", " ").replace(/\.000(?=[+-])/, "");
+  printTable(["#", "UTC", `LOCAL (${preview.timezone})`], preview.next.map((iso, i) => [String(i + 1), time(iso), local(preview.nextLocal[i]!)]), 80);
 }
 
 /** The hint for the next page of a list. */

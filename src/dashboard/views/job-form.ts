@@ -1,12 +1,14 @@
 import { api, errorCode, errorText, isUnauthorized, type JobTypeView, type JobView } from "../api.ts";
-import { h } from "../dom.ts";
+import { h, setText } from "../dom.ts";
 import { fieldErrors } from "../field-errors.ts";
-import { scheduleInWords } from "../schedule-words.ts";
+import { livePreview, PREVIEW_TIMES } from "../schedule-preview.ts";
 import { openDialog } from "./dialog.ts";
 
 const FIELDS = ["name", "jobType", "userId", "schedule", "runAt", "intervalMinutes", "cron", "timezone", "httpUrl", "httpMethod", "payload", "timeoutSeconds", "maxAttempts", "isActive"] as const;
 type Field = (typeof FIELDS)[number];
 type Kind = "once" | "interval" | "cron";
+/** The fields the live preview checks as they are typed. */
+const SCHEDULE_FIELDS: readonly Field[] = ["schedule", "runAt", "intervalMinutes", "cron", "timezone"];
 
 interface FormOptions {
   /** The job to edit; none: a new job. */
@@ -35,8 +37,9 @@ const splitHttpPayload = (payload: unknown) => {
 const httpFieldNames = (message: string) => message.replace(/(^|;\s)payload\.url:/g, "$1httpUrl:").replace(/(^|;\s)payload\.method:/g, "$1httpMethod:");
 
 /**
- * Creates or edits a job. Nothing is checked here: the server's messages are shown next to
- * the fields they name (an interval of 0 reaches the server and comes back "must be at least 1").
+ * Creates or edits a job. The schedule is checked as it is typed (its words, its next start
+ * times, or its error next to the field at once); everything else is checked by the server,
+ * whose messages are shown next to the fields they name.
  */
 export function openJobForm({ job, jobTypes, onSaved, unauthorized }: FormOptions): void {
   const errors = new Map<Field | "", HTMLElement>();
@@ -76,6 +79,7 @@ export function openJobForm({ job, jobTypes, onSaved, unauthorized }: FormOption
   const maxAttempts = h("input", { type: "number", inputmode: "numeric", value: job?.maxAttempts ?? "", placeholder: "5" });
   const isActive = h("input", { type: "checkbox", checked: job ? job.isActive : true });
   const preview = h("p", { class: "schedule-preview", "aria-live": "polite" });
+  const nextStarts = h("div", { class: "schedule-next" });
 
   const kinds = h("div", { class: "segmented", role: "radiogroup", "aria-label": "Schedule" },
     (["once", "interval", "cron"] as Kind[]).map((k) => h("label", {},
@@ -103,8 +107,22 @@ export function openJobForm({ job, jobTypes, onSaved, unauthorized }: FormOption
     payloadLabel.textContent = isHttp() ? "Other payload fields (JSON: headers, body; optional)" : "Payload (JSON, optional)";
     const type = jobTypes.find((t) => t.type === (jobType.value || name.value.trim()));
     typeHint.textContent = type ? type.description : jobType.value ? "" : "Picks the job type named like the job.";
-    const schedule = scheduleOf(k);
-    preview.textContent = schedule.runAt || schedule.intervalMinutes || schedule.cron ? `Runs ${scheduleInWords(schedule)}.` : "";
+    showPreview(k);
+  };
+  /** Words and next start times of the schedule as typed, or its error next to its field at once; nothing while it is empty. */
+  const showPreview = (k: Kind) => {
+    const live = livePreview({ kind: k, ...scheduleOf(k) }, Date.now(), localZone);
+    setText(preview, live.state === "ok" ? live.words : "");
+    nextStarts.replaceChildren(...(live.state !== "ok" ? []
+      : live.times.length === 0 ? [h("p", { class: "hint" }, "No start time left.")]
+      : [h("ol", { class: "next-starts", "aria-label": `Next ${PREVIEW_TIMES} start times` },
+          live.times.map((t) => h("li", {}, h("time", { datetime: t.iso }, t.text), h("span", { class: "zone" }, ` ${t.zone}`))))]));
+    for (const f of SCHEDULE_FIELDS) setError(f, live.state === "error" && live.field === f ? live.message : "");
+  };
+  const setError = (f: Field | "", text: string) => {
+    const el = errors.get(f);
+    if (el && el.textContent !== text) el.textContent = text;
+    if (f) inputs.get(f)?.setAttribute("aria-invalid", String(Boolean(text)));
   };
   const scheduleOf = (k: Kind) => ({
     runAt: fromLocalInput(runAt.value),
@@ -120,7 +138,7 @@ export function openJobForm({ job, jobTypes, onSaved, unauthorized }: FormOption
       field("name", "Name", name),
       field("jobType", "Job type", jobType, typeHint)),
     h("fieldset", { class: "schedule" }, h("legend", {}, "Schedule"), kinds, errorEl("schedule"), intervalField,
-      h("div", { class: "grid-2" }, cronField, zoneField), runAtField, zones, preview),
+      h("div", { class: "grid-2" }, cronField, zoneField), runAtField, zones, preview, nextStarts),
     h("div", { class: "grid-3" },
       field("userId", "User id (optional)", userId),
       field("timeoutSeconds", "Timeout (seconds)", timeoutSeconds),
@@ -135,11 +153,7 @@ export function openJobForm({ job, jobTypes, onSaved, unauthorized }: FormOption
   sync();
 
   const showErrors = (messages: Map<string, string>) => {
-    for (const [f, el] of errors) {
-      const text = messages.get(f) ?? "";
-      el.textContent = text;
-      inputs.get(f as Field)?.setAttribute("aria-invalid", String(Boolean(text)));
-    }
+    for (const f of errors.keys()) setError(f, messages.get(f) ?? "");
     const first = FIELDS.find((f) => messages.has(f));
     (first ? inputs.get(first) ?? errors.get(first) : null)?.focus();
   };

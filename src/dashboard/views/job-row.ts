@@ -1,7 +1,7 @@
 import type { JobView } from "../api.ts";
 import { h, replaceKeepingFocus, setText, setTime } from "../dom.ts";
-import { formatUtc } from "../format.ts";
-import { formatDateTime, scheduleInWords } from "../schedule-words.ts";
+import { describeSchedule } from "../../schedule/describe.ts";
+import { formatDateTime, formatUtc } from "../format.ts";
 
 const ICONS = {
   edit: '<path d="M4 20h4L18.5 9.5a2.12 2.12 0 0 0-3-3L5 17v3z"/><path d="M13.5 6.5l3 3"/>',
@@ -57,7 +57,7 @@ export class JobRow {
     setText(this.idLabel, `#${job.id}`);
     setText(c.Type, job.jobType);
     setText(c.User, job.userId === null ? "—" : String(job.userId));
-    setText(c.Schedule, scheduleInWords(job, { now }), scheduleDetail(job));
+    setText(c.Schedule, describeSchedule(job, { time: (ms) => formatDateTime(ms, { now }) }), scheduleDetail(job));
     // A paused or dead job has a stored next slot, but it will not run there.
     setTime(c["Next run"], job.state === "paused" || job.state === "dead" ? null : job.nextRunAt, now);
     setTime(c["Last run"], job.lastRunAt, now, "never");

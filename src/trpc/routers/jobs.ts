@@ -1,6 +1,8 @@
 import { z } from "zod";
 import { instantField, jobFields, jobPatchFields } from "../../jobs/job-input.ts";
 import { jobView } from "../../jobs/job-view.ts";
+import { PREVIEW_COUNT, PREVIEW_MAX_COUNT, previewSchedule } from "../../schedule/preview.ts";
+import { checkTimezone, scheduleOf, ScheduleError } from "../../schedule/schedule.ts";
 import { storableText } from "../../validation.ts";
 import { adminProcedure, router } from "../init.ts";
 
@@ -25,6 +27,24 @@ const listInput = z.strictObject({
   /** Part of the name, case-insensitive. */
   search: storableText(z.string().min(1).max(200)).optional(),
 }).optional();
+
+/** A schedule to preview: the schedule fields of a job, and how many start times to list. */
+const previewInput = z.strictObject({
+  runAt: jobFields.shape.runAt,
+  intervalMinutes: jobFields.shape.intervalMinutes,
+  cron: jobFields.shape.cron,
+  timezone: jobFields.shape.timezone,
+  count: z.int("must be a whole number").min(1, "must be at least 1").max(PREVIEW_MAX_COUNT, `must be at most ${PREVIEW_MAX_COUNT}`).optional(),
+}).transform((input) => ({ runAt: input.runAt ?? null, intervalMinutes: input.intervalMinutes ?? null, cron: input.cron ?? null, timezone: input.timezone ?? null, count: input.count }))
+  .superRefine((schedule, ctx) => {
+    try {
+      scheduleOf(schedule);
+      if (schedule.timezone !== null) checkTimezone(schedule.timezone);
+    } catch (err) {
+      if (!(err instanceof ScheduleError)) throw err;
+      ctx.addIssue({ code: "custom", path: [err.field], message: err.message.replace(`${err.field}: `, "") });
+    }
+  });
 
 export const jobsRouter = router({
   /** Jobs, newest first, by pages: `{ items, nextCursor }`. */
@@ -52,6 +72,12 @@ export const jobsRouter = router({
     ctx.plane.onJobsChanged();
     return result;
   }),
+  /**
+   * A schedule in words and its next start times (UTC ISO in `next`, the zone's wall clock in
+   * `nextLocal`), as a job created now with it would start; nothing is saved.
+   */
+  preview: adminProcedure.input(previewInput).query(({ ctx, input: { count = PREVIEW_COUNT, ...schedule } }) =>
+    previewSchedule(schedule, ctx.plane.clock.now(), count)),
   /** Re-activates a dead or failing job: failures cleared, due now. */
   retry: adminProcedure.input(byId).mutation(async ({ ctx, input }) => jobView(await ctx.plane.jobs.retry(input.id), ctx.plane.clock.now())),
 });
