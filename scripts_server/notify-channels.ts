@@ -12,7 +12,11 @@ export interface Channels {
 const WEBHOOK_TIMEOUT_MS = 10_000;
 const COMMAND_TIMEOUT_MS = 20_000;
 
-/** POSTs the message; throws unless the receiver answers 2xx in time. */
+/**
+ * POSTs the message; throws unless the receiver answers 2xx in time. A redirect is not followed
+ * (a 307 would re-post the alert to wherever it points, a 302 turn it into a GET that loses it):
+ * it is a failed delivery naming its `Location`, retried on the next run.
+ */
 export async function sendWebhook(url: string, text: string, events: NotifyEvent[]): Promise<void> {
   let response: Response;
   try {
@@ -20,12 +24,17 @@ export async function sendWebhook(url: string, text: string, events: NotifyEvent
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ text, events }),
+      redirect: "manual",
       signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
     });
   } catch (err) {
     throw new Error(`webhook ${redact(url)}: ${errorMessage(err)}`, { cause: err });
   }
   await response.body?.cancel();
+  if (response.status >= 300 && response.status < 400) {
+    const location = response.headers.get("location");
+    throw new Error(`webhook ${redact(url)} answered ${response.status}, a redirect${location ? ` to ${location.slice(0, 300)}` : " without a Location"}: not followed (give --webhook the final URL)`);
+  }
   if (!response.ok) throw new Error(`webhook ${redact(url)} answered ${response.status}`);
 }
 

@@ -7,7 +7,7 @@ import { runNotifyStale, type NotifyStaleOptions } from "../../scripts_server/no
 import { ManualClock } from "../../src/clock.ts";
 import { loadConfig } from "../../src/config.ts";
 import { freePort } from "../support/binary.ts";
-import { freshStore, T0, tempDir } from "../support/db.ts";
+import { freshStore, onCleanup, T0, tempDir } from "../support/db.ts";
 import { addJob } from "../support/jobs.ts";
 import { readJson, runCli, startReceiver } from "./support.ts";
 
@@ -104,6 +104,39 @@ describe("app notify-stale", () => {
     expect(await run()).toBe(1);
     expect(hook.received).toHaveLength(2);
     expect(stderr.filter((t) => t.includes("will retry"))).toHaveLength(1); // said once, not every minute
+  });
+
+  test("a webhook answering a redirect (307, then 302): not followed, a failed delivery naming its Location, retried next run", async () => {
+    const target = startReceiver();
+    let answer = { status: 307, location: `${target.url}/elsewhere-307` };
+    const calls: string[] = [];
+    const hook = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      async fetch(request) {
+        calls.push(`${request.method} ${await request.text() ? "with body" : "empty"}`);
+        return answer.status === 200 ? new Response("ok") : new Response(null, { status: answer.status, headers: { location: answer.location } });
+      },
+    });
+    onCleanup(() => hook.stop(true));
+    const { dir, clock, stderr, run } = watchdog({ webhook: `http://127.0.0.1:${hook.port}/hook` });
+    writeMarker(dir, T0 - 10 * MIN);
+    expect(await run()).toBe(1);
+    expect(stderr.join("")).toContain(`webhook notification failed, will retry on the next run: webhook http://127.0.0.1:${hook.port}/… answered 307, a redirect to ${target.url}/elsewhere-307: not followed`);
+    const state = () => readJson(path.join(dir, "notify_stale_state.json"));
+    expect(state().pending).toMatchObject([{ channel: "webhook", attempts: 1 }]);
+
+    answer = { status: 302, location: `${target.url}/elsewhere-302` };
+    clock.advance(MIN);
+    expect(await run()).toBe(1);
+    expect(state().pending).toMatchObject([{ channel: "webhook", attempts: 2, lastError: expect.stringContaining(`answered 302, a redirect to ${target.url}/elsewhere-302`) }]);
+
+    answer = { status: 200, location: "" };
+    clock.advance(MIN);
+    expect(await run()).toBe(1);
+    expect(state().pending).toEqual([]);
+    expect(calls).toEqual(["POST with body", "POST with body", "POST with body"]);
+    expect(target.received).toEqual([]); // the redirect targets were never called
   });
 
   test("command channel: the message on stdin; a failing command is retried next run", async () => {
