@@ -11,7 +11,7 @@ import type { Config } from "../src/config.ts";
 import { AppError, errorMessage as rawErrorMessage } from "../src/errors.ts";
 import type { Store } from "../src/store/store.ts";
 import { escapeControl } from "../src/text/escape.ts";
-import { evaluateFreshness, formatTime, readFreshnessSources, type FreshnessCheck, type FreshnessLimits, type SourceName } from "./freshness-check.ts";
+import { evaluateFreshness, formatTime, readFreshnessSources, type FreshnessCheck, type FreshnessLimits, type FreshnessStore, type SourceName } from "./freshness-check.ts";
 import { ensureDir, FRESHNESS_FILES, readJsonFile, writeFileAtomic } from "./freshness.ts";
 import { acquireLock } from "./lock-file.ts";
 import { sendCommand, sendPing, sendWebhook, type Channels } from "./notify-channels.ts";
@@ -66,7 +66,7 @@ export async function runNotifyStale(config: Config, options: NotifyStaleOptions
     const state = loadState(stateFile, now, err);
     let checks: FreshnessCheck[];
     try {
-      checks = await check(config, options, now, Date.parse(state.watchingSince));
+      checks = await check(config, options, now, Date.parse(state.watchingSince), failingBefore(state));
     } catch (error) {
       err(`notify-stale: could not check: ${errorMessage(error)}\n`);
       return EXIT.UNUSABLE;
@@ -95,17 +95,28 @@ export async function runNotifyStale(config: Config, options: NotifyStaleOptions
   }
 }
 
-async function check(config: Config, options: NotifyStaleOptions, now: number, watchingSince: number): Promise<FreshnessCheck[]> {
-  const read = (store?: Pick<Store, "listJobs">) => readFreshnessSources({
-    freshnessDir: config.freshnessDir, store, now, watchingSince, overdueGraceSeconds: options.limits.overdueGraceSeconds, skip: options.skip,
+/** The jobs the state holds as failing: the ones to tell about when they recover. */
+function failingBefore(state: NotifyState): number[] {
+  return Object.entries(state.sources)
+    .filter(([key, source]) => key.startsWith("failing_jobs/") && source.status === "stale")
+    .map(([key]) => Number(key.slice("failing_jobs/".length)))
+    .filter((id) => Number.isInteger(id) && id > 0);
+}
+
+async function check(config: Config, options: NotifyStaleOptions, now: number, watchingSince: number, failing: number[]): Promise<FreshnessCheck[]> {
+  const read = (store?: FreshnessStore) => readFreshnessSources({
+    freshnessDir: config.freshnessDir, store, now, watchingSince, overdueGraceSeconds: options.limits.overdueGraceSeconds,
+    failures: options.limits.failures, failingBefore: failing, skip: options.skip,
   });
-  const needsDatabase = !options.skip.has("overdue_jobs") || !options.skip.has("dead_jobs");
+  const needsDatabase = DATABASE_SOURCES.some((name) => !options.skip.has(name));
   const sources = needsDatabase ? await withStore(config, read) : await read();
   return evaluateFreshness(sources, now, options.limits);
 }
 
+const DATABASE_SOURCES: SourceName[] = ["overdue_jobs", "dead_jobs", "failing_jobs"];
+
 /** Opens the database for the job sources; a database that is missing or fails is "could not check". */
-async function withStore<T>(config: Config, fn: (store: Pick<Store, "listJobs">) => Promise<T>): Promise<T> {
+async function withStore<T>(config: Config, fn: (store: FreshnessStore) => Promise<T>): Promise<T> {
   const where = config.backend === "sqlite" ? config.databaseUrl : "the PostgreSQL database";
   // Opening a SQLite path that does not exist would create an empty database and report it fresh.
   if (config.backend === "sqlite" && config.databaseUrl !== ":memory:" && !fs.existsSync(config.databaseUrl)) {
@@ -118,14 +129,18 @@ async function withStore<T>(config: Config, fn: (store: Pick<Store, "listJobs">)
   } catch (error) {
     throw new AppError("UNAVAILABLE", `cannot open the database ${where}: ${errorMessage(error)}`, { cause: error });
   }
-  const guarded: Pick<Store, "listJobs"> = {
-    async listJobs(filter, now) {
-      try {
-        return await store.listJobs(filter, now);
-      } catch (error) {
-        throw new AppError("UNAVAILABLE", `cannot read the database ${where}: ${errorMessage(error)}`, { cause: error });
-      }
-    },
+  const guard = async <R>(read: () => Promise<R>): Promise<R> => {
+    try {
+      return await read();
+    } catch (error) {
+      throw new AppError("UNAVAILABLE", `cannot read the database ${where}: ${errorMessage(error)}`, { cause: error });
+    }
+  };
+  const guarded: FreshnessStore = {
+    listJobs: (filter, now) => guard(() => store.listJobs(filter, now)),
+    listUnscheduled: (limit) => guard(() => store.listUnscheduled(limit)),
+    listRuns: (filter) => guard(() => store.listRuns(filter)),
+    getJob: (id) => guard(() => store.getJob(id)),
   };
   try {
     return await fn(guarded);

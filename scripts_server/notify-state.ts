@@ -7,6 +7,7 @@ import { formatAge, formatTime, type FreshnessCheck, type FreshnessStatus } from
 
 export type ChannelName = "webhook" | "command";
 
+/** What the state remembers of a source, or of one item of a source (key `failing_jobs/12`). */
 export interface SourceState {
   status: FreshnessStatus;
   /** When it entered this status. */
@@ -56,33 +57,60 @@ export function asNotifyState(value: unknown, now: number): NotifyState | undefi
   return { ...initialState(now), ...s } as NotifyState;
 }
 
+/** One thing that notifies on its own: a source, or one item of a source with items. */
+interface Unit {
+  key: string;
+  source: string;
+  status: FreshnessStatus;
+  detail: string;
+}
+
+function unitsOf(checks: FreshnessCheck[]): Unit[] {
+  return checks.flatMap((check): Unit[] => check.items
+    ? check.items.map((item) => ({ key: `${check.name}/${item.key}`, source: check.name, status: item.status, detail: item.detail }))
+    : [{ key: check.name, source: check.name, status: check.status, detail: check.detail }]);
+}
+
 /**
- * Compares the checks with the state: a source turning stale or fresh is an event, and while
- * anything is stale, once the reminder interval has passed since the last message about it,
- * every stale source is reminded in one message.
+ * Compares the checks with the state: a source (or an item of one, such as one failing job)
+ * turning stale or fresh is an event, and while anything is stale, once the reminder interval
+ * has passed since the last message about it, every stale one is reminded in one message.
+ * A source that never reported (`unknown`) is no event either way.
  */
 export function decideEvents(state: NotifyState, checks: FreshnessCheck[], now: number, remindEveryMs: number): { state: NotifyState; events: NotifyEvent[] } {
   const at = new Date(now).toISOString();
   const sources: Record<string, SourceState> = { ...state.sources };
-  const events: NotifyEvent[] = [];
-  for (const check of checks) {
-    const before = sources[check.name];
-    if (check.status === "stale" && before?.status !== "stale") {
-      events.push({ source: check.name, change: "stale", detail: check.detail, since: at });
-      sources[check.name] = { status: "stale", since: at, lastNotifiedAt: at, detail: check.detail };
-    } else if (check.status === "fresh" && before?.status === "stale") {
-      events.push({ source: check.name, change: "recovered", detail: check.detail, since: before.since });
-      sources[check.name] = { status: "fresh", since: at, lastNotifiedAt: at, detail: check.detail };
-    } else {
-      sources[check.name] = { status: check.status, since: before?.since ?? at, lastNotifiedAt: before?.lastNotifiedAt ?? null, detail: check.detail };
+  const units = unitsOf(checks);
+  // Items no longer listed are forgotten, unless still stale (their recovery is yet to be told).
+  for (const check of checks.filter((c) => c.items)) {
+    delete sources[check.name];
+    for (const key of Object.keys(sources)) {
+      if (key.startsWith(`${check.name}/`) && sources[key]!.status !== "stale" && !units.some((u) => u.key === key)) delete sources[key];
     }
   }
-  const stillStale = checks.filter((c) => c.status === "stale" && !events.some((e) => e.source === c.name));
-  const reminderDue = stillStale.some((c) => now - Date.parse(sources[c.name]!.lastNotifiedAt ?? sources[c.name]!.since) >= remindEveryMs);
+  const events: NotifyEvent[] = [];
+  const told = new Set<string>();
+  for (const unit of units) {
+    const before = sources[unit.key];
+    if (unit.status === "stale" && before?.status !== "stale") {
+      told.add(unit.key);
+      events.push({ source: unit.source, change: "stale", detail: unit.detail, since: at });
+      sources[unit.key] = { status: "stale", since: at, lastNotifiedAt: at, detail: unit.detail };
+    } else if (unit.status === "fresh" && before?.status === "stale") {
+      told.add(unit.key);
+      events.push({ source: unit.source, change: "recovered", detail: unit.detail, since: before.since });
+      sources[unit.key] = { status: "fresh", since: at, lastNotifiedAt: at, detail: unit.detail };
+    } else {
+      const since = before && before.status === unit.status ? before.since : at;
+      sources[unit.key] = { status: unit.status, since, lastNotifiedAt: before?.lastNotifiedAt ?? null, detail: unit.detail };
+    }
+  }
+  const stillStale = units.filter((u) => u.status === "stale" && !told.has(u.key));
+  const reminderDue = stillStale.some((u) => now - Date.parse(sources[u.key]!.lastNotifiedAt ?? sources[u.key]!.since) >= remindEveryMs);
   if (reminderDue) {
-    for (const check of stillStale) {
-      const source = sources[check.name]!;
-      events.push({ source: check.name, change: "reminder", detail: check.detail, since: source.since });
+    for (const unit of stillStale) {
+      const source = sources[unit.key]!;
+      events.push({ source: unit.source, change: "reminder", detail: unit.detail, since: source.since });
       source.lastNotifiedAt = at;
     }
   }
@@ -91,7 +119,7 @@ export function decideEvents(state: NotifyState, checks: FreshnessCheck[], now: 
 
 /** One message for all of a run's events: a headline, then a line per source (control characters escaped). */
 export function composeMessage(events: NotifyEvent[], host: string, now: number): string {
-  const names = (change: NotifyEvent["change"]) => events.filter((e) => e.change === change).map((e) => e.source).join(", ");
+  const names = (change: NotifyEvent["change"]) => [...new Set(events.filter((e) => e.change === change).map((e) => e.source))].join(", ");
   const headline = [
     names("stale") && `STALE: ${names("stale")}`,
     names("reminder") && `still stale: ${names("reminder")}`,

@@ -208,6 +208,9 @@ export class SqliteStore implements Store {
         filter.jobType !== undefined ? eq(cronJobs.jobType, filter.jobType) : undefined,
         filter.userId === null ? isNull(cronJobs.userId) : filter.userId !== undefined ? eq(cronJobs.userId, filter.userId) : undefined,
         filter.dueBefore !== undefined ? and(eq(cronJobs.isActive, true), lte(cronJobs.nextRunAt, filter.dueBefore)) : undefined,
+        filter.failingAtLeast !== undefined
+          ? and(eq(cronJobs.isActive, true), sql`(${cronJobs.intervalMinutes} is not null or ${cronJobs.cron} is not null) and ${cronJobs.attempts} >= ${filter.failingAtLeast}`)
+          : undefined,
         filter.search ? sql`instr(lower(${cronJobs.name}), lower(${filter.search})) > 0` : undefined,
       ];
       const running = and(sql`${cronJobs.lockedBy} is not null`, gt(cronJobs.lockedUntil, at));

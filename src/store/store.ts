@@ -75,6 +75,8 @@ export interface JobFilter {
   jobType?: string | undefined;
   userId?: number | null | undefined;
   dueBefore?: Date | undefined;
+  /** Active recurring jobs whose `attempts` (their consecutive failures, the current claim included) is at least this. */
+  failingAtLeast?: number | undefined;
   search?: string | undefined;
 }
 

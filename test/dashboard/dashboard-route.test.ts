@@ -160,7 +160,9 @@ describe("the dashboard's procedures", () => {
     const api = client(ADMIN_TOKEN);
     let health = await api.health.query();
     expect(health.database).toBe("ok");
-    expect(health.checks.map((c) => c.name)).toEqual(["cron_runner", "tests", "overdue_jobs", "dead_jobs"]);
+    expect(health.checks.map((c) => c.name)).toEqual(["cron_runner", "tests", "overdue_jobs", "dead_jobs", "failing_jobs"]);
+    // Nothing reported yet: unknown, never fresh.
+    expect(health.checks.filter((c) => c.name === "cron_runner" || c.name === "tests").map((c) => c.status)).toEqual(["unknown", "unknown"]);
     expect(health.testsPage).toBe(false);
     expect(await api.testsPage.query().catch((e: TRPCClientError<DashboardRouter>) => e.data?.code)).toBe("NOT_FOUND");
 

@@ -38,9 +38,11 @@ describe("evaluateFreshness (pure)", () => {
     expect(check!.detail).toContain(detail);
   });
 
-  test("a missing source is fresh while the watchdog has watched for less than its max age", () => {
-    expect(at({ cronRunner: null }, T0, T0 - 4 * MIN)[0]!.status).toBe("fresh");
-    expect(at({ tests: { report: null, pageExists: false } }, T0, T0 - 59 * MIN)[0]!.status).toBe("fresh");
+  test("a source that never reported is unknown (never fresh) while the watchdog has watched for less than its max age, then stale", () => {
+    expect(at({ cronRunner: null }, T0, T0 - 4 * MIN)[0]!.status).toBe("unknown");
+    expect(at({ cronRunner: marker(null, { outcome: "unreachable", error: "ECONNREFUSED" }) }, T0, T0 - 4 * MIN)[0]!.status).toBe("unknown");
+    expect(at({ cronRunner: null }, T0, T0 - 6 * MIN)[0]!.status).toBe("stale");
+    expect(at({ tests: { report: null, pageExists: false } }, T0, T0 - 59 * MIN)[0]!.status).toBe("unknown");
     expect(at({ tests: { report: null, pageExists: false } }, T0, T0 - 61 * MIN)[0]!.status).toBe("stale");
   });
 

@@ -82,7 +82,7 @@ describe("files in FRESHNESS_DIR are written without following symlinks", () => 
     const target = victim();
     fs.symlinkSync(target, path.join(dir, "notify_stale_state.json"));
     const env = { DATABASE_URL: path.join(dir, "none.db") };
-    const ran = await runCli(["notify-stale", "--freshness-dir", dir, "--skip", "tests,overdue_jobs,dead_jobs"], env);
+    const ran = await runCli(["notify-stale", "--freshness-dir", dir, "--skip", "tests,overdue_jobs,dead_jobs,failing_jobs"], env);
     expect(ran.stderr).toContain("notify_stale_state.json: it is a symlink (not followed); starting a new state");
     expect(fs.readFileSync(target, "utf8")).toBe(VICTIM_TEXT);
     expect(isPlainFile(path.join(dir, "notify_stale_state.json"))).toBe(true);
@@ -90,7 +90,7 @@ describe("files in FRESHNESS_DIR are written without following symlinks", () => 
 
     const locked = tempDir();
     fs.symlinkSync(target, path.join(locked, "notify_stale.lock"));
-    const refused = await runCli(["notify-stale", "--freshness-dir", locked, "--skip", "tests,overdue_jobs,dead_jobs"], env);
+    const refused = await runCli(["notify-stale", "--freshness-dir", locked, "--skip", "tests,overdue_jobs,dead_jobs,failing_jobs"], env);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain("notify_stale.lock: it is a symlink (not followed)");
     expect(fs.readFileSync(target, "utf8")).toBe(VICTIM_TEXT);

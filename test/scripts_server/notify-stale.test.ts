@@ -7,12 +7,13 @@ import { runNotifyStale, type NotifyStaleOptions } from "../../scripts_server/no
 import { ManualClock } from "../../src/clock.ts";
 import { loadConfig } from "../../src/config.ts";
 import { freePort } from "../support/binary.ts";
-import { freshStore, onCleanup, T0, tempDir } from "../support/db.ts";
-import { addJob } from "../support/jobs.ts";
+import { freshRunner, freshStore, onCleanup, T0, tempDir } from "../support/db.ts";
+import { addJob, testRegistry } from "../support/jobs.ts";
+import { readHealth } from "../../src/trpc/dashboard-reads.ts";
 import { readJson, runCli, startReceiver } from "./support.ts";
 
 const MIN = 60_000;
-const ONLY_CRON_RUNNER = new Set<SourceName>(["tests", "overdue_jobs", "dead_jobs"]);
+const ONLY_CRON_RUNNER = new Set<SourceName>(["tests", "overdue_jobs", "dead_jobs", "failing_jobs"]);
 
 /** A cron-runner marker whose last answered tick was at `lastOkAt`. */
 function writeMarker(dir: string, lastOkAt: number, extra: Partial<CronRunnerMarker> = {}): void {
@@ -173,6 +174,104 @@ describe("app notify-stale", () => {
     expect(text).not.toContain("slightly-late");
     expect(text).not.toContain("long-runner");
     expect(text).toContain("gave-up (noop): boom: no such user");
+  });
+
+  test("failing_jobs: three failing runs in a row → one message naming the job and its error; a fourth → none; a success → one recovery message", async () => {
+    const flaky = { failing: true };
+    const registry = testRegistry({
+      type: "flaky", description: "Fails while told to.",
+      async run() {
+        if (flaky.failing) throw new Error("upstream said 503");
+      },
+    });
+    const { store, file, clock: runnerClock, runner } = freshRunner({}, registry);
+    const job = await addJob(store, T0, { name: "hourly-report", jobType: "flaky", intervalMinutes: 1, runAt: new Date(T0) });
+    await addJob(store, T0, { name: "one-time", jobType: "fail", runAt: new Date(T0), maxAttempts: 10 }); // fails too, but is not recurring
+    const hook = startReceiver();
+    const { clock, run } = watchdog({ webhook: hook.url, skip: new Set(["cron_runner", "tests", "overdue_jobs", "dead_jobs"]) }, file);
+    const tick = async () => {
+      const result = await runner.runDueJobs();
+      expect(result.claimed).toBeGreaterThanOrEqual(1);
+      return result;
+    };
+    const minute = () => {
+      runnerClock.advance(MIN);
+      clock.advance(MIN);
+    };
+
+    for (let i = 1; i <= 2; i++) {
+      await tick();
+      expect(await run()).toBe(0);
+      minute();
+    }
+    expect(hook.received).toHaveLength(0);
+    await tick(); // the third failure in a row
+    expect(await run()).toBe(1);
+    expect(texts(hook)).toHaveLength(1);
+    expect(texts(hook)[0]).toContain("STALE: failing_jobs");
+    expect(texts(hook)[0]).toContain(`#${job.id} hourly-report (flaky) failed its last 3 runs in a row: upstream said 503`);
+    expect(texts(hook)[0]).not.toContain("one-time");
+
+    minute();
+    await tick(); // the fourth
+    expect(await run()).toBe(1);
+    expect(hook.received).toHaveLength(1);
+
+    minute();
+    flaky.failing = false;
+    await tick();
+    expect(await run()).toBe(0);
+    expect(texts(hook)).toHaveLength(2);
+    expect(texts(hook)[1]).toContain("recovered: failing_jobs");
+    expect(texts(hook)[1]).toContain(`#${job.id} hourly-report (flaky) succeeded at`);
+    minute();
+    await tick();
+    expect(await run()).toBe(0);
+    expect(hook.received).toHaveLength(2);
+
+    // The health page reads the same source through the server.
+    flaky.failing = true;
+    for (let i = 0; i < 3; i++) {
+      minute();
+      await tick();
+    }
+    const health = await readHealth({ store, runner, clock: runnerClock, freshnessDir: tempDir() }, runnerClock.now());
+    const failing = health.checks.find((c) => c.name === "failing_jobs")!;
+    expect(failing).toMatchObject({ status: "stale", detail: expect.stringContaining("hourly-report (flaky): upstream said 503") });
+    expect(health.checks.filter((c) => c.name === "cron_runner" || c.name === "tests").map((c) => c.status)).toEqual(["unknown", "unknown"]);
+  });
+
+  test("--failures N sets how many runs in a row make a job failing", async () => {
+    const { store, file, runner } = freshRunner({}, testRegistry());
+    await addJob(store, T0, { name: "every-minute", jobType: "fail", intervalMinutes: 1, runAt: new Date(T0) });
+    const hook = startReceiver();
+    const only = new Set<SourceName>(["cron_runner", "tests", "overdue_jobs", "dead_jobs"]);
+    const { run } = watchdog({ webhook: hook.url, skip: only, limits: { ...DEFAULT_LIMITS, failures: 1 } }, file);
+    await runner.runDueJobs();
+    expect(await run()).toBe(1);
+    expect(texts(hook)[0]).toContain("failed its last 1 run in a row: boom");
+    const cli = await runCli(["notify-stale", "--freshness-dir", tempDir(), "--database-url", file, "--skip", [...only].join(","), "--failures", "0"]);
+    expect(cli.code).toBe(2);
+    expect(cli.stderr).toBe("app: --failures must be a whole number from 1 to 1000\n");
+  });
+
+  test("overdue_jobs: a row written by hand without next_run_at is judged by run_at, or created_at for an interval row (no server running)", async () => {
+    const { store, file } = freshStore();
+    const now = Date.now();
+    // As an INSERT by hand leaves them: next_run_at NULL.
+    await addJob(store, now - 10 * MIN, { name: "interval-by-hand", intervalMinutes: 5, nextRunAt: null });
+    await addJob(store, now, { name: "once-by-hand", runAt: new Date(now - 10 * MIN), nextRunAt: null });
+    await addJob(store, now, { name: "not-yet-late", runAt: new Date(now - MIN), nextRunAt: null });
+    await addJob(store, now - 10 * MIN, { name: "cron-by-hand", cron: "0 0 1 1 *", nextRunAt: null }); // first slot months away
+    expect((await store.listJobs({ limit: 10 }, now)).items.every((j) => j.nextRunAt === null)).toBe(true);
+    const result = await runCli(["notify-stale", "--freshness-dir", tempDir(), "--database-url", file, "--skip", "cron_runner,tests,dead_jobs,failing_jobs", "--verbose"]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain("stale overdue_jobs");
+    expect(result.stdout).toContain("interval-by-hand (noop), due ");
+    expect(result.stdout).toContain("once-by-hand (noop), due ");
+    expect(result.stdout).not.toContain("not-yet-late");
+    expect(result.stdout).not.toContain("cron-by-hand");
+    expect(result.stderr).toContain("STALE: overdue_jobs");
   });
 
   test("an unreadable marker: exit 2 with its path in the message, nothing notified", async () => {

@@ -5,7 +5,7 @@ import { action } from "../action.ts";
 import { configArgs, configFlags } from "../args.ts";
 
 const SETTINGS = ["DATABASE_URL", "DB_POOL_SIZE", "FRESHNESS_DIR"] as const;
-const SOURCES = ["cron_runner", "tests", "overdue_jobs", "dead_jobs"] as const;
+const SOURCES = ["cron_runner", "tests", "overdue_jobs", "dead_jobs", "failing_jobs"] as const;
 
 function seconds(value: unknown, flag: string, fallback: number): number;
 function seconds(value: unknown, flag: string, fallback: undefined): number | undefined;
@@ -13,6 +13,14 @@ function seconds(value: unknown, flag: string, fallback: number | undefined): nu
   if (value === undefined) return fallback;
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new AppError("INVALID_INPUT", `--${flag} must be a whole number of seconds ≥ 0`);
+  return n;
+}
+
+/** A whole number ≥ 1 from a flag, or the default. */
+function count(value: unknown, flag: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 1000) throw new AppError("INVALID_INPUT", `--${flag} must be a whole number from 1 to 1000`);
   return n;
 }
 
@@ -25,7 +33,7 @@ function httpUrl(value: string | undefined, flag: string): string | undefined {
 export default defineCommand({
   meta: {
     name: "notify-stale",
-    description: "Freshness watchdog: notifies when the cron runner, the tests page or the jobs in the database go stale or recover, and reminds while stale. Exit 0 all fresh, 1 something stale, 2 could not check.",
+    description: "Freshness watchdog: notifies when the cron runner, the tests page or the jobs in the database (overdue, dead, recurring ones failing run after run) go stale or recover, and reminds while stale. Exit 0 nothing stale (fresh, or not reported yet), 1 something stale, 2 could not check.",
   },
   args: {
     ...configArgs(SETTINGS),
@@ -37,6 +45,7 @@ export default defineCommand({
     "cron-runner-max-age": { type: "string", description: "seconds without a tick answered to app cron-runner before it is stale (default 300)" },
     "tests-max-age": { type: "string", description: "seconds since the last test run before it is stale (default: the page's own stale-after)" },
     "overdue-grace": { type: "string", description: "seconds an active job may be past due before it is overdue (default 300)" },
+    failures: { type: "string", description: "runs in a row that failed or timed out before a recurring job is failing (default 3)" },
     skip: { type: "string", description: `comma-separated sources not to check: ${SOURCES.join(", ")}` },
     verbose: { type: "boolean", description: "print every check on stdout" },
   },
@@ -54,6 +63,7 @@ export default defineCommand({
         cronRunnerMaxAgeSeconds: seconds(args["cron-runner-max-age"], "cron-runner-max-age", 300),
         testsMaxAgeSeconds: seconds(args["tests-max-age"], "tests-max-age", undefined),
         overdueGraceSeconds: seconds(args["overdue-grace"], "overdue-grace", 300),
+        failures: count(args.failures, "failures", 3),
       },
       remindEveryMs: remindEvery * 1000,
       webhook: httpUrl(args.webhook, "webhook"),

@@ -11,6 +11,7 @@ const SOURCE_LABEL: Record<Check["name"], { title: string; what: string }> = {
   tests: { title: "Test suite", what: "app tests-cronjob-runner and its status page" },
   overdue_jobs: { title: "Overdue jobs", what: "active jobs past due by more than the grace period" },
   dead_jobs: { title: "Dead jobs", what: "one-time jobs out of attempts" },
+  failing_jobs: { title: "Failing jobs", what: "recurring jobs whose last runs all failed or timed out" },
 };
 
 /** "45 s", "7 min", "2 h", "2 h 5 min": for ages and limits. */
@@ -57,7 +58,7 @@ function metricsInWords(health: Health): HTMLElement[] {
 export class HealthViewPage implements View {
   readonly el: HTMLElement;
   private readonly banner = h("div", { class: "banner skeleton" }, h("span", { class: "sk" }));
-  private readonly checks = h("div", { class: "checks" }, Array.from({ length: 4 }, () => h("article", { class: "card check skeleton" }, h("span", { class: "sk" }))));
+  private readonly checks = h("div", { class: "checks" }, Array.from({ length: 5 }, () => h("article", { class: "card check skeleton" }, h("span", { class: "sk" }))));
   private readonly metrics = h("dl", { class: "facts" });
   private readonly testsLink = h("button", { type: "button", class: "btn", hidden: true, onclick: () => void this.openTestsPage() }, "Open the tests status page ↗");
   private key = "";
@@ -80,11 +81,14 @@ export class HealthViewPage implements View {
     if (key === this.key) return;
     this.key = key;
     const stale = health.checks.filter((c) => c.status === "stale");
+    const unknown = health.checks.filter((c) => c.status === "unknown");
     const watchdog = health.watchdogCheckedAt ? `The watchdog (app notify-stale) last checked ${relativeTime(Date.parse(health.watchdogCheckedAt), health.now)}.`
       : "The watchdog (app notify-stale) has not run with this FRESHNESS_DIR yet.";
-    this.banner.className = `banner ${health.checksError || stale.length ? "bad" : "good"}`;
+    this.banner.className = `banner ${health.checksError || stale.length ? "bad" : unknown.length ? "unknown" : "good"}`;
     this.banner.replaceChildren(
-      h("strong", {}, health.checksError ? "The freshness sources could not be read" : stale.length ? `${countOf(stale.length, "source")} stale` : "Everything is fresh"),
+      h("strong", {}, health.checksError ? "The freshness sources could not be read"
+        : stale.length ? `${countOf(stale.length, "source")} stale`
+        : unknown.length ? `${countOf(unknown.length, "source")} not reported yet (unknown), the rest fresh` : "Everything is fresh"),
       h("span", {}, health.checksError ?? `${watchdog} Limits shown are the watchdog's defaults.`));
     this.checks.replaceChildren(...health.checks.map(checkCard));
     this.metrics.replaceChildren(...metricsInWords(health));
