@@ -3,7 +3,7 @@ import type { ManualClock } from "../../src/clock.ts";
 import type { CronJob, JobContext } from "../../src/jobs/cron-job.ts";
 import { backends, describeOn, runnerOn } from "../support/backends.ts";
 import { T0 } from "../support/db.ts";
-import { addJob, RecordJob, testRegistry } from "../support/jobs.ts";
+import { addJob, GateJob, RecordJob, testRegistry } from "../support/jobs.ts";
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -20,8 +20,8 @@ class StepClockJob implements CronJob {
 
 for (const backend of backends) {
   describeOn(backend, `clock steps (${backend.name})`, () => {
-    const setup = (record = new RecordJob()) =>
-      runnerOn(backend, { abortGraceMs: 50 }, testRegistry(record, new StepClockJob())).then((s) => ({ ...s, record }));
+    const setup = (record = new RecordJob(), gate = new GateJob()) =>
+      runnerOn(backend, { abortGraceMs: 50 }, testRegistry(record, new StepClockJob(), gate)).then((s) => ({ ...s, record, gate }));
     const historyOf = async (store: Awaited<ReturnType<typeof setup>>["store"], jobId: number) =>
       (await store.listRuns({ limit: 100, jobId })).items;
 
@@ -87,12 +87,15 @@ for (const backend of backends) {
     });
 
     test("stepped forward one day while a job runs: its lease has passed, so a second copy may start, and the first one's finish is fenced", async () => {
-      const { store, runner, clock } = await setup();
-      const job = await addJob(store, T0, { name: "long", jobType: "sleep", payload: JSON.stringify({ ms: 300 }), intervalMinutes: 60, nextRunAt: new Date(T0) });
+      const { store, runner, clock, gate } = await setup();
+      const job = await addJob(store, T0, { name: "long", jobType: "gate", intervalMinutes: 60, nextRunAt: new Date(T0) });
       const first = runner.runDueJobs();
-      await Bun.sleep(50);
+      await gate.started("long"); // the first run is under way
       clock.advance(DAY);
-      const second = await runner.runDueJobs();
+      const pending = runner.runDueJobs();
+      await gate.started("long", 2); // a second copy runs beside it: the first one's lease had passed
+      gate.open(); // both runs end
+      const second = await pending;
       expect(second.results.map((r) => [r.id, r.status])).toEqual([[job.id, "succeeded"]]);
       const firstTick = await first;
       expect(firstTick.results.map((r) => [r.id, r.status])).toEqual([[job.id, "lease_lost"]]);

@@ -5,7 +5,7 @@ import { T0, tempDir } from "../support/db.ts";
 import { execRaw } from "../support/fault-db.ts";
 import { readJournal } from "../support/fault-jobs.ts";
 import { postTick, startServer, waitForTicks, waitUntil } from "../support/fault-server.ts";
-import { addJob, testRegistry } from "../support/jobs.ts";
+import { addJob, GateJob, testRegistry } from "../support/jobs.ts";
 
 const GRACE_MS = 2_500;
 const ABORT_GRACE_MS = 200;
@@ -74,19 +74,21 @@ for (const backend of backends) {
 for (const backend of backends) {
   describeOn(backend, `runner shutdown (${backend.name})`, () => {
     test("jobs claimed but still waiting in the batch are given back at once, before the running ones end", async () => {
-      const { store, runner } = await runnerOn(backend, { concurrency: 1, abortGraceMs: 50 }, testRegistry());
-      const running = await addJob(store, T0, { name: "running", jobType: "sleep", payload: JSON.stringify({ ms: 400 }), runAt: new Date(T0 - 2000) });
+      const gate = new GateJob();
+      const { store, runner } = await runnerOn(backend, { concurrency: 1, abortGraceMs: 50 }, testRegistry(gate));
+      const running = await addJob(store, T0, { name: "running", jobType: "gate", runAt: new Date(T0 - 2000) });
       const waiting = await Promise.all([1, 2, 3].map((i) =>
-        addJob(store, T0, { name: `waiting-${i}`, jobType: "sleep", payload: JSON.stringify({ ms: 10 }), runAt: new Date(T0 - 1000) })));
+        addJob(store, T0, { name: `waiting-${i}`, jobType: "gate", runAt: new Date(T0 - 1000) })));
       const tick = runner.runDueJobs();
-      await Bun.sleep(50);
+      await gate.started("running");
       const stopped = runner.shutdown(5_000);
-      // While the first job still runs, the others are already free for another instance.
+      // While the first job still runs (its gate is shut), the others are already free for another instance.
       expect(await waitUntil(async () => {
         const rows = await Promise.all(waiting.map((w) => store.getJob(w.id)));
         return rows.every((r) => r?.lockedBy === null && r.attempts === 0);
-      }, 200, 5)).toBe(true);
-      expect((await store.getJob(running.id))?.lockedBy).not.toBeNull();
+      }, 10_000, 5)).toBe(true);
+      expect((await store.getJob(running.id))!.lockedBy).toEqual(expect.any(String));
+      gate.open();
       await stopped;
       expect((await tick).results.map((r) => [r.name, r.status])).toEqual([["running", "succeeded"]]);
       expect((await tick).claimed).toBe(1);

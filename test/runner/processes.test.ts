@@ -1,13 +1,32 @@
 import { describe, expect, test } from "bun:test";
+import { Database } from "bun:sqlite";
+import fs from "node:fs";
 import path from "node:path";
-import { systemClock } from "../../src/clock.ts";
+import { ManualClock } from "../../src/clock.ts";
 import { silentLogger } from "../../src/logger.ts";
 import { Runner } from "../../src/runner/runner.ts";
 import { freshStore, onCleanup } from "../support/db.ts";
+import { waitUntil } from "../support/fault-server.ts";
 import { addJob, testRegistry } from "../support/jobs.ts";
 
+const JOBS = 10_000;
 const root = path.resolve(import.meta.dir, "../..");
 const bun = process.execPath;
+
+/** Whether process `pid` has `file` open (it has opened the database). */
+function hasOpen(pid: number, file: string): boolean {
+  try {
+    return fs.readdirSync(`/proc/${pid}/fd`).some((fd) => {
+      try {
+        return fs.readlinkSync(`/proc/${pid}/fd/${fd}`) === file;
+      } catch {
+        return false;
+      }
+    });
+  } catch {
+    return false;
+  }
+}
 
 function spawn(args: string[], env: Record<string, string> = {}) {
   const child = Bun.spawn([bun, ...args], { cwd: root, env: { ...process.env, ...env }, stdout: "pipe", stderr: "pipe" });
@@ -16,21 +35,44 @@ function spawn(args: string[], env: Record<string, string> = {}) {
 }
 
 describe("several OS processes on one SQLite file", () => {
-  test("two `app cron-runner --local` at once on 1,000 due jobs: every job runs exactly once", async () => {
+  test("two `app cron-runner --local` at once on 10,000 due jobs: both claim jobs side by side, and every job runs exactly once", async () => {
     const { store, file } = freshStore();
     const now = Date.now();
     store.client.transaction(() => {
       const insert = store.client.prepare("INSERT INTO cron_jobs (name, job_type, run_at, next_run_at, is_active) VALUES (?, 'noop', ?, ?, 1)");
-      for (let i = 0; i < 1000; i++) insert.run(`job-${i}`, now - 1000, now - 1000);
+      for (let i = 0; i < JOBS; i++) insert.run(`job-${i}`, now - 1000, now - 1000);
     })();
+    // Held shut until both processes have the database open, so that they claim side by side
+    // rather than one draining everything before the other has started.
+    const gate = new Database(file);
+    gate.run("BEGIN IMMEDIATE");
     const children = [1, 2].map(() => spawn(["src/cli/index.ts", "cron-runner", "--local"], { DATABASE_URL: file }));
+    const opened = await waitUntil(() => children.every((c) => hasOpen(c.pid, file)), 20_000, 10);
+    gate.run("COMMIT");
+    gate.close();
+    expect(opened).toBe(true);
     const codes = await Promise.all(children.map((c) => c.exited));
     expect(codes).toEqual([0, 0]);
     const outputs = await Promise.all(children.map((c) => new Response(c.stdout).text()));
-    for (const out of outputs) expect(out).toMatch(/^tick [0-9a-f-]+: \d+ claimed, \d+ succeeded, 0 failed, 0 timed out/);
+    const claimed = outputs.map((out) => {
+      expect(out).toMatch(/^tick [0-9a-f-]+: \d+ claimed, \d+ succeeded, 0 failed, 0 timed out/);
+      return Number(/: (\d+) claimed/.exec(out)![1]);
+    });
+    // Contention, not turns: each process claimed a share, and the shares add up.
+    expect(claimed.every((n) => n > 0)).toBe(true);
+    expect(claimed[0]! + claimed[1]!).toBe(JOBS);
     const runs = store.client.query<{ job_id: number; n: number }, []>("SELECT job_id, count(*) AS n FROM cron_job_runs GROUP BY job_id").all();
-    expect(runs).toHaveLength(1000);
+    expect(runs).toHaveLength(JOBS);
     expect(runs.every((r) => r.n === 1)).toBe(true);
+    const perProcess = store.client.query<{ runner: string; n: number }, []>("SELECT runner, count(*) AS n FROM cron_job_runs GROUP BY runner ORDER BY runner").all();
+    // The history agrees: two runners, one per process, each with its tick's share.
+    for (const child of children) expect(perProcess.some((r) => r.runner.endsWith(`/${child.pid}`))).toBe(true);
+    expect(perProcess.map((r) => r.n).sort((a, b) => a - b)).toEqual([...claimed].sort((a, b) => a - b));
+    // And at the same time: each process ran jobs while the other was running its own.
+    const spans = store.client.query<{ runner: string; first: number; last: number }, []>(
+      "SELECT runner, min(started_at) AS first, max(finished_at) AS last FROM cron_job_runs GROUP BY runner").all();
+    expect(spans).toHaveLength(2);
+    expect(Math.max(spans[0]!.first, spans[1]!.first)).toBeLessThan(Math.min(spans[0]!.last, spans[1]!.last));
     expect(store.client.query<{ n: number }, []>("SELECT count(*) AS n FROM cron_jobs").get()!.n).toBe(0);
   }, 60_000);
 
@@ -40,15 +82,18 @@ describe("several OS processes on one SQLite file", () => {
     const job = await addJob(store, now, { name: "victim", jobType: "sleep", payload: JSON.stringify({ ms: 300 }), timeoutSeconds: 2, runAt: new Date(now - 1000) });
     const child = spawn([path.join(root, "test/support/tick-process.ts"), file, "500"]);
     // Wait until the child holds the lease, then kill it mid-job.
-    for (let i = 0; i < 200 && !(await store.getJob(job.id))?.lockedBy; i++) await Bun.sleep(10);
+    expect(await waitUntil(async () => Boolean((await store.getJob(job.id))?.lockedBy), 20_000, 10)).toBe(true);
     const leased = (await store.getJob(job.id))!;
-    expect(leased.lockedBy).not.toBeNull();
     child.kill("SIGKILL");
     await child.exited;
-    const runner = new Runner({ store, registry: testRegistry(), clock: systemClock, logger: silentLogger }, { runnerName: "survivor" });
-    expect((await runner.runDueJobs()).claimed).toBe(0); // lease (2 s + 0.5 s) still live
+    expect(child.signalCode).toBe("SIGKILL");
+    // The survivor's clock stands where the dead run's lease ends, whatever the wall clock says.
+    const lockedUntil = leased.lockedUntil!.getTime();
+    const clock = new ManualClock(lockedUntil - 1);
+    const runner = new Runner({ store, registry: testRegistry(), clock, logger: silentLogger }, { runnerName: "survivor" });
+    expect((await runner.runDueJobs()).claimed).toBe(0); // lease still live
     expect((await store.listRuns({ limit: 5 })).items).toHaveLength(0);
-    await Bun.sleep(Math.max(0, leased.lockedUntil!.getTime() - Date.now() + 20));
+    clock.set(lockedUntil);
     const tick = await runner.runDueJobs();
     expect(tick).toMatchObject({ claimed: 1, succeeded: 1 });
     expect(await runner.runDueJobs()).toMatchObject({ claimed: 0 });

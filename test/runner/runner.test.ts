@@ -3,15 +3,17 @@ import { backoffMs } from "../../src/runner/outcome.ts";
 import { LEASE_EXPIRED_ERROR } from "../../src/store/store.ts";
 import { backends, describeOn, runnerOn } from "../support/backends.ts";
 import { T0 } from "../support/db.ts";
-import { addJob, RecordJob, testRegistry } from "../support/jobs.ts";
+import type { CronJob } from "../../src/jobs/cron-job.ts";
+import { waitUntil } from "../support/fault-server.ts";
+import { addJob, GateJob, RecordJob, testRegistry } from "../support/jobs.ts";
 
 const MIN = 60_000;
 const past = new Date(T0 - 1000);
 
 for (const backend of backends) {
   describeOn(backend, `runner on ${backend.name}`, () => {
-    const setup = (options = {}) =>
-      runnerOn(backend, { abortGraceMs: 50, ...options }, testRegistry());
+    const setup = (options = {}, ...jobs: CronJob<any>[]) =>
+      runnerOn(backend, { abortGraceMs: 50, ...options }, testRegistry(...jobs));
 
     test("a one-time job is deleted after success and leaves one history row", async () => {
       const { store, runner } = await setup();
@@ -127,11 +129,10 @@ for (const backend of backends) {
     });
 
     test("a timeout aborts the job and records timed_out", async () => {
-      const { store, runner } = await setup();
-      const job = await addJob(store, T0, { name: "slow", jobType: "sleep", payload: JSON.stringify({ ms: 10_000 }), timeoutSeconds: 1, runAt: past });
-      const started = performance.now();
+      const gate = new GateJob(); // never opened: only the abort can end this run
+      const { store, runner } = await setup({}, gate);
+      const job = await addJob(store, T0, { name: "slow", jobType: "gate", timeoutSeconds: 1, runAt: past });
       const tick = await runner.runDueJobs();
-      expect(performance.now() - started).toBeLessThan(5_000);
       expect(tick).toMatchObject({ timedOut: 1, succeeded: 0 });
       expect(tick.results[0]).toMatchObject({ status: "timed_out", error: "timed out after 1 s" });
       const row = (await store.getJob(job.id))!;
@@ -174,13 +175,20 @@ for (const backend of backends) {
     });
 
     test("an expired lease makes the job due again once (crash recovery), marked in last_error", async () => {
-      const { store, runner, clock } = await setup({ leaseMarginMs: 1_000 });
-      const job = await addJob(store, T0, { name: "orphan", runAt: past, timeoutSeconds: 10 });
+      const gate = new GateJob();
+      const { store, runner, clock } = await setup({ leaseMarginMs: 1_000 }, gate);
+      const job = await addJob(store, T0, { name: "orphan", jobType: "gate", runAt: past, timeoutSeconds: 10 });
       await store.claimDue({ runId: "crashed", now: T0, limit: 10, leaseMarginMs: 1_000 }); // the process "died" here
+      expect((await store.getJob(job.id))!.lastError).toBeNull();
       clock.set(T0 + 10_999);
       expect((await runner.runDueJobs()).claimed).toBe(0); // lease still live: no second run
       clock.set(T0 + 11_000);
-      const tick = await runner.runDueJobs();
+      const recovery = runner.runDueJobs();
+      // While the second run runs, the row says why it is running again.
+      await gate.started("orphan");
+      expect((await store.getJob(job.id))!.lastError).toBe(LEASE_EXPIRED_ERROR);
+      gate.open();
+      const tick = await recovery;
       expect(tick).toMatchObject({ claimed: 1, succeeded: 1 });
       expect(await store.getJob(job.id)).toBeUndefined();
       expect((await store.listRuns({ limit: 5, jobId: job.id })).items[0]!.attempt).toBe(2);
@@ -212,6 +220,10 @@ for (const backend of backends) {
       const runners = [1, 2].map((n) => new Runner({ store, registry, clock, logger: silentLogger }, { runnerName: `r${n}`, batchSize: 50 }));
       const ticks = await Promise.all(runners.map((r) => r.runDueJobs()));
       expect(ticks[0]!.claimed + ticks[1]!.claimed).toBe(1000);
+      // They contended: each tick claimed a share, and the history puts each run under its tick.
+      expect(ticks.map((t) => t.claimed > 0)).toEqual([true, true]);
+      const runs = (await store.listRuns({ limit: 2000 })).items;
+      expect(ticks.map((t) => runs.filter((r) => r.runId === t.runId).length)).toEqual(ticks.map((t) => t.claimed));
       expect(record.seen).toHaveLength(1000);
       expect(new Set(record.seen).size).toBe(1000);
       expect((await store.listJobs({ limit: 10 }, T0)).items).toHaveLength(0);
@@ -258,12 +270,18 @@ for (const backend of backends) {
     });
 
     test("shutdown lets a running job finish within the grace period, and releases unstarted ones at once", async () => {
-      const { store, runner } = await setup({ concurrency: 1 });
-      const first = await addJob(store, T0, { name: "a", jobType: "sleep", payload: JSON.stringify({ ms: 100 }), runAt: new Date(T0 - 2000) });
-      const second = await addJob(store, T0, { name: "b", jobType: "sleep", payload: JSON.stringify({ ms: 100 }), runAt: new Date(T0 - 1000) });
+      const gate = new GateJob();
+      const { store, runner } = await setup({ concurrency: 1 }, gate);
+      const first = await addJob(store, T0, { name: "a", jobType: "gate", runAt: new Date(T0 - 2000) });
+      const second = await addJob(store, T0, { name: "b", jobType: "gate", runAt: new Date(T0 - 1000) });
       const tick = runner.runDueJobs();
-      await Bun.sleep(20);
-      await runner.shutdown(5_000);
+      await gate.started("a");
+      const stopped = runner.shutdown(5_000);
+      // While "a" still runs, "b" (claimed, never started) is already given back.
+      expect(await waitUntil(async () => (await store.getJob(second.id))?.lockedBy === null, 10_000, 5)).toBe(true);
+      expect((await store.getJob(first.id))!.lockedBy).toEqual(expect.any(String)); // "a" still holds its lease
+      gate.open();
+      await stopped;
       const result = await tick;
       expect(result.results.map((r) => [r.name, r.status])).toEqual([["a", "succeeded"]]);
       expect(await store.getJob(first.id)).toBeUndefined();
@@ -273,10 +291,11 @@ for (const backend of backends) {
     });
 
     test("shutdown aborts a job that outlives the grace period and releases its lease", async () => {
-      const { store, runner } = await setup();
-      const job = await addJob(store, T0, { name: "long", jobType: "sleep", payload: JSON.stringify({ ms: 30_000 }), runAt: past });
+      const gate = new GateJob(); // never opened
+      const { store, runner } = await setup({}, gate);
+      const job = await addJob(store, T0, { name: "long", jobType: "gate", runAt: past });
       const tick = runner.runDueJobs();
-      await Bun.sleep(20);
+      await gate.started("long");
       await runner.shutdown(100);
       expect((await tick).results).toEqual([]);
       expect(await store.getJob(job.id)).toMatchObject({ lockedBy: null, attempts: 0 });

@@ -44,6 +44,45 @@ export class RecordJob implements CronJob {
   }
 }
 
+/**
+ * Runs until the test opens it: `started(name, n)` resolves once the `n`th run (default the
+ * first) of the job named `name` has begun; `open()` lets every run, present and future,
+ * finish. Honours its abort signal. Lets a test act while a job is known to be running,
+ * without sleeping and hoping.
+ */
+export class GateJob implements CronJob {
+  readonly type = "gate";
+  readonly description = "Waits until the test opens the gate.";
+  private readonly gate = Promise.withResolvers<void>();
+  private readonly starts = new Map<string, PromiseWithResolvers<void>[]>();
+  private readonly counts = new Map<string, number>();
+
+  started(name: string, n = 1): Promise<void> {
+    return this.startOf(name, n).promise;
+  }
+
+  open(): void {
+    this.gate.resolve();
+  }
+
+  async run({ job, signal }: JobContext) {
+    const n = (this.counts.get(job.name) ?? 0) + 1;
+    this.counts.set(job.name, n);
+    this.startOf(job.name, n).resolve();
+    await new Promise<void>((resolve, reject) => {
+      void this.gate.promise.then(resolve);
+      signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+    });
+  }
+
+  private startOf(name: string, n: number): PromiseWithResolvers<void> {
+    const list = this.starts.get(name) ?? [];
+    this.starts.set(name, list);
+    while (list.length < n) list.push(Promise.withResolvers<void>());
+    return list[n - 1]!;
+  }
+}
+
 export function testRegistry(...extra: CronJob<any>[]): JobRegistry {
   return new JobRegistry([...builtinJobs(), new SleepJob(), new FailJob(), new HangJob(), ...extra]);
 }
