@@ -58,11 +58,11 @@ for (const backend of backends) {
       expect(new Set(otherRuns)).toEqual(new Set(others));
       expect(statuses.every((s) => s === 200)).toBe(true);
 
-      // And it still stops on SIGTERM, with the stuck copies in it.
-      const term = performance.now();
+      // And it still stops on SIGTERM, with the stuck copies in it (they never settle: it did not wait for them).
       server.child.kill("SIGTERM");
       expect(await server.exited).toBe(0);
-      expect(performance.now() - term).toBeLessThan(1_000 + ABORT_GRACE_MS + 1_500);
+      expect(server.logs().some((l) => l.msg === "stopped")).toBe(true);
+      expect(readJournal(journal).some((e) => e.jobId === stuck.id && e.event === "end")).toBe(false);
     }, 40_000);
   });
 }

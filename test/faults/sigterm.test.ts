@@ -20,7 +20,7 @@ for (const backend of backends) {
       // tick (the POST below) claims them all together.
       const job = (name: string, payload: object, dueAgoMs: number) =>
         addJob(store, now, { name, jobType: "journal", payload: JSON.stringify(payload), runAt: new Date(now - dueAgoMs), isActive: false, timeoutSeconds: 60 });
-      const quick = await job("quick", { ms: 1_000 }, 3_000);
+      const quick = await job("quick", { ms: 1_500 }, 3_000);
       const long = await job("long", { ms: 20_000 }, 3_000);
       const stubborn = await job("stubborn", { ms: 20_000, ignoreAbort: true }, 3_000);
       const queued = await Promise.all(Array.from({ length: 7 }, (_, i) => job(`queued-${i}`, { ms: 1_000 }, 1_000)));
@@ -34,9 +34,8 @@ for (const backend of backends) {
       const tick = postTick(server.url);
       expect(await waitUntil(() => readJournal(journal).filter((e) => e.event === "start").length === 3, 5_000)).toBe(true);
 
-      const termAt = performance.now();
       server.child.kill("SIGTERM");
-      // The queued jobs' leases go back at once, while the running ones are still running.
+      // The queued jobs' leases go back at once: while the running ones are still running (no end line yet).
       const released = async () => {
         for (const q of queued) {
           const row = await store.getJob(q.id);
@@ -44,13 +43,13 @@ for (const backend of backends) {
         }
         return true;
       };
-      expect(await waitUntil(released, 700, 20)).toBe(true);
-      expect(performance.now() - termAt).toBeLessThan(900);
+      expect(await waitUntil(released, 10_000, 20)).toBe(true);
       expect(readJournal(journal).some((e) => e.event === "end")).toBe(false);
 
       expect(await server.exited).toBe(0);
-      const stoppedAfter = performance.now() - termAt;
-      expect(stoppedAfter).toBeLessThan(GRACE_MS + ABORT_GRACE_MS + 1_500);
+      // It did not wait for the jobs that outlived the grace period: only the quick one reached its end
+      // (the stubborn one, deaf to its abort, would have written its end line 20 s after it started).
+      expect(readJournal(journal).filter((e) => e.event === "end").map((e) => e.jobId)).toEqual([quick.id]);
 
       // The running job that could finish within the grace period did, and was recorded.
       const runs = (await store.listRuns({ limit: 100 })).items;
