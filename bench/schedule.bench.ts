@@ -1,0 +1,177 @@
+/**
+ * 1,000 cron jobs due in the same second (issue 12, SPEC §4), started by a real `app serve`'s
+ * own timer (from source, real SQLite file): start lateness, `started_at − scheduled_for` of
+ * each history row, p50 / p99 / max. Two paths:
+ *   - by hand, as a web app writes rows: an INSERT of the seed columns and `cron` only, with
+ *     `next_run_at` NULL, before the server starts; the server derives each row's slot;
+ *   - through tRPC: `jobs.create` calls to the running server.
+ * Beside it, the same measure on a baseline tree in the same run: this commit's tree with
+ * src/schedule/schedule.ts as it was before parsed schedules were cached (a `git archive` of
+ * HEAD, the old file from the parent of the commit that added src/schedule/lru.ts, or from
+ * BENCH_SCHEDULE_BASELINE=<rev>); skipped without git.
+ */
+import { Database } from "bun:sqlite";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { createClient } from "../src/client.ts";
+
+const root = path.resolve(import.meta.dir, "..");
+const JOBS = Number(process.env.BENCH_CRON_JOBS ?? 1000);
+const ROUNDS = Number(process.env.BENCH_SCHEDULE_ROUNDS ?? 3);
+const ADMIN_TOKEN = "bench-admin-token-0123456789abcdef";
+const CRON_SECRET = "bench-cron-secret-0123456789abcdef";
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cronjobs-bench-schedule-"));
+
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+function freePort(): number {
+  const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
+  const port = server.port!;
+  server.stop(true);
+  return port;
+}
+
+function git(args: string[]): string | null {
+  const out = Bun.spawnSync(["git", ...args], { cwd: root, stdout: "pipe", stderr: "pipe" });
+  return out.exitCode === 0 ? out.stdout.toString() : null;
+}
+
+/** The tree the server runs from for the baseline, or null (with the reason printed) when there is none. */
+function baselineTree(): string | null {
+  const rev = process.env.BENCH_SCHEDULE_BASELINE ?? git(["log", "--diff-filter=A", "--format=%H", "--", "src/schedule/lru.ts"])?.trim().split("\n").at(-1)?.concat("^");
+  const old = rev ? git(["show", `${rev}:src/schedule/schedule.ts`]) : null;
+  const archive = Bun.spawnSync(["git", "archive", "--format=tar", "HEAD"], { cwd: root, stdout: "pipe", stderr: "pipe" });
+  if (!old || archive.exitCode !== 0) {
+    console.log(`(no baseline: ${rev ? `cannot read ${rev}:src/schedule/schedule.ts` : "no git history of src/schedule/lru.ts"})`);
+    return null;
+  }
+  const tree = path.join(dir, "baseline");
+  fs.mkdirSync(tree);
+  Bun.spawnSync(["tar", "-x", "-C", tree], { stdin: archive.stdout });
+  fs.symlinkSync(fs.realpathSync(path.join(root, "node_modules")), path.join(tree, "node_modules"));
+  // What later code imports from the module, as the old code did it: a new formatter per call.
+  const shim = old.includes("export function zoneFormatter") ? "" : `
+export function zoneFormatter(zone: string): Intl.DateTimeFormat {
+  checkTimezone(zone);
+  return new Intl.DateTimeFormat("en-US", { timeZone: zone, hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit" });
+}
+`;
+  fs.writeFileSync(path.join(tree, "src/schedule/schedule.ts"), old + shim);
+  return tree;
+}
+
+/** A migrated database file and a way to start `app serve` on it from `tree`. */
+function serverOn(tree: string, name: string) {
+  const file = path.join(dir, `${name}.db`);
+  const port = freePort();
+  const env = { ...process.env, DATABASE_URL: file, PORT: String(port), ADMIN_TOKEN, CRON_SECRET, FRESHNESS_DIR: path.join(dir, "fresh") };
+  const migrate = Bun.spawnSync([process.execPath, "src/cli/index.ts", "migrate"], { cwd: tree, env, stderr: "pipe" });
+  if (migrate.exitCode !== 0) throw new Error(migrate.stderr.toString());
+  const log = path.join(dir, `${name}.log`);
+  return {
+    file,
+    url: `http://127.0.0.1:${port}`,
+    /** The server's log (JSON lines on stderr) goes to a file, read back when something goes wrong. */
+    log: () => (fs.existsSync(log) ? fs.readFileSync(log, "utf8").split("\n").slice(-20).join("\n") : ""),
+    start: () => Bun.spawn([process.execPath, "src/cli/index.ts", "serve"], { cwd: tree, env, stdout: "ignore", stderr: Bun.file(log) }),
+  };
+}
+
+async function waitUntil(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await Bun.sleep(20);
+  }
+}
+
+/** A whole second at least `leadMs` from now, and the daily cron expression (with seconds, UTC) of it. */
+function slotAfter(leadMs: number): { slot: number; cron: string } {
+  const slot = Math.ceil((Date.now() + leadMs) / 1000) * 1000;
+  const d = new Date(slot);
+  return { slot, cron: `${d.getUTCSeconds()} ${d.getUTCMinutes()} ${d.getUTCHours()} * * *` };
+}
+
+/** Lateness of every run once all `JOBS` have started; checks that each ran once, at `slot`. */
+async function lateness(file: string, slot: number): Promise<number[]> {
+  const db = new Database(file);
+  try {
+    const count = () => db.query<{ n: number }, []>("SELECT count(*) AS n FROM cron_job_runs").get()!.n;
+    await waitUntil(() => count() >= JOBS, 60_000, `${JOBS} runs`);
+    const rows = db.query<{ ms: number; scheduled: number }, []>("SELECT started_at - scheduled_for AS ms, scheduled_for AS scheduled FROM cron_job_runs ORDER BY ms").all();
+    const wrong = rows.filter((r) => r.scheduled !== slot).length;
+    if (rows.length !== JOBS || wrong > 0) throw new Error(`${rows.length} runs, ${wrong} not scheduled for the slot`);
+    return rows.map((r) => r.ms);
+  } finally {
+    db.close();
+  }
+}
+
+/** By hand: rows with the seed columns and `cron` only, written before the server starts. */
+async function byHand(tree: string, name: string): Promise<number[]> {
+  const server = serverOn(tree, name);
+  const { slot, cron } = slotAfter(6_000);
+  const db = new Database(server.file);
+  const insert = db.prepare("INSERT INTO cron_jobs (name, job_type, cron, timezone) VALUES (?, 'noop', ?, 'UTC')");
+  db.transaction(() => { for (let i = 0; i < JOBS; i++) insert.run(`hand-${i}`, cron); })();
+  db.close();
+  const child = server.start();
+  try {
+    return await lateness(server.file, slot);
+  } catch (err) {
+    throw new Error(`${(err as Error).message}; server log:\n${server.log()}`);
+  } finally {
+    child.kill("SIGTERM");
+    await child.exited;
+  }
+}
+
+/** Through tRPC: `jobs.create` on the running server, 50 calls at a time. */
+async function throughTrpc(tree: string, name: string): Promise<number[]> {
+  const server = serverOn(tree, name);
+  const child = server.start();
+  try {
+    await waitUntil(() => fetch(`${server.url}/healthz`).then((r) => r.ok, () => false), 30_000, "the server");
+    const client = createClient({ url: server.url, token: ADMIN_TOKEN });
+    const { slot, cron } = slotAfter(8_000);
+    for (let i = 0; i < JOBS; i += 50) {
+      await Promise.all(Array.from({ length: Math.min(50, JOBS - i) }, (_, k) =>
+        client.jobs.create.mutate({ name: `trpc-${i + k}`, jobType: "noop", cron, timezone: "UTC" })));
+    }
+    if (Date.now() >= slot) throw new Error("creating the jobs took longer than the lead before their slot");
+    return await lateness(server.file, slot);
+  } catch (err) {
+    throw new Error(`${(err as Error).message}; server log:\n${server.log()}`);
+  } finally {
+    child.kill("SIGTERM");
+    await child.exited;
+  }
+}
+
+const baseline = baselineTree();
+const variants = [{ label: "cached (this tree)", tree: root }, ...(baseline ? [{ label: "baseline: no cache", tree: baseline }] : [])];
+const results = new Map<string, { p50: number[]; p99: number[]; max: number[] }>();
+const record = (key: string, sorted: number[]) => {
+  const r = results.get(key) ?? { p50: [], p99: [], max: [] };
+  r.p50.push(percentile(sorted, 50));
+  r.p99.push(percentile(sorted, 99));
+  r.max.push(sorted.at(-1)!);
+  results.set(key, r);
+};
+// Rounds alternate the variants, so a busy minute on a shared host weighs on both alike.
+for (let round = 0; round < ROUNDS; round++) {
+  for (const [v, variant] of variants.entries()) {
+    record(`${variant.label}|by hand`, await byHand(variant.tree, `hand-${v}-${round}`));
+    record(`${variant.label}|through tRPC`, await throughTrpc(variant.tree, `trpc-${v}-${round}`));
+  }
+}
+
+console.log("| measure | value | goal |\n|---|---|---|");
+for (const [key, r] of results) {
+  const [label, path_] = key.split("|");
+  const goal = label!.startsWith("cached") ? "p50 ≤ 10 ms, p99 ≤ 50 ms" : "before the cache";
+  console.log(`| ${JOBS.toLocaleString("en-US")} cron jobs due in the same second, ${path_}, start lateness p50 / p99 / max, median of ${ROUNDS} rounds — ${label} | ${median(r.p50)} / ${median(r.p99)} / ${median(r.max)} ms (p99 per round: ${r.p99.join(", ")}) | ${goal} |`);
+}
+fs.rmSync(dir, { recursive: true, force: true });
