@@ -23,10 +23,11 @@ const MONTH_NAMES = ["January", "February", "March", "April", "May", "June", "Ju
 const DAY_ALIASES = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
 const MONTH_ALIASES = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"];
 
-const NICKNAMES: Record<string, string> = {
+// A Map, not an object: a hand-written expression such as "constructor" must not find a prototype key.
+const NICKNAMES = new Map(Object.entries({
   "@yearly": "0 0 1 1 *", "@annually": "0 0 1 1 *", "@monthly": "0 0 1 * *",
   "@weekly": "0 0 * * 0", "@daily": "0 0 * * *", "@midnight": "0 0 * * *", "@hourly": "0 * * * *",
-};
+}));
 
 export function describeSchedule(job: ScheduleColumns, options: DescribeOptions = {}): string {
   if (job.cron !== null) return describeCron(job.cron, job.timezone ?? "UTC");
@@ -154,7 +155,7 @@ function timesInWords(minute: string, hour: string): string | null {
 /** A cron expression in words, with its zone wherever the zone changes when it runs. */
 export function describeCron(expression: string, timezone = "UTC"): string {
   const raw = `cron ${expression} (${timezone})`;
-  let fields = (NICKNAMES[expression.trim().toLowerCase()] ?? expression).trim().split(/\s+/);
+  let fields = (NICKNAMES.get(expression.trim().toLowerCase()) ?? expression).trim().split(/\s+/);
   let seconds: number | undefined = 0;
   if (fields.length === 6) {
     seconds = fields[0] === "0" ? 0 : isAny(fields[0]!) ? 1 : evenStep(fields[0]!, 60);

@@ -54,6 +54,9 @@ describe("schedules in words", () => {
     ["0 9 1 * 1", "UTC", "cron 0 9 1 * 1 (UTC)"],
     ["0 9 * * 1#2", "UTC", "cron 0 9 * * 1#2 (UTC)"],
     ["0 25 * * *", "UTC", "cron 0 25 * * * (UTC)"],
+    ["constructor", "UTC", "cron constructor (UTC)"],
+    ["__proto__", "UTC", "cron __proto__ (UTC)"],
+    ["", "UTC", "cron  (UTC)"],
   ])("cron %p in %p: %p", (cron, zone, words) => {
     expect(describeCron(cron, zone)).toBe(words);
     expect(describeSchedule(job({ cron, timezone: zone }))).toBe(words);
