@@ -88,12 +88,12 @@ const schema = z.object({
   DB_POOL_SIZE: wholeNumber("DB_POOL_SIZE", 1, 1000, 10),
 });
 
-/** `HTTP_JOB_ALLOW`: host names (`api.example.com`, `*.example.com`, `10.0.0.5`, `[::1]`), lower-cased. */
+/** `HTTP_JOB_ALLOW`: hosts (`api.example.com`, `*.example.com`, `10.0.0.5`, `[::1]`, optionally `:port`), lower-cased. */
 function hostList(value: string): string[] {
   const hosts = value.split(",").map((host) => host.trim().toLowerCase()).filter((host) => host !== "");
   if (hosts.length === 0) throw new AppError("INVALID_INPUT", "bad configuration: HTTP_JOB_ALLOW lists no host (leave it unset to allow any host)");
   for (const host of hosts) {
-    if (!/^(\*\.)?[a-z0-9._-]+$|^\[[0-9a-f:.]+\]$/.test(host)) {
+    if (!/^((\*\.)?[a-z0-9._-]+|\[[0-9a-f:.]+\])(:\d{1,5})?$/.test(host)) {
       throw new AppError("INVALID_INPUT", `bad configuration: HTTP_JOB_ALLOW: "${host}" is not a host name (give hosts only, e.g. api.example.com,*.internal)`);
     }
   }

@@ -110,7 +110,7 @@ describe("the database's folder", () => {
 });
 
 test("HTTP_JOB_ALLOW: a list of hosts, trimmed and lower-cased; unset allows any host", () => {
-  expect(loadConfig({}, { HTTP_JOB_ALLOW: " API.example.com, *.internal ,127.0.0.1,[::1]" }).httpJobAllow).toEqual(["api.example.com", "*.internal", "127.0.0.1", "[::1]"]);
+  expect(loadConfig({}, { HTTP_JOB_ALLOW: " API.example.com, *.internal ,127.0.0.1,[::1],localhost:8080" }).httpJobAllow).toEqual(["api.example.com", "*.internal", "127.0.0.1", "[::1]", "localhost:8080"]);
   expect(loadConfig({}, {}).httpJobAllow).toBeUndefined();
 });
 

@@ -204,6 +204,9 @@ describe("http job", () => {
     expect(app.seen).toHaveLength(1);
     expect((await runDirect({ url: "http://db.internal:1/x" }, ["*.internal"])).error).toStartWith("POST http://db.internal:1/x: ");
     expect((await runDirect({ url: "http://internal:1/x" }, ["*.internal"])).error).toStartWith("host internal is not allowed");
+    // An entry with a port allows that port only.
+    expect((await runDirect({ url: app.url("/hook") }, [`127.0.0.1:${new URL(app.url("/")).port}`])).error).toBeUndefined();
+    expect((await runDirect({ url: "http://127.0.0.1:1/x" }, [`127.0.0.1:${new URL(app.url("/")).port}`])).error).toStartWith("host 127.0.0.1 is not allowed");
   });
 
   test("a bad payload is refused at create with BAD_REQUEST naming the field", async () => {
