@@ -5,6 +5,7 @@
  * in the table (User Timing marks the page sets; median of several runs, each in a fresh
  * browser context).
  */
+import { assembleRuntime } from "../src/runtime.ts";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -35,11 +36,8 @@ if (!fs.existsSync(CHROMIUM)) {
     }
   })();
   const registry = defaultRegistry();
-  const runner = new Runner({ store, registry, clock: systemClock, logger: silentLogger });
-  const app = buildApp({
-    store, runner, registry, clock: systemClock, logger: silentLogger, freshnessDir: path.join(dir, "freshness"),
-    secrets: { cronSecret: "bench-cron-secret-0123456789abcdef", adminToken: TOKEN }, onJobsChanged: () => {},
-  });
+  const runtime = assembleRuntime(store, registry, { clock: systemClock, logger: silentLogger });
+  const app = buildApp({ ...runtime, freshnessDir: path.join(dir, "freshness"), secrets: { cronSecret: "bench-cron-secret-0123456789abcdef", adminToken: TOKEN } });
   app.listen({ port: 0, hostname: "127.0.0.1" });
   const url = `http://127.0.0.1:${app.server!.port}/`;
   const browser = await chromium.launch({

@@ -12,4 +12,4 @@ process.stdout.write("ready\n");
 for await (const _ of console) break;
 const tick = await runtime.runner.runDueJobs();
 process.stdout.write(`${JSON.stringify({ claimed: tick.claimed, succeeded: tick.succeeded, failed: tick.failed })}\n`);
-await runtime.store.close();
+await runtime.close();

@@ -4,6 +4,7 @@
  * service: validation, insert, JSON row), in the same run, on one SQLite file each.
  * Goal: tRPC costs at most 2× the bare route.
  */
+import { assembleRuntime } from "../src/runtime.ts";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -27,20 +28,19 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cronjobs-bench-trpc-"));
 function open(name: string) {
   const store = SqliteStore.open(path.join(dir, `${name}.db`));
   const registry = defaultRegistry();
-  const runner = new Runner({ store, registry, clock: systemClock, logger: silentLogger });
-  return { store, registry, runner, clock: systemClock };
+  return assembleRuntime(store, registry, { clock: systemClock, logger: silentLogger });
 }
 
 // The tRPC server, as `app serve` builds it.
 const trpcEnv = open("trpc");
 const trpcApp = buildApp({
-  ...trpcEnv, logger: silentLogger, freshnessDir: dir,
-  secrets: { cronSecret: "bench-cron-secret-0123456789", adminToken: TOKEN }, onJobsChanged: () => {},
+  ...trpcEnv, freshnessDir: dir,
+  secrets: { cronSecret: "bench-cron-secret-0123456789", adminToken: TOKEN },
 }).listen({ hostname: "127.0.0.1", port: 0 });
 
 // The bare route: the same job service behind a plain Elysia POST.
 const bareEnv = open("bare");
-const bareJobs = new JobService(bareEnv);
+const bareJobs = bareEnv.jobs;
 const bareApp = new Elysia()
   .post("/jobs", async ({ request }) => {
     if (request.headers.get("authorization") !== `Bearer ${TOKEN}`) return new Response(null, { status: 401 });

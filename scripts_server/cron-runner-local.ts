@@ -12,6 +12,6 @@ export async function runLocalTick(config: Config, { limit, jobs = [] }: { limit
     process.stdout.write(`${summarize(result)}\n`);
     return result.failed + result.timedOut > 0 ? EXIT.FAILED : EXIT.OK;
   } finally {
-    await runtime.store.close();
+    await runtime.close();
   }
 }

@@ -64,8 +64,8 @@ export const cronJobs = pgTable("cron_jobs", {
   // Rows written by hand without next_run_at are found without a table scan.
   index("cron_jobs_unscheduled_idx").on(t.id).where(sql`${t.nextRunAt} is null`),
   index("cron_jobs_user_idx").on(t.userId),
-  // Small partial indexes for the gauges: running (leased) and inactive (paused or dead) jobs.
-  index("cron_jobs_leased_idx").on(t.lockedUntil).where(sql`${t.lockedBy} is not null`),
+  // Small partial indexes for the gauges and the timer: leases (live or kept after a run that ignored its abort) and inactive jobs.
+  index("cron_jobs_leased_idx").on(t.lockedUntil).where(sql`${t.lockedUntil} is not null`),
   index("cron_jobs_inactive_idx").on(t.id).where(sql`not ${t.isActive}`),
   check("cron_jobs_schedule_check", sql`${t.runAt} is not null or ${t.intervalMinutes} is not null or ${t.cron} is not null`),
   check("cron_jobs_one_recurrence_check", sql`${t.intervalMinutes} is null or ${t.cron} is null`),

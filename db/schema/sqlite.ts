@@ -65,8 +65,8 @@ export const cronJobs = sqliteTable("cron_jobs", {
   // next_run_at are found through it too (next_run_at IS NULL is an index search).
   index("cron_jobs_due_idx").on(t.nextRunAt).where(sql`${t.isActive} = 1`),
   index("cron_jobs_user_idx").on(t.userId),
-  // Small partial indexes for the gauges: running (leased) and inactive (paused or dead) jobs.
-  index("cron_jobs_leased_idx").on(t.lockedUntil).where(sql`${t.lockedBy} is not null`),
+  // Small partial indexes for the gauges and the timer: leases (live or kept after a run that ignored its abort) and inactive jobs.
+  index("cron_jobs_leased_idx").on(t.lockedUntil).where(sql`${t.lockedUntil} is not null`),
   index("cron_jobs_inactive_idx").on(t.id).where(sql`${t.isActive} = 0`),
   check("cron_jobs_schedule_check", sql`${t.runAt} is not null or ${t.intervalMinutes} is not null or ${t.cron} is not null`),
   check("cron_jobs_one_recurrence_check", sql`${t.intervalMinutes} is null or ${t.cron} is null`),

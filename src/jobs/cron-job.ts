@@ -1,15 +1,21 @@
 import type { z } from "zod";
 import type { Clock } from "../clock.ts";
 import type { Logger } from "../logger.ts";
-import type { CronJobRecord, Store } from "../store/store.ts";
+import type { CronJobRecord, UserStore } from "../store/store.ts";
 
-/** What a job's `run` gets: its row, its parsed payload, the database and the means to stop. */
+/**
+ * What a job's `run` gets: its row, its parsed payload, the users it works on, a way to say
+ * what it did, and the means to stop. Not the runner's claim or finish.
+ */
 export interface JobContext<P = unknown> {
-  job: CronJobRecord;
+  job: Readonly<CronJobRecord>;
   payload: P;
-  /** The database, behind the store interface (the same on SQLite and PostgreSQL). */
-  db: Store;
+  /** The users domain (the same on SQLite and PostgreSQL). */
+  users: UserStore;
+  /** Process log (stderr), for operators. */
   logger: Logger;
+  /** Adds a line to this run's output, stored with its history row (at most 64 KiB). */
+  log(message: string): void;
   clock: Clock;
   /** Aborts when the job's timeout passes or the process shuts down. */
   signal: AbortSignal;

@@ -8,8 +8,8 @@ export class InvalidatePendingRegistrationJob implements CronJob {
   readonly type = "invalidate_pending_registration";
   readonly description = "Deletes the user if their registration is still pending; an active user is left alone.";
 
-  async run({ job, db }: JobContext): Promise<void> {
+  async run({ job, users, log }: JobContext): Promise<void> {
     if (job.userId === null) throw new Error("this job needs a user_id");
-    await db.deletePendingUser(job.userId);
+    log(await users.deletePendingUser(job.userId) ? `deleted pending user ${job.userId}` : `user ${job.userId} is not pending: left alone`);
   }
 }

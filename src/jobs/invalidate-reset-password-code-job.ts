@@ -8,12 +8,13 @@ export class InvalidateResetPasswordCodeJob implements CronJob {
   readonly type = "invalidate_reset_password_code";
   readonly description = "Clears the user's reset-password code and its expiry once it has expired.";
 
-  async run({ job, db, clock }: JobContext): Promise<void> {
+  async run({ job, users, clock, log }: JobContext): Promise<void> {
     if (job.userId === null) throw new Error("this job needs a user_id");
-    const user = await db.getUser(job.userId);
+    const user = await users.getUser(job.userId);
     if (!user || user.resetPasswordCodeHash === null) return;
     const expiresAt = user.resetPasswordCodeExpiresAt?.getTime() ?? 0;
     if (expiresAt > clock.now()) return;
-    await db.updateUser(user.id, { resetPasswordCodeHash: null, resetPasswordCodeExpiresAt: null }, clock.now());
+    await users.updateUser(user.id, { resetPasswordCodeHash: null, resetPasswordCodeExpiresAt: null }, clock.now());
+    log(`cleared the reset-password code of user ${user.id}`);
   }
 }

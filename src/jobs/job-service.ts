@@ -1,18 +1,20 @@
+import type { ChangeFeed } from "../changes.ts";
 import type { Clock } from "../clock.ts";
 import { AppError } from "../errors.ts";
+import { isRunning } from "../lifecycle/lifecycle.ts";
 import { firstRunAt, nextSlotAfter, scheduleOf } from "../schedule/schedule.ts";
-import type { CronJobRecord, JobFilter, JobValues, Page, RunFilter, CronJobRunRecord, Store } from "../store/store.ts";
+import type { CronJobRecord, JobChange, JobFilter, JobStore, JobValues, Page, ReadStore, RunFilter, CronJobRunRecord, UserStore } from "../store/store.ts";
 import { parseInput } from "../validation.ts";
 import { jobSchema, type JobInput, type JobPatch, type JobSpec } from "./job-input.ts";
-import { isRunning, parsePayload } from "./job-view.ts";
+import { parsePayload } from "./job-view.ts";
 import type { JobRegistry } from "./registry.ts";
 
 export interface JobServiceDeps {
-  store: Store;
+  store: JobStore & ReadStore & Pick<UserStore, "getUser">;
   registry: JobRegistry;
   clock: Clock;
-  /** Called after every change, so the server's timer looks again at once. */
-  onJobsChanged?: () => void;
+  /** Published after every change, so the timers of every instance look again at once. */
+  changes: ChangeFeed;
 }
 
 /** What `delete` did; `wasRunning`: a run still going finishes, is recorded, and changes no row. */
@@ -21,7 +23,7 @@ export interface Deleted {
   wasRunning: boolean;
 }
 
-type RowChange = Partial<JobValues> & { attempts?: number; lastError?: string | null };
+type RowChange = JobChange;
 
 /**
  * Manages jobs for the control plane and the users domain: validates against the one job
@@ -112,14 +114,14 @@ export class JobService {
     const now = this.deps.clock.now();
     this.assertIdle(job, now, "retry");
     this.check(fieldsOf(job));
-    return this.write(id, { isActive: true, attempts: 0, lastError: null, nextRunAt: new Date(now) }, now);
+    return this.write(id, { isActive: true, ended: null, attempts: 0, crashes: 0, lastError: null, nextRunAt: new Date(now) }, now);
   }
 
   async delete(id: number): Promise<Deleted> {
     const job = await this.get(id);
     const wasRunning = isRunning(job, this.deps.clock.now());
     if (!(await this.deps.store.deleteJob(id))) throw new AppError("NOT_FOUND", `job ${id} does not exist`);
-    this.deps.onJobsChanged?.();
+    this.deps.changes.publish();
     return { id, wasRunning };
   }
 
@@ -147,7 +149,7 @@ export class JobService {
   }
 
   private changed(job: CronJobRecord): CronJobRecord {
-    this.deps.onJobsChanged?.();
+    this.deps.changes.publish();
     return job;
   }
 }
@@ -179,8 +181,8 @@ function firstDue(spec: JobSpec, now: number): Date {
 
 /** The row change that makes an inactive job active again; a dead job must be retried instead. */
 function reactivation(job: CronJobRecord, spec: JobSpec, now: number): RowChange {
-  if (job.attempts >= spec.maxAttempts) {
-    throw new AppError("CONFLICT", `job ${job.id} is dead (${job.attempts} failed attempts): retry it to run it again`);
+  if (job.ended === "dead") {
+    throw new AppError("CONFLICT", `job ${job.id} is dead (${job.lastError ?? `${job.attempts} failed attempts`}): retry it to run it again`);
   }
   const schedule = scheduleOf(spec);
   let next = job.nextRunAt?.getTime() ?? firstRunAt(schedule, now);

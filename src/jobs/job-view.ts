@@ -1,5 +1,6 @@
 import { describeSchedule } from "../schedule/describe.ts";
-import type { CronJobRecord, CronJobRunRecord, JobState } from "../store/store.ts";
+import { stateOf, type JobState } from "../lifecycle/lifecycle.ts";
+import type { CronJobRecord, CronJobRunRecord } from "../store/store.ts";
 
 /** A job as the control plane answers it: plain JSON, times as ISO strings, payload parsed. */
 export interface JobView {
@@ -7,7 +8,7 @@ export interface JobView {
   name: string;
   jobType: string;
   userId: number | null;
-  /** `running` while a live lease holds it; `dead` when inactive after `maxAttempts` failures. */
+  /** From the lifecycle (`stateOf`): running, active, paused, dead or finished. */
   state: JobState;
   isActive: boolean;
   runAt: string | null;
@@ -42,6 +43,8 @@ export interface RunView {
   finishedAt: string;
   durationMs: number;
   error: string | null;
+  /** What the run said (`ctx.log`, an `http` job's answer), at most 64 KiB. */
+  output: string | null;
   attempt: number;
   runId: string;
   runner: string;
@@ -57,17 +60,6 @@ export function parsePayload(text: string | null): unknown {
   } catch {
     return text;
   }
-}
-
-export function isRunning(job: CronJobRecord, now: number): boolean {
-  return job.lockedBy !== null && (job.lockedUntil?.getTime() ?? 0) > now;
-}
-
-/** The same states as the store's `state` filter. */
-export function stateOf(job: CronJobRecord, now: number): JobState {
-  if (isRunning(job, now)) return "running";
-  if (job.isActive) return "active";
-  return job.attempts >= job.maxAttempts ? "dead" : "paused";
 }
 
 export function jobView(job: CronJobRecord, now: number): JobView {
@@ -110,6 +102,7 @@ export function runView(run: CronJobRunRecord): RunView {
     finishedAt: run.finishedAt.toISOString(),
     durationMs: run.finishedAt.getTime() - run.startedAt.getTime(),
     error: run.error,
+    output: run.output,
     attempt: run.attempt,
     runId: run.runId,
     runner: run.runner,

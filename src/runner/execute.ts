@@ -3,13 +3,15 @@ import type { Clock } from "../clock.ts";
 import { errorMessage } from "../errors.ts";
 import type { CronJob, JobContext } from "../jobs/cron-job.ts";
 import type { JobRegistry } from "../jobs/registry.ts";
+import { givesUp, timeoutMs as timeoutOf, type RunOutcome } from "../lifecycle/lifecycle.ts";
 import type { Logger } from "../logger.ts";
 import { scheduleOf, type Schedule } from "../schedule/schedule.ts";
-import { LEASE_EXPIRED_ERROR, type CronJobRecord, type Store } from "../store/store.ts";
-import type { RunOutcome } from "./outcome.ts";
+import type { CronJobRecord, RunnerStore, UserStore } from "../store/store.ts";
+import type { InFlight, Running } from "./in-flight.ts";
+import { RunOutput } from "./run-output.ts";
 
 export interface ExecuteDeps {
-  store: Store;
+  store: RunnerStore & UserStore;
   registry: JobRegistry;
   clock: Clock;
   logger: Logger;
@@ -18,74 +20,13 @@ export interface ExecuteDeps {
   abortGraceMs: number;
 }
 
-/** A run in flight: when its time is up (`performance.now()` ms) and how to abort it. */
-interface Running {
-  deadline: number;
-  abort(reason: unknown): void;
-  timeOut(): void;
-}
-
-/**
- * The runs in flight. One timer, armed for the earliest deadline, times them all out, and a
- * shutdown (`stop`) aborts them all: at thousands of runs a second a timer or an abort
- * listener per run costs more than the runs.
- */
-export class InFlight {
-  private readonly runs = new Set<Running>();
-  private stopReason: unknown;
-  private timer: ReturnType<typeof setTimeout> | undefined;
-  private timerAt = Number.POSITIVE_INFINITY;
-
-  get stopped(): boolean {
-    return this.stopReason !== undefined;
-  }
-
-  stop(reason: unknown): void {
-    this.stopReason ??= reason;
-    for (const run of this.runs) run.abort(reason);
-  }
-
-  /** Tracks `run` until `remove`; aborts it at once if already stopped. */
-  add(run: Running): void {
-    if (this.stopReason !== undefined) run.abort(this.stopReason);
-    this.runs.add(run);
-    if (run.deadline < this.timerAt) this.arm(run.deadline);
-  }
-
-  remove(run: Running): void {
-    this.runs.delete(run);
-    // Nothing left to time out: no timer may keep the process alive.
-    if (this.runs.size === 0) this.arm(Number.POSITIVE_INFINITY);
-  }
-
-  private arm(at: number): void {
-    clearTimeout(this.timer);
-    this.timerAt = at;
-    this.timer = at === Number.POSITIVE_INFINITY ? undefined : setTimeout(() => this.expire(), Math.max(0, at - performance.now()));
-  }
-
-  private expire(): void {
-    const now = performance.now();
-    let next = Number.POSITIVE_INFINITY;
-    for (const run of this.runs) {
-      if (run.deadline <= now) run.timeOut();
-      else next = Math.min(next, run.deadline);
-    }
-    this.arm(next);
-  }
-}
-
 /** A claimed job made ready to run, or the reason it cannot run. */
 export type Prepared =
   | { ok: true; job: CronJob; schedule: Schedule; payload: unknown }
   | { ok: false; schedule: Schedule | null; error: string };
 
-/**
- * Checks that a claimed row can run: known type, usable schedule and payload, not crash-looping.
- * `crashes`: how many claims in a row before this one ended with their lease expiring unfinished
- * (by default every earlier claim counted in `attempts`).
- */
-export function prepare(record: CronJobRecord, registry: JobRegistry, crashes = record.attempts - 1): Prepared {
+/** Checks that a claimed row can run: known type, usable schedule and payload, attempts left. */
+export function prepare(record: CronJobRecord, registry: JobRegistry): Prepared {
   let schedule: Schedule;
   try {
     schedule = scheduleOf(record);
@@ -94,12 +35,7 @@ export function prepare(record: CronJobRecord, registry: JobRegistry, crashes = 
   }
   const job = registry.get(record.jobType);
   if (!job) return { ok: false, schedule: null, error: `unknown job_type "${record.jobType}": no CronJob is registered under this name` };
-  // A one-time job has `max_attempts` attempts in all; a recurring one stops only when its runs
-  // died with their process that many times in a row (its failures never deactivate it).
-  const givesUp = schedule.kind === "once"
-    ? record.attempts > record.maxAttempts
-    : record.lastError === LEASE_EXPIRED_ERROR && crashes >= record.maxAttempts;
-  if (givesUp) {
+  if (givesUp(record, schedule)) {
     return { ok: false, schedule: null, error: `gave up after ${record.maxAttempts} attempts: ${record.lastError ?? "runs did not finish"}` };
   }
   let payload: unknown = null;
@@ -127,7 +63,9 @@ export function execute(
   deps: ExecuteDeps, record: CronJobRecord, runId: string, job: CronJob, payload: unknown, inFlight: InFlight,
 ): Promise<RunOutcome> {
   const startedAt = deps.clock.now();
-  const timeoutMs = record.timeoutSeconds * 1000;
+  const timeoutMs = timeoutOf(record);
+  // Made on the first `ctx.log`: most jobs say nothing.
+  let output: RunOutput | undefined;
   return new Promise((resolve) => {
     // The signal is made on first use: most jobs finish without ever looking at it.
     let controller: AbortController | undefined;
@@ -147,7 +85,7 @@ export function execute(
     const endAborted = () => {
       const timedOut = abortReason instanceof TimeoutError;
       const error = timedOut ? (abortReason as TimeoutError).message : `aborted: ${errorMessage(abortReason)}`;
-      end({ status: timedOut ? "timed_out" : "failed", error, startedAt, unusable: false, settled });
+      end({ status: timedOut ? "timed_out" : "failed", error, startedAt, output: output?.text() ?? null, unusable: false, settled });
     };
     const running: Running = {
       deadline: performance.now() + timeoutMs,
@@ -158,19 +96,20 @@ export function execute(
         graceTimer = setTimeout(endAborted, deps.abortGraceMs);
       },
       timeOut() {
-        this.abort(new TimeoutError(record.timeoutSeconds));
+        this.abort(new TimeoutError(timeoutMs / 1000));
       },
     };
     const settle = (error: string | null) => {
       settled = true;
-      if (abortReason === undefined) end({ status: error === null ? "succeeded" : "failed", error, startedAt, unusable: false, settled });
+      if (abortReason === undefined) end({ status: error === null ? "succeeded" : "failed", error, startedAt, output: output?.text() ?? null, unusable: false, settled });
       else endAborted();
     };
 
-    const output: string[] = [];
     const ctx: JobContext = {
-      job: record, payload, db: deps.store, logger: deps.logger, clock: deps.clock,
-      log: (message) => { output.push(message); },
+      job: record, payload, users: deps.store, logger: deps.logger, clock: deps.clock,
+      log(message) {
+        (output ??= new RunOutput()).append(message);
+      },
       get signal() {
         if (!controller) {
           controller = new AbortController();

@@ -1,24 +1,28 @@
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
+import type { ChangeFeed } from "../changes.ts";
 import type { Clock } from "../clock.ts";
-import { AppError, errorMessage } from "../errors.ts";
+import { AppError } from "../errors.ts";
 import type { JobRegistry } from "../jobs/registry.ts";
+import { leaseMs, type RunOutcome } from "../lifecycle/lifecycle.ts";
 import type { Logger } from "../logger.ts";
-import { firstRunAt, scheduleOf } from "../schedule/schedule.ts";
-import { LEASE_EXPIRED_ERROR, type CronJobRecord, type Store } from "../store/store.ts";
-import { execute, InFlight, prepare, type ExecuteDeps } from "./execute.ts";
-import { FinishWriter } from "./finish-writer.ts";
+import type { CronJobRecord, ReadStore, RunnerStore, UserStore } from "../store/store.ts";
+import { execute, prepare, type ExecuteDeps } from "./execute.ts";
+import { Finisher } from "./finisher.ts";
+import { InFlight } from "./in-flight.ts";
 import { RunnerMetrics } from "./metrics.ts";
-import { decideFinish, type RunOutcome } from "./outcome.ts";
-import { MAX_RESULTS, resultOf, Tally, type JobRunResult, type TickResult } from "./tick-result.ts";
+import { scheduleUnscheduled } from "./schedule-rows.ts";
+import { MAX_RESULTS, resultOf, TickTally, type JobRunResult, type TickResult } from "./tick-result.ts";
 
 export type { JobRunResult, TickResult };
 
 export interface RunnerDeps {
-  store: Store;
+  store: RunnerStore & UserStore & Pick<ReadStore, "getJob">;
   registry: JobRegistry;
   clock: Clock;
   logger: Logger;
+  /** Told when the runner gives jobs back (shutdown), so whoever is free takes them at once. */
+  changes?: ChangeFeed;
 }
 
 export interface RunnerOptions {
@@ -68,7 +72,7 @@ type Recorded = (job: CronJobRecord, status: JobRunResult["status"], durationMs:
 export class Runner {
   readonly options: RunnerOptions;
   readonly metrics = new RunnerMetrics();
-  private readonly writer: FinishWriter;
+  private readonly finisher: Finisher;
   private readonly executeDeps: ExecuteDeps;
   private readonly inFlight = new InFlight();
   private readonly active = new Set<Promise<unknown>>();
@@ -79,18 +83,22 @@ export class Runner {
 
   constructor(readonly deps: RunnerDeps, options: Partial<RunnerOptions> = {}) {
     this.options = { ...defaultRunnerOptions, ...options };
-    this.writer = new FinishWriter(deps.store);
+    this.finisher = new Finisher(deps.store, this.options.runnerName);
     this.executeDeps = { ...deps, leaseMarginMs: this.options.leaseMarginMs, abortGraceMs: this.options.abortGraceMs };
   }
 
   /** One tick: claims and runs batch after batch until nothing is due, `limit` or the budget. */
   runDueJobs(options: TickOptions = {}): Promise<TickResult> {
-    return this.track(this.tick(options));
+    return this.track(this.tick(options).then((result) => {
+      // Runs moved jobs to their next slots (or deleted them): timers everywhere look again.
+      if (result.claimed > 0) this.deps.changes?.publish();
+      return result;
+    }));
   }
 
   /** Runs one job now, through the same claim as a tick, so it never overlaps a scheduled run. */
   runNow(id: number): Promise<JobRunResult> {
-    return this.track(this.runOne(id));
+    return this.track(this.runOne(id).finally(() => this.deps.changes?.publish()));
   }
 
   get isStopping(): boolean {
@@ -125,8 +133,8 @@ export class Runner {
     const { store, clock } = this.deps;
     const runId = randomUUID();
     const startedAt = clock.now();
-    const tally = new Tally();
-    await this.scheduleUnscheduled(startedAt);
+    const tally = new TickTally();
+    await scheduleUnscheduled(store, startedAt);
 
     if (dryRun) {
       for (const job of await store.listDue(startedAt, Math.min(limit, MAX_RESULTS + 1))) {
@@ -150,7 +158,7 @@ export class Runner {
   }
 
   /** Runs a claimed batch with bounded concurrency; answers the first store failure, if any. */
-  private async runBatch(batch: CronJobRecord[], runId: string, claimedAt: number, tally: Tally): Promise<unknown> {
+  private async runBatch(batch: CronJobRecord[], runId: string, claimedAt: number, tally: TickTally): Promise<unknown> {
     let next = 0;
     let failure: unknown;
     const unstarted: number[] = [];
@@ -158,7 +166,7 @@ export class Runner {
     const release = (ids: number[]) => {
       if (ids.length === 0) return;
       tally.claimed -= ids.length;
-      released.push(this.deps.store.release(ids, runId).catch((err) => { failure ??= err; }));
+      released.push(this.deps.store.release(ids, runId).then(() => this.deps.changes?.publish(), (err) => { failure ??= err; }));
     };
     const giveBackWaiting = () => release(batch.splice(next).map((job) => job.id));
     // A worker moves on as soon as its job has run; the records are written in batches behind it.
@@ -194,24 +202,24 @@ export class Runner {
   }
 
   /**
-   * Runs one claimed job and queues its record, which `recorded` gets once written. Answers the
-   * promise of that write (wrapped: an async function would wait for it), or `undefined` when
-   * shutdown interrupted the job and its lease is to be released.
+   * Runs one claimed job and hands it to the finisher, whose write `recorded` hears of. Answers
+   * the promise of that write (wrapped: an async function would wait for it), or `undefined`
+   * when shutdown interrupted the job and its lease is to be released.
    */
   private async runClaimed(
     job: CronJobRecord, runId: string, claimedAt: number, recorded: Recorded,
   ): Promise<{ written: Promise<void> } | undefined> {
-    const { store, clock, registry } = this.deps;
-    const prepared = prepare(job, registry, job.lastError === LEASE_EXPIRED_ERROR ? await this.crashesBefore(job) : job.attempts - 1);
+    const { store, clock } = this.deps;
+    const prepared = prepare(job, this.deps.registry);
     let outcome: RunOutcome;
     if (!prepared.ok) {
-      outcome = { status: "failed", error: prepared.error, startedAt: clock.now(), unusable: true, settled: true };
+      outcome = { status: "failed", error: prepared.error, startedAt: clock.now(), output: null, unusable: true, settled: true };
       this.deps.logger.warn("job cannot run; deactivated", { jobId: job.id, name: job.name, error: prepared.error });
     } else {
       // A job that waited in the batch queue renews its lease before it starts.
       const now = clock.now();
       if (now - claimedAt > this.options.leaseMarginMs / 2
-        && !(await store.extendLease(job.id, runId, now + job.timeoutSeconds * 1000 + this.options.leaseMarginMs))) {
+        && !(await store.extendLease(job.id, runId, now + leaseMs(job, this.options.leaseMarginMs)))) {
         recorded(job, "lease_lost", 0);
         return { written: Promise.resolve() };
       }
@@ -222,31 +230,9 @@ export class Runner {
     const finishedAt = clock.now();
     this.metrics.recordRun(outcome.status);
     if (outcome.status !== "succeeded") this.deps.logger.warn("job run did not succeed", { jobId: job.id, name: job.name, status: outcome.status, error: outcome.error });
-    const written = this.writer.write({
-      jobId: job.id,
-      runId,
-      change: decideFinish(job, prepared.schedule, outcome, finishedAt),
-      run: {
-        jobId: job.id, name: job.name, jobType: job.jobType, userId: job.userId, scheduledFor: job.nextRunAt,
-        startedAt: new Date(outcome.startedAt), finishedAt: new Date(finishedAt), status: outcome.status,
-        error: outcome.error, output: null, attempt: job.attempts, runId, runner: this.options.runnerName,
-      },
-    }, (status) => recorded(job, status === "lease_lost" ? "lease_lost" : outcome.status, finishedAt - outcome.startedAt, outcome.error));
+    const written = this.finisher.finish({ job, runId, schedule: prepared.schedule, outcome, finishedAt },
+      (status) => recorded(job, status === "lease_lost" ? "lease_lost" : outcome.status, finishedAt - outcome.startedAt, outcome.error));
     return { written };
-  }
-
-  /**
-   * How many claims of `job` in a row before this one died unfinished. `attempts` also counts a
-   * recurring job's consecutive failures, and a run that timed out ignoring its abort keeps its
-   * lease (which the next claim takes for a crash); both have history rows, crashed runs do not.
-   * So when the count matters, the claims since the last recorded run are the crashes.
-   */
-  private async crashesBefore(job: CronJobRecord): Promise<number> {
-    const claimsBefore = job.attempts - 1;
-    if (job.lastError !== LEASE_EXPIRED_ERROR || job.attempts <= job.maxAttempts) return claimsBefore;
-    const [last] = (await this.deps.store.listRuns({ jobId: job.id, limit: 1 })).items;
-    // After a success `attempts` starts again from 0; after a failure it goes on from that run's count.
-    return last && last.status !== "succeeded" ? claimsBefore - last.attempt : claimsBefore;
   }
 
   private async runOne(id: number): Promise<JobRunResult> {
@@ -269,23 +255,6 @@ export class Runner {
     }
     await queued.written;
     return result!;
-  }
-
-  /** Rows written by hand without `next_run_at` get one derived from their schedule. */
-  private async scheduleUnscheduled(now: number): Promise<void> {
-    const { store } = this.deps;
-    for (let rows = await store.listUnscheduled(500); rows.length > 0; rows = await store.listUnscheduled(500)) {
-      for (const row of rows) {
-        let next: number | null;
-        try {
-          next = firstRunAt(scheduleOf(row), now);
-        } catch (err) {
-          await store.scheduleRow(row.id, { error: `invalid schedule: ${errorMessage(err)}` }, now);
-          continue;
-        }
-        await store.scheduleRow(row.id, next === null ? { error: "invalid schedule: the cron expression has no future match" } : { nextRunAt: new Date(next) }, now);
-      }
-    }
   }
 
   private async pruneIfDue(now: number): Promise<void> {

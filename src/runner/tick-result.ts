@@ -36,7 +36,7 @@ export function resultOf(job: CronJobRecord, status: JobRunResult["status"], dur
 }
 
 /** Counts a tick's runs and keeps the first thousand results. */
-export class Tally {
+export class TickTally {
   claimed = 0;
   private counts = { succeeded: 0, failed: 0, timedOut: 0 };
   private results: JobRunResult[] = [];

@@ -55,7 +55,6 @@ export async function handleCronRun(request: Request, deps: ServerDeps): Promise
   if (body instanceof Response) return body;
   try {
     const result = await deps.runner.runDueJobs({ limit: body.limit, dryRun: body.dryRun });
-    if (result.claimed > 0) deps.onJobsChanged();
     return Response.json(result);
   } catch (err) {
     if (err instanceof AppError && err.code === "UNAVAILABLE") deps.logger.error("tick failed", { error: err.message });

@@ -1,20 +1,9 @@
-import type { Clock } from "../clock.ts";
-import type { JobRegistry } from "../jobs/registry.ts";
-import type { Logger } from "../logger.ts";
-import type { Runner } from "../runner/runner.ts";
+import type { Runtime } from "../runtime.ts";
 import type { Secrets } from "../secrets.ts";
-import type { Store } from "../store/store.ts";
 
-/** Everything the HTTP server needs, built once by `app serve` (or by a test). */
-export interface ServerDeps {
-  store: Store;
-  runner: Runner;
-  registry: JobRegistry;
-  clock: Clock;
-  logger: Logger;
+/** Everything the HTTP server needs: the runtime `createRuntime` built, its secrets and folders. */
+export interface ServerDeps extends Omit<Runtime, "close" | "watch"> {
   secrets: Secrets;
   /** Where the freshness markers and the tests status page live. */
   freshnessDir: string;
-  /** Called after jobs change through the server, so the timer looks again. */
-  onJobsChanged: () => void;
 }

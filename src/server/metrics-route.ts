@@ -1,3 +1,4 @@
+import { JOB_STATES } from "../lifecycle/lifecycle.ts";
 import type { ServerDeps } from "./deps.ts";
 
 type Sample = [labels: string, value: number];
@@ -13,12 +14,7 @@ export async function renderMetrics(deps: ServerDeps): Promise<string> {
   const m = deps.runner.metrics;
   return [
     metric("cronjobs_jobs_due", "gauge", "Active jobs due now and not leased.", [["", stats.due]]),
-    metric("cronjobs_jobs", "gauge", "Jobs by state.", [
-      ['{state="active"}', stats.active - stats.running],
-      ['{state="running"}', stats.running],
-      ['{state="paused"}', stats.paused],
-      ['{state="dead"}', stats.dead],
-    ]),
+    metric("cronjobs_jobs", "gauge", "Jobs by state.", JOB_STATES.map((state) => [`{state="${state}"}`, stats.states[state]])),
     metric("cronjobs_runs_total", "counter", "Runs finished by this process, by status.",
       Object.entries(m.runs).map(([status, n]) => [`{status="${status}"}`, n])),
     metric("cronjobs_ticks_total", "counter", "Ticks run by this process.", [["", m.ticks]]),

@@ -2,7 +2,7 @@ import path from "node:path";
 import type { Config } from "../config.ts";
 import type { CronJob } from "../jobs/cron-job.ts";
 import { AppError, errorMessage } from "../errors.ts";
-import { TickScheduler } from "../runner/scheduler.ts";
+import { TickTimer } from "../runner/tick-timer.ts";
 import { createRuntime, type Runtime } from "../runtime.ts";
 import { resolveSecrets, secretsSource, type Secrets } from "../secrets.ts";
 import { VERSION } from "../version.ts";
@@ -23,19 +23,16 @@ export async function startServer(config: Config, { graceMs, jobs = [] }: { grac
  * suite serves a runtime with its own job types through this same path.
  */
 export async function serveRuntime(runtime: Runtime, config: Config, { secrets, graceMs }: { secrets: Secrets; graceMs: number }): Promise<void> {
-  const scheduler = new TickScheduler(runtime.runner, runtime.store, runtime.clock, runtime.logger);
-  const app = buildApp({ ...runtime, secrets, freshnessDir: config.freshnessDir, onJobsChanged: () => scheduler.poke() });
-  // Jobs changed through another instance on the same database: look again at when the next is due.
-  // Subscribed before listening, so a server that answers is one that hears the others.
-  let unwatch: (() => Promise<void>) | undefined;
+  // The timer listens to the runtime's change feed: changes here, and (already subscribed when
+  // the runtime was built) changes through the other instances on the database.
+  const timer = new TickTimer(runtime);
+  const app = buildApp({ ...runtime, secrets, freshnessDir: config.freshnessDir });
   try {
-    unwatch = await runtime.store.watchChanges?.(() => scheduler.poke());
     // Elysia asks for SO_REUSEPORT: a second server on the same port would then start too and
     // take half of the connections, with its own database and tokens. A taken port is an error.
     app.listen({ hostname: config.host, port: config.port, reusePort: false });
   } catch (err) {
-    await unwatch?.();
-    await runtime.store.close();
+    await runtime.close();
     if (err instanceof AppError) throw err;
     if ((err as { code?: string }).code === "EADDRINUSE") throw new AppError("UNAVAILABLE", `port ${config.port} is in use (on ${config.host}): is another server running?`, { cause: err });
     throw new AppError("UNAVAILABLE", `cannot listen on ${config.host}:${config.port}: ${errorMessage(err)}`, { cause: err });
@@ -46,21 +43,20 @@ export async function serveRuntime(runtime: Runtime, config: Config, { secrets, 
     url, dashboard: `${config.port === 0 ? url : config.appUrl}/`, database: config.backend === "sqlite" && config.databaseUrl !== ":memory:" ? path.resolve(config.databaseUrl) : redactedUrl(config.databaseUrl),
     secrets: secretsSource(config), version: VERSION, backend: config.backend,
   });
-  scheduler.start();
+  timer.start();
 
   await new Promise<void>((resolve) => {
     const stop = async (signal: string) => {
       process.off("SIGTERM", onTerm);
       process.off("SIGINT", onInt);
       runtime.logger.info("shutting down", { signal, graceMs });
-      scheduler.stop();
+      timer.stop();
       // Stop claiming first: the HTTP server waits for requests in flight, and a tick in flight
       // through POST /api/cron/run would otherwise go on claiming until its budget is spent.
       const drained = runtime.runner.shutdown(graceMs);
-      await unwatch?.();
       await app.stop();
       await drained;
-      await runtime.store.close();
+      await runtime.close();
       runtime.logger.info("stopped");
       resolve();
     };

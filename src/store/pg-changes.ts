@@ -9,20 +9,21 @@ export const CHANGES_CHANNEL = "cronjobs_changed";
  * the commits of notifying transactions across the whole server, so a thousand jobs created in
  * a loop send a few notices, not a thousand.
  */
-export function changeAnnouncer(client: SQL): () => void {
+export function changeAnnouncer(client: SQL, instance: string): () => void {
   // A lost notice only delays the job to the next minute tick: never fail the change for it.
-  return coalesce(() => void client.notify(CHANGES_CHANNEL).catch(() => {}), 10);
+  return coalesce(() => void client.notify(CHANGES_CHANNEL, instance).catch(() => {}), 10);
 }
 
 /**
- * Calls `onChange` on each notice, and after each reconnect of the listening connection
+ * Calls `onChange` on each notice from another instance (or a trigger), and after each reconnect of the listening connection
  * (notices sent while it was down are lost). Bursts are coalesced: at most one call per 10 ms,
  * so a thousand changes re-arm a timer a few times, not a thousand. Resolves once listening.
  */
-export async function listenForChanges(client: SQL, onChange: () => void): Promise<() => Promise<void>> {
+export async function listenForChanges(client: SQL, onChange: () => void, instance: string): Promise<() => Promise<void>> {
   const changed = coalesce(onChange, 10);
   let first = true;
-  const subscription = await client.listen(CHANGES_CHANNEL, changed, () => {
+  // This instance's own notices come back too: it already told its own listeners.
+  const subscription = await client.listen(CHANGES_CHANNEL, (payload: string) => { if (payload !== instance) changed(); }, () => {
     if (!first) changed();
     first = false;
   });

@@ -1,4 +1,5 @@
 import type { SQL } from "bun";
+import { randomUUID } from "node:crypto";
 import { and, desc, eq, gt, gte, isNull, lt, lte, sql, type SQL as Condition } from "drizzle-orm";
 import { drizzle, type BunSQLDatabase } from "drizzle-orm/bun-sql";
 import { cronJobRuns, cronJobs, users } from "../../db/schema/pg.ts";
@@ -7,8 +8,13 @@ import { pgFailure } from "./pg-errors.ts";
 import { migratePg, openPg, type PgOptions } from "./pg-open.ts";
 import { recordFromRow, type JobRow } from "./job-rows.ts";
 import * as q from "./pg-statements.ts";
+import type { JobState } from "../lifecycle/lifecycle.ts";
+import { lifecycleSql, POSTGRES } from "../lifecycle/lifecycle-sql.ts";
+import { statsOf } from "./store-stats.ts";
+
+const DUE_AT = lifecycleSql(POSTGRES, "now()").dueAt;
 import type {
-  ClaimOptions, CronJobRecord, CronJobRunRecord, Finish, FinishOutcome, JobFilter, JobValues,
+  ClaimOptions, CronJobRecord, CronJobRunRecord, Finish, FinishOutcome, JobChange, JobFilter, JobValues, ScheduledRow,
   NewUser, Page, RunFilter, Store, StoreStats, UserRecord,
 } from "./store.ts";
 
@@ -24,12 +30,14 @@ export class PgStore implements Store {
   readonly backend = "postgres";
   readonly orm: BunSQLDatabase;
   private readonly unlisteners = new Set<() => Promise<void>>();
-  /** Released, created or changed jobs: whichever instance is free looks at them now. */
-  private readonly notifyChanged: () => void;
+  /** Tells every other instance that jobs changed (created, changed, released): whichever is free looks at them now. */
+  readonly announceChange: () => void;
+  /** Names this instance's notices, so it does not hear its own. */
+  private readonly instance = randomUUID();
 
   private constructor(readonly client: SQL) {
     this.orm = drizzle({ client });
-    this.notifyChanged = changeAnnouncer(client);
+    this.announceChange = changeAnnouncer(client, this.instance);
   }
 
   /** Opens a pool on `url` and applies the migrations not yet applied (under an advisory lock). */
@@ -63,12 +71,11 @@ export class PgStore implements Store {
     return this.guard("cannot list unscheduled jobs", async () => (await this.rows(q.LIST_UNSCHEDULED, [limit])).map(recordFromRow));
   }
 
-  scheduleRow(id: number, next: { nextRunAt: Date } | { error: string }, now: number) {
-    return this.guard("cannot schedule a job", async () => {
-      const set = "nextRunAt" in next
-        ? { nextRunAt: next.nextRunAt, updatedAt: at(now) }
-        : { isActive: false, lastError: next.error, attempts: sql`${cronJobs.maxAttempts}`, updatedAt: at(now) };
-      await this.orm.update(cronJobs).set(set).where(and(eq(cronJobs.id, id), isNull(cronJobs.nextRunAt)));
+  scheduleRows(rows: ScheduledRow[], now: number) {
+    return this.guard("cannot schedule jobs", async () => {
+      if (rows.length === 0) return;
+      const batch = rows.map((row) => ("nextRunAt" in row ? { id: row.id, next_run_at: row.nextRunAt.toISOString(), error: null } : { id: row.id, next_run_at: null, error: row.error }));
+      await this.client.unsafe(q.SCHEDULE_ROWS, [JSON.stringify(batch), at(now)]);
     });
   }
 
@@ -96,10 +103,10 @@ export class PgStore implements Store {
       const batch = finishes.map(({ jobId, runId, change, run }, i) => ({
         i, id: jobId, fence: runId, kind: change.kind,
         ...(change.kind === "update"
-          ? { is_active: change.isActive, attempts: change.attempts, last_error: change.lastError, last_run_at: iso(change.lastRunAt), next_run_at: iso(change.nextRunAt), keep_lease: change.keepLease }
+          ? { is_active: change.isActive, ended: change.ended, attempts: change.attempts, last_error: change.lastError, last_run_at: iso(change.lastRunAt), next_run_at: iso(change.nextRunAt), keep_lease: change.keepLease }
           : {}),
         job_id: run.jobId, name: run.name, job_type: run.jobType, user_id: run.userId, scheduled_for: iso(run.scheduledFor),
-        started_at: iso(run.startedAt), finished_at: iso(run.finishedAt), status: run.status, error: run.error,
+        started_at: iso(run.startedAt), finished_at: iso(run.finishedAt), status: run.status, error: run.error, output: run.output,
         attempt: run.attempt, run_id: run.runId, runner: run.runner,
       }));
       const rows = await this.client.unsafe<{ outcome: FinishOutcome }[]>(q.FINISH, [JSON.stringify(batch)]);
@@ -115,8 +122,6 @@ export class PgStore implements Store {
     return this.guard("cannot release leases", async () => {
       if (ids.length === 0) return;
       await this.client.unsafe(q.RELEASE, [`{${ids.map((id) => Math.trunc(id)).join(",")}}`, runId]);
-      // Released jobs are due again now: whichever instance is free takes them.
-      this.notifyChanged();
     });
   }
 
@@ -153,17 +158,13 @@ export class PgStore implements Store {
         filter.active !== undefined ? eq(cronJobs.isActive, filter.active) : undefined,
         filter.jobType !== undefined ? eq(cronJobs.jobType, filter.jobType) : undefined,
         filter.userId === null ? isNull(cronJobs.userId) : filter.userId !== undefined ? eq(cronJobs.userId, filter.userId) : undefined,
-        filter.dueBefore !== undefined ? and(eq(cronJobs.isActive, true), lte(cronJobs.nextRunAt, filter.dueBefore)) : undefined,
+        filter.dueBefore !== undefined ? sql`${cronJobs.isActive} and ${sql.raw(DUE_AT)} <= ${filter.dueBefore.toISOString()}::timestamptz` : undefined,
         filter.failingAtLeast !== undefined
           ? and(eq(cronJobs.isActive, true), sql`(${cronJobs.intervalMinutes} is not null or ${cronJobs.cron} is not null) and ${cronJobs.attempts} >= ${filter.failingAtLeast}`)
           : undefined,
         filter.search ? sql`strpos(lower(${cronJobs.name}), lower(${filter.search})) > 0` : undefined,
       ];
-      const running = and(sql`${cronJobs.lockedBy} is not null`, gt(cronJobs.lockedUntil, when));
-      if (filter.state === "running") where.push(running);
-      if (filter.state === "active") where.push(eq(cronJobs.isActive, true), sql`not (${running})`);
-      if (filter.state === "paused") where.push(eq(cronJobs.isActive, false), sql`${cronJobs.attempts} < ${cronJobs.maxAttempts}`);
-      if (filter.state === "dead") where.push(eq(cronJobs.isActive, false), sql`${cronJobs.attempts} >= ${cronJobs.maxAttempts}`);
+      if (filter.state !== undefined) where.push(sql.raw(lifecycleSql(POSTGRES, `'${when.toISOString()}'::timestamptz`).state[filter.state]));
       const rows = await this.orm.select().from(cronJobs).where(and(...where)).orderBy(desc(cronJobs.id)).limit(filter.limit + 1);
       return page<CronJobRecord>(rows, filter.limit);
     });
@@ -172,7 +173,6 @@ export class PgStore implements Store {
   insertJob(values: JobValues, now: number) {
     return this.guard("cannot create the job", async (): Promise<CronJobRecord> => {
       const [row] = await this.orm.insert(cronJobs).values({ ...values, createdAt: at(now), updatedAt: at(now) }).returning();
-      this.notifyChanged();
       return row!;
     });
   }
@@ -185,15 +185,13 @@ export class PgStore implements Store {
           target: [cronJobs.name, cronJobs.userId],
           set: { ...values, attempts: 0, lastError: null, updatedAt: at(now) },
         }).returning();
-      this.notifyChanged();
       return row!;
     });
   }
 
-  updateJob(id: number, values: Partial<JobValues> & { attempts?: number; lastError?: string | null }, now: number) {
+  updateJob(id: number, values: JobChange, now: number) {
     return this.guard("cannot update the job", async (): Promise<CronJobRecord | undefined> => {
       const [row] = await this.orm.update(cronJobs).set({ ...values, updatedAt: at(now) }).where(eq(cronJobs.id, id)).returning();
-      if (row) this.notifyChanged();
       return row;
     });
   }
@@ -201,7 +199,6 @@ export class PgStore implements Store {
   deleteJob(id: number) {
     return this.guard("cannot delete the job", async () => {
       const deleted = (await this.orm.delete(cronJobs).where(eq(cronJobs.id, id)).returning({ id: cronJobs.id })).length > 0;
-      if (deleted) this.notifyChanged();
       return deleted;
     });
   }
@@ -221,8 +218,11 @@ export class PgStore implements Store {
 
   stats(now: number) {
     return this.guard("cannot read job statistics", async (): Promise<StoreStats> => {
-      const [row] = await this.client.unsafe<StoreStats[]>(q.STATS, [at(now)]);
-      return { jobs: row!.jobs, active: row!.active, due: row!.due, running: row!.running, paused: row!.paused, dead: row!.dead };
+      const [states, [due]] = await Promise.all([
+        this.client.unsafe<{ state: JobState; n: number }[]>(q.STATES, [at(now)]),
+        this.client.unsafe<{ n: number }[]>(q.DUE_COUNT, [at(now)]),
+      ]);
+      return statsOf(states, due!.n);
     });
   }
 
@@ -258,7 +258,7 @@ export class PgStore implements Store {
   /** Calls `onChange` when jobs change through any instance on this database (see `listenForChanges`). */
   watchChanges(onChange: () => void) {
     return this.guard("cannot listen for job changes", async () => {
-      const stop = await listenForChanges(this.client, onChange);
+      const stop = await listenForChanges(this.client, onChange, this.instance);
       const unlisten = async () => {
         this.unlisteners.delete(unlisten);
         await stop();

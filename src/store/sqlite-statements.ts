@@ -1,21 +1,23 @@
 import type { Database } from "bun:sqlite";
+import { lifecycleSql, SQLITE } from "../lifecycle/lifecycle-sql.ts";
 import type { JobRow } from "./job-rows.ts";
-import { LEASE_EXPIRED_ERROR, type Finish } from "./store.ts";
+import type { Finish } from "./store.ts";
 
 // The SQLite store's hot path: its statements, prepared once per connection.
 
-const DUE = `is_active = 1 AND next_run_at <= $now AND (locked_until IS NULL OR locked_until <= $now)`;
-const LEASE = `last_error = CASE WHEN locked_by IS NOT NULL THEN '${LEASE_EXPIRED_ERROR}' ELSE last_error END, locked_by = $runId, locked_until = $now + timeout_seconds * 1000 + $margin, attempts = attempts + 1, updated_at = $now`;
+const LIFECYCLE = lifecycleSql(SQLITE, "$now");
+const DUE = LIFECYCLE.due;
+const LEASE = LIFECYCLE.claim({ runId: "$runId", margin: "$margin" });
 
 /** Rows per multi-row statement when a burst of runs is finished. */
 export const CHUNK = 64;
-const INSERT_RUNS = `INSERT INTO cron_job_runs (job_id, name, job_type, user_id, scheduled_for, started_at, finished_at, status, error, attempt, run_id, runner) VALUES`;
-const RUN_VALUES = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+const INSERT_RUNS = `INSERT INTO cron_job_runs (job_id, name, job_type, user_id, scheduled_for, started_at, finished_at, status, error, output, attempt, run_id, runner) VALUES`;
+const RUN_VALUES = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
 /** Appends the parameters of one history row (RUN_VALUES) to `params`. */
 export function pushRunParams(params: (string | number | null)[], run: Finish["run"]): void {
   params.push(run.jobId, run.name, run.jobType, run.userId, ms(run.scheduledFor), run.startedAt.getTime(),
-    run.finishedAt.getTime(), run.status, run.error, run.attempt, run.runId, run.runner);
+    run.finishedAt.getTime(), run.status, run.error, run.output, run.attempt, run.runId, run.runner);
 }
 
 /** The hot statements, prepared once per connection. */
@@ -24,13 +26,13 @@ export function prepareHot(db: Database) {
     claim: db.prepare<JobRow, Record<string, string | number>>(
       `UPDATE cron_jobs SET ${LEASE} WHERE id IN (SELECT id FROM cron_jobs WHERE ${DUE} ORDER BY next_run_at LIMIT $limit) RETURNING *`),
     claimOne: db.prepare<JobRow, Record<string, string | number>>(
-      `UPDATE cron_jobs SET ${LEASE} WHERE id = $id AND is_active = 1 AND (locked_until IS NULL OR locked_until <= $now) RETURNING *`),
+      `UPDATE cron_jobs SET ${LEASE} WHERE id = $id AND is_active = 1 AND ${LIFECYCLE.unleased} RETURNING *`),
     due: db.prepare<JobRow, Record<string, number>>(`SELECT * FROM cron_jobs WHERE ${DUE} ORDER BY next_run_at LIMIT $limit`),
     deleteFenced: db.prepare<never, [number, string]>(`DELETE FROM cron_jobs WHERE id = ? AND locked_by = ?`),
     updateFenced: db.prepare<never, Record<string, string | number | null>>(
-      `UPDATE cron_jobs SET is_active = $isActive, attempts = $attempts, last_error = $lastError, last_run_at = $lastRunAt,
-         next_run_at = $nextRunAt, updated_at = $now,
-         locked_by = CASE WHEN $keepLease THEN locked_by END, locked_until = CASE WHEN $keepLease THEN locked_until END
+      `UPDATE cron_jobs SET is_active = $isActive, ended = $ended, attempts = $attempts, last_error = $lastError,
+         last_run_at = $lastRunAt, next_run_at = $nextRunAt, updated_at = $now, crashes = 0, run_count = run_count + 1,
+         cancel_requested_at = NULL, locked_by = NULL, locked_until = CASE WHEN $keepLease THEN locked_until END
        WHERE id = $id AND locked_by = $runId`),
     exists: db.prepare<{ one: number }, [number]>(`SELECT 1 AS one FROM cron_jobs WHERE id = ?`),
     insertRun: db.prepare<never, (string | number | null)[]>(`${INSERT_RUNS} ${RUN_VALUES}`),
@@ -44,8 +46,9 @@ export function prepareHot(db: Database) {
     nextDue: db.prepare<{ at: number }, [number]>(
       `SELECT next_run_at AS at FROM cron_jobs WHERE is_active = 1 AND next_run_at IS NOT NULL
          AND (locked_until IS NULL OR locked_until <= ?) ORDER BY next_run_at LIMIT 1`),
+    // A lease's end, live or kept after a run that ignored its abort: the job may be due then.
     nextLeaseEnd: db.prepare<{ at: number }, [number]>(
-      `SELECT locked_until AS at FROM cron_jobs WHERE locked_by IS NOT NULL AND locked_until > ? ORDER BY locked_until LIMIT 1`),
+      `SELECT locked_until AS at FROM cron_jobs WHERE locked_until > ? ORDER BY locked_until LIMIT 1`),
     unscheduled: db.prepare<JobRow, [number]>(`SELECT * FROM cron_jobs WHERE next_run_at IS NULL AND is_active = 1 ORDER BY id LIMIT ?`),
   };
 }

@@ -7,8 +7,13 @@ import { migrateSqlite, openSqlite, type SqliteOptions } from "./sqlite-open.ts"
 import { isBusy, sqliteFailure } from "./sqlite-errors.ts";
 import { recordFromRow } from "./job-rows.ts";
 import { CHUNK, ms, prepareHot, pushRunParams } from "./sqlite-statements.ts";
+import { deadChange, type JobState } from "../lifecycle/lifecycle.ts";
+import { lifecycleSql, SQLITE } from "../lifecycle/lifecycle-sql.ts";
+import { statsOf } from "./store-stats.ts";
+
+const LIFECYCLE_NOW = lifecycleSql(SQLITE, "$now");
 import type {
-  ClaimOptions, CronJobRecord, CronJobRunRecord, Finish, FinishOutcome, JobFilter, JobValues,
+  ClaimOptions, CronJobRecord, CronJobRunRecord, Finish, FinishOutcome, JobChange, JobFilter, JobValues, ScheduledRow,
   NewUser, Page, RunFilter, Store, StoreStats, UserRecord,
 } from "./store.ts";
 
@@ -75,13 +80,15 @@ export class SqliteStore implements Store {
     return this.guard("cannot list unscheduled jobs", () => this.hot.unscheduled.all(limit).map(recordFromRow));
   }
 
-  scheduleRow(id: number, next: { nextRunAt: Date } | { error: string }, now: number) {
-    return this.guard("cannot schedule a job", () => {
-      const set = "nextRunAt" in next
-        ? { nextRunAt: next.nextRunAt, updatedAt: new Date(now) }
-        : { isActive: false, lastError: next.error, attempts: sql`max_attempts`, updatedAt: new Date(now) };
-      this.orm.update(cronJobs).set(set).where(and(eq(cronJobs.id, id), isNull(cronJobs.nextRunAt))).run();
-    });
+  scheduleRows(rows: ScheduledRow[], now: number) {
+    return this.guard("cannot schedule jobs", () => this.client.transaction(() => {
+      for (const row of rows) {
+        const set = "nextRunAt" in row
+          ? { nextRunAt: row.nextRunAt, updatedAt: new Date(now) }
+          : { ...deadChange(row.error), updatedAt: new Date(now) };
+        this.orm.update(cronJobs).set(set).where(and(eq(cronJobs.id, row.id), isNull(cronJobs.nextRunAt))).run();
+      }
+    }).immediate());
   }
 
   claimDue({ runId, now, limit, leaseMarginMs }: ClaimOptions) {
@@ -122,7 +129,7 @@ export class SqliteStore implements Store {
       }
       const changed = this.hot.updateFenced.run({
         $id: jobId, $runId: runId, $now: run.finishedAt.getTime(), $isActive: change.isActive ? 1 : 0,
-        $attempts: change.attempts, $lastError: change.lastError, $lastRunAt: ms(change.lastRunAt),
+        $ended: change.ended, $attempts: change.attempts, $lastError: change.lastError, $lastRunAt: ms(change.lastRunAt),
         $nextRunAt: ms(change.nextRunAt), $keepLease: change.keepLease ? 1 : 0,
       }).changes;
       if (changed === 0) missed.add(finish);
@@ -207,17 +214,13 @@ export class SqliteStore implements Store {
         filter.active !== undefined ? eq(cronJobs.isActive, filter.active) : undefined,
         filter.jobType !== undefined ? eq(cronJobs.jobType, filter.jobType) : undefined,
         filter.userId === null ? isNull(cronJobs.userId) : filter.userId !== undefined ? eq(cronJobs.userId, filter.userId) : undefined,
-        filter.dueBefore !== undefined ? and(eq(cronJobs.isActive, true), lte(cronJobs.nextRunAt, filter.dueBefore)) : undefined,
+        filter.dueBefore !== undefined ? sql`${cronJobs.isActive} = 1 and ${sql.raw(LIFECYCLE_NOW.dueAt)} <= ${filter.dueBefore.getTime()}` : undefined,
         filter.failingAtLeast !== undefined
           ? and(eq(cronJobs.isActive, true), sql`(${cronJobs.intervalMinutes} is not null or ${cronJobs.cron} is not null) and ${cronJobs.attempts} >= ${filter.failingAtLeast}`)
           : undefined,
         filter.search ? sql`instr(lower(${cronJobs.name}), lower(${filter.search})) > 0` : undefined,
       ];
-      const running = and(sql`${cronJobs.lockedBy} is not null`, gt(cronJobs.lockedUntil, at));
-      if (filter.state === "running") where.push(running);
-      if (filter.state === "active") where.push(eq(cronJobs.isActive, true), sql`not (${running})`);
-      if (filter.state === "paused") where.push(eq(cronJobs.isActive, false), sql`${cronJobs.attempts} < ${cronJobs.maxAttempts}`);
-      if (filter.state === "dead") where.push(eq(cronJobs.isActive, false), sql`${cronJobs.attempts} >= ${cronJobs.maxAttempts}`);
+      if (filter.state !== undefined) where.push(sql.raw(lifecycleSql(SQLITE, String(Math.trunc(now))).state[filter.state]));
       const rows = this.orm.select().from(cronJobs).where(and(...where)).orderBy(desc(cronJobs.id)).limit(filter.limit + 1).all();
       return page(rows, filter.limit);
     });
@@ -243,7 +246,7 @@ export class SqliteStore implements Store {
     }).immediate());
   }
 
-  updateJob(id: number, values: Partial<JobValues> & { attempts?: number; lastError?: string | null }, now: number) {
+  updateJob(id: number, values: JobChange, now: number) {
     return this.guard("cannot update the job", () =>
       this.orm.update(cronJobs).set({ ...values, updatedAt: new Date(now) }).where(eq(cronJobs.id, id)).returning().get());
   }
@@ -267,18 +270,11 @@ export class SqliteStore implements Store {
 
   stats(now: number) {
     return this.guard("cannot read job statistics", (): StoreStats => {
-      const count = (text: string, ...params: number[]) =>
-        this.client.query<{ n: number }, number[]>(`SELECT count(*) AS n FROM cron_jobs WHERE ${text}`).get(...params)?.n ?? 0;
-      const inactive = this.client.query<{ dead: number | null; paused: number | null }, []>(
-        `SELECT sum(attempts >= max_attempts) AS dead, sum(attempts < max_attempts) AS paused FROM cron_jobs WHERE is_active = 0`).get();
-      return {
-        jobs: this.client.query<{ n: number }, []>(`SELECT count(*) AS n FROM cron_jobs`).get()?.n ?? 0,
-        active: count(`is_active = 1`),
-        due: count(`is_active = 1 AND next_run_at <= ? AND (locked_until IS NULL OR locked_until <= ?)`, now, now),
-        running: count(`locked_by IS NOT NULL AND locked_until > ?`, now),
-        paused: inactive?.paused ?? 0,
-        dead: inactive?.dead ?? 0,
-      };
+      const states = this.client.query<{ state: JobState; n: number }, { $now: number }>(
+        `SELECT ${LIFECYCLE_NOW.stateCase} AS state, count(*) AS n FROM cron_jobs GROUP BY 1`).all({ $now: now });
+      const due = this.client.query<{ n: number }, { $now: number }>(
+        `SELECT count(*) AS n FROM cron_jobs WHERE ${LIFECYCLE_NOW.dueSeed}`).get({ $now: now })?.n ?? 0;
+      return statsOf(states, due);
     });
   }
 

@@ -1,23 +1,7 @@
 import type { CronJobRecord, CronJobRunRecord, RunStatus, UserRecord } from "../../db/schema/sqlite.ts";
+import type { FinishChange, JobState } from "../lifecycle/lifecycle.ts";
 
-export type { CronJobRecord, CronJobRunRecord, RunStatus, UserRecord };
-
-/** `last_error` of a job claimed again after its previous run's lease expired unfinished. */
-export const LEASE_EXPIRED_ERROR = "the previous run did not finish before its lease expired (process crashed or was killed)";
-
-/** The row change that ends one run, decided by the runner, applied by the store. */
-export type FinishChange =
-  | { kind: "delete" }
-  | {
-      kind: "update";
-      isActive: boolean;
-      attempts: number;
-      lastError: string | null;
-      lastRunAt: Date | null;
-      nextRunAt: Date | null;
-      /** Keep the lease until it expires: the run may still be going (it ignored its abort). */
-      keepLease: boolean;
-    };
+export type { CronJobRecord, CronJobRunRecord, FinishChange, JobState, RunStatus, UserRecord };
 
 export type NewRun = Omit<CronJobRunRecord, "id">;
 
@@ -44,6 +28,12 @@ export interface ClaimOptions {
 }
 
 /** The columns a job is written with; the jobs service validates and derives them. */
+/** A row nobody had scheduled, with its first due time or the reason it can never run. */
+export type ScheduledRow = { id: number; nextRunAt: Date } | { id: number; error: string };
+
+/** The columns a management change may set. */
+export type JobChange = Partial<JobValues> & Partial<Pick<CronJobRecord, "attempts" | "lastError" | "ended" | "crashes">>;
+
 export interface JobValues {
   name: string;
   jobType: string;
@@ -63,8 +53,6 @@ export interface Page<T> {
   items: T[];
   nextCursor: number | null;
 }
-
-export type JobState = "active" | "paused" | "dead" | "running";
 
 export interface JobFilter {
   limit: number;
@@ -91,11 +79,10 @@ export interface RunFilter {
 
 export interface StoreStats {
   jobs: number;
-  active: number;
+  /** Due now and not leased, judging rows nobody has scheduled yet by their seed columns. */
   due: number;
-  running: number;
-  paused: number;
-  dead: number;
+  /** Jobs in each state (`stateOf`): they add up to `jobs`. */
+  states: Record<JobState, number>;
 }
 
 export interface NewUser {
@@ -105,20 +92,12 @@ export interface NewUser {
   registrationTokenHash: string | null;
 }
 
-/**
- * All SQL lives behind this interface: the runner, the jobs, the control plane and the
- * scripts ask it to claim, finish and prune, and never build SQL themselves. Each backend
- * (SQLite, PostgreSQL) implements it; errors it cannot recover from are
- * `AppError("UNAVAILABLE")` (database down, locked past the busy timeout, disk full).
- */
-export interface Store {
-  readonly backend: "sqlite" | "postgres";
-
-  // --- the runner's hot path ---
+/** What the runner uses: the hot path of claiming, finishing and waking (SPEC §5). */
+export interface RunnerStore {
   /** Active rows without `next_run_at` (written by hand), oldest first, found by index. */
   listUnscheduled(limit: number): Promise<CronJobRecord[]>;
-  /** Sets `next_run_at` of a row still unscheduled; or deactivates it with `error`. */
-  scheduleRow(id: number, next: { nextRunAt: Date } | { error: string }, now: number): Promise<void>;
+  /** Sets `next_run_at` of rows still unscheduled, or makes them dead with an error, in one transaction. */
+  scheduleRows(rows: ScheduledRow[], now: number): Promise<void>;
   /** Atomically leases up to `limit` due jobs (ordered by `next_run_at`), counting an attempt. */
   claimDue(options: ClaimOptions): Promise<CronJobRecord[]>;
   /** Leases one job now, if it is active and not leased: `jobs.runNow` goes through this. */
@@ -135,38 +114,58 @@ export interface Store {
   nextWakeAt(now: number): Promise<number | null>;
   /** Deletes history rows finished before `before`. */
   pruneRuns(before: number): Promise<number>;
+}
 
-  // --- management ---
+/** What the jobs service (the control plane) uses to manage jobs. */
+export interface JobStore {
   getJob(id: number): Promise<CronJobRecord | undefined>;
   findJob(name: string, userId: number | null): Promise<CronJobRecord | undefined>;
-  listJobs(filter: JobFilter, now: number): Promise<Page<CronJobRecord>>;
   /** Throws `AppError("CONFLICT")` when `(name, userId)` exists. */
   insertJob(values: JobValues, now: number): Promise<CronJobRecord>;
   /** Inserts, or updates the row with the same `(name, userId)`. */
   upsertJob(values: JobValues, now: number): Promise<CronJobRecord>;
-  updateJob(id: number, values: Partial<JobValues> & { attempts?: number; lastError?: string | null }, now: number): Promise<CronJobRecord | undefined>;
+  updateJob(id: number, values: JobChange, now: number): Promise<CronJobRecord | undefined>;
   deleteJob(id: number): Promise<boolean>;
-  listRuns(filter: RunFilter): Promise<Page<CronJobRunRecord>>;
-  stats(now: number): Promise<StoreStats>;
-  /** Cheap liveness check of the database. */
-  ping(): Promise<void>;
+}
 
-  // --- users domain ---
+/** What jobs themselves may touch: the users domain (the built-ins expire codes and registrations). */
+export interface UserStore {
   insertUser(user: NewUser, now: number): Promise<UserRecord>;
   getUser(id: number): Promise<UserRecord | undefined>;
   getUserByEmail(email: string): Promise<UserRecord | undefined>;
   updateUser(id: number, values: Partial<Omit<UserRecord, "id" | "createdAt">>, now: number): Promise<UserRecord | undefined>;
   /** Deletes the user only while still `pending`; their jobs go by cascade. */
   deletePendingUser(id: number): Promise<boolean>;
+}
+
+/** What readers use: lists, the dashboard, `/metrics`, the watchdog. */
+export interface ReadStore {
+  getJob(id: number): Promise<CronJobRecord | undefined>;
+  listJobs(filter: JobFilter, now: number): Promise<Page<CronJobRecord>>;
+  listRuns(filter: RunFilter): Promise<Page<CronJobRunRecord>>;
+  stats(now: number): Promise<StoreStats>;
+  /** Cheap liveness check of the database. */
+  ping(): Promise<void>;
+}
+
+/**
+ * All SQL lives behind this interface, split by who uses it: the runner, the jobs service, the
+ * jobs themselves (users) and the readers; none builds SQL itself. Each backend (SQLite,
+ * PostgreSQL) implements it; errors it cannot recover from are `AppError("UNAVAILABLE")`
+ * (database down, locked past the busy timeout, disk full).
+ */
+export interface Store extends RunnerStore, JobStore, UserStore, ReadStore {
+  readonly backend: "sqlite" | "postgres";
 
   // --- several instances on one database (optional: the PostgreSQL store has them) ---
   /**
-   * Calls `onChange` whenever jobs change through any instance sharing the database (created,
-   * updated, resumed, deleted, leases released), and after the listening connection reconnects
-   * (notices sent meanwhile are lost). Resolves once listening; the function it answers stops it.
-   * The server pokes its timer with it, so a job created on one host starts on time on another.
+   * Calls `onChange` whenever jobs change through another instance sharing the database, and
+   * after the listening connection reconnects (notices sent meanwhile are lost). Resolves once
+   * listening; the function it answers stops it.
    */
   watchChanges?(onChange: () => void): Promise<() => Promise<void>>;
+  /** Tells the other instances on the database that jobs changed (PostgreSQL: NOTIFY). */
+  announceChange?(): void;
   /**
    * The database server's clock (ms since the epoch). When the store has one, the runtime's
    * clock follows it (`DbClock`), so hosts whose clocks disagree agree on when a job is due.

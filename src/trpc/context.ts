@@ -1,26 +1,11 @@
 import { CLIENT_HEADER, clientKind, type ClientKind } from "../actor.ts";
-import type { Clock } from "../clock.ts";
-import { JobService } from "../jobs/job-service.ts";
-import type { JobRegistry } from "../jobs/registry.ts";
-import type { Logger } from "../logger.ts";
-import type { Runner } from "../runner/runner.ts";
 import { bearerToken, TokenTable } from "../secrets.ts";
 import type { ServerDeps } from "../server/deps.ts";
-import type { Store } from "../store/store.ts";
-import { UserService, type UserServiceOptions } from "../users/users.ts";
 
-/** What the procedures work with, built once per server. */
-export interface ControlPlane {
-  jobs: JobService;
-  users: UserService;
-  runner: Runner;
-  registry: JobRegistry;
-  store: Store;
-  clock: Clock;
-  logger: Logger;
+/** What the procedures work with, built once per server: the runtime and the tokens it accepts. */
+export interface ControlPlane extends Omit<ServerDeps, "secrets" | "freshnessDir"> {
   /** The tokens procedures accept (`Authorization: Bearer <token>`): admins, and viewers for queries. */
   tokens: TokenTable;
-  onJobsChanged: () => void;
 }
 
 /**
@@ -34,11 +19,8 @@ export interface TrpcContext {
   client?: ClientKind;
 }
 
-export function createControlPlane(deps: ServerDeps, userOptions: Partial<UserServiceOptions> = {}): ControlPlane {
-  const { store, registry, clock, runner, logger, onJobsChanged } = deps;
-  const jobs = new JobService({ store, registry, clock, onJobsChanged });
-  const users = new UserService({ store, clock, jobs }, userOptions);
-  return { jobs, users, runner, registry, store, clock, logger, tokens: TokenTable.from(deps.secrets), onJobsChanged };
+export function createControlPlane(deps: ServerDeps): ControlPlane {
+  return { ...deps, tokens: TokenTable.from(deps.secrets) };
 }
 
 /** Reads the bearer token of a request; nothing touches the database here. */

@@ -11,7 +11,7 @@ import { createClient } from "../../src/client.ts";
 import { HttpJob } from "../../src/jobs/http-job.ts";
 import { systemClock } from "../../src/clock.ts";
 import { silentLogger } from "../../src/logger.ts";
-import { Runner } from "../../src/runner/runner.ts";
+import { assembleRuntime } from "../../src/runtime.ts";
 import { buildApp } from "../../src/server/app.ts";
 import type { RunStatus } from "../../src/store/store.ts";
 import { freshStore, onCleanup, tempDir } from "../support/db.ts";
@@ -25,12 +25,9 @@ export function startServer() {
   const { store } = freshStore();
   const freshnessDir = tempDir("cronjobs-freshness-");
   const registry = testRegistry(new HttpJob({ signingSecret: "dashboard-signing-secret-0123456789" }));
-  const runner = new Runner({ store, registry, clock: systemClock, logger: silentLogger }, { runnerName: "dashboard-test/1" });
-  const app = buildApp({
-    store, runner, registry, clock: systemClock, logger: silentLogger, freshnessDir,
-    secrets: { cronSecret: "dashboard-cron-secret-0123456789", adminToken: ADMIN_TOKEN },
-    onJobsChanged: () => {},
-  });
+  const runtime = assembleRuntime(store, registry, { clock: systemClock, logger: silentLogger, runner: { runnerName: "dashboard-test/1" } });
+  const { runner } = runtime;
+  const app = buildApp({ ...runtime, freshnessDir, secrets: { cronSecret: "dashboard-cron-secret-0123456789", adminToken: ADMIN_TOKEN } });
   app.listen({ port: 0, hostname: "127.0.0.1" });
   const url = `http://127.0.0.1:${app.server!.port}`;
   onCleanup(async () => {

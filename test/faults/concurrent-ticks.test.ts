@@ -43,7 +43,7 @@ for (const backend of backends) {
 
       // The timer may still be finishing its share: wait until no job is leased.
       const settle = Date.now() + 30_000;
-      while ((await store.stats(Date.now())).running > 0 && Date.now() < settle) await Bun.sleep(50);
+      while ((await store.stats(Date.now())).states.running > 0 && Date.now() < settle) await Bun.sleep(50);
 
       const runs = (await store.listRuns({ limit: 100_000 })).items;
       expect(runs).toHaveLength(ONE_TIME + RECURRING);

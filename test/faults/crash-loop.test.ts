@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { LEASE_EXPIRED_ERROR } from "../../src/store/store.ts";
+import { LEASE_EXPIRED_ERROR } from "../../src/lifecycle/lifecycle.ts";
 import { backends, describeOn, runnerOn } from "../support/backends.ts";
 import { T0 } from "../support/db.ts";
 import { addJob, testRegistry } from "../support/jobs.ts";

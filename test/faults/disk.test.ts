@@ -1,3 +1,4 @@
+import { assembleRuntime } from "../../src/runtime.ts";
 import { describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
 import fs from "node:fs";
@@ -23,9 +24,10 @@ class FillDiskJob implements CronJob {
   readonly type = "fill_disk";
   readonly description = "Caps the database at its current size.";
   armed = true;
-  async run({ db }: JobContext) {
+  constructor(private readonly store: SqliteStore) {}
+  async run(_: JobContext) {
     if (!this.armed) return;
-    const client = (db as SqliteStore).client;
+    const client = this.store.client;
     client.run(`PRAGMA max_page_count = ${client.query<{ page_count: number }, []>("PRAGMA page_count").get()!.page_count}`);
   }
 }
@@ -37,11 +39,11 @@ function integrity(db: Database): string {
 /** The real app over `store` with the journal and fill_disk job types, driven without a port. */
 function journalApp(store: SqliteStore, options: Partial<RunnerOptions> = {}) {
   const journal = path.join(tempDir(), "journal.jsonl");
-  const fill = new FillDiskJob();
+  const fill = new FillDiskJob(store);
   const registry = testRegistry(new JournalJob(journal), fill);
   const clock = new ManualClock(T0);
-  const runner = new Runner({ store, registry, clock, logger: silentLogger }, { runnerName: "test/1", abortGraceMs: 50, ...options });
-  const app = buildApp({ store, runner, registry, clock, logger: silentLogger, secrets: SECRETS, freshnessDir: "/nonexistent", onJobsChanged() {} });
+  const runtime = assembleRuntime(store, registry, { clock, logger: silentLogger, runner: { runnerName: "test/1", abortGraceMs: 50, ...options } });
+  const app = buildApp({ ...runtime, secrets: SECRETS, freshnessDir: "/nonexistent" });
   return { app, clock, journal, fill };
 }
 

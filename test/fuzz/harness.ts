@@ -5,6 +5,7 @@
  * store's calls to prove that a refused caller reached no database; and the checks every
  * answer must pass.
  */
+import { assembleRuntime } from "../../src/runtime.ts";
 import { expect } from "bun:test";
 import { ManualClock } from "../../src/clock.ts";
 import { defaultRegistry } from "../../src/jobs/registry.ts";
@@ -86,10 +87,9 @@ export async function fuzzBench(label: string, backend: Backend = "sqlite") {
   const logger: Logger = { info() {}, warn() {}, error: (msg, fields) => { errors.push(`${msg} ${JSON.stringify(fields)}`); } };
   const clock = new ManualClock(T0);
   const registry = defaultRegistry();
-  const runner = new Runner({ store: counted.store, registry, clock, logger }, { runnerName: "fuzz/1", abortGraceMs: 50 });
-  const app = buildApp({
-    store: counted.store, runner, registry, clock, logger, secrets: SECRETS, freshnessDir: tempDir(), onJobsChanged() {},
-  });
+  const runtime = assembleRuntime(counted.store, registry, { clock, logger, runner: { runnerName: "fuzz/1", abortGraceMs: 50 } });
+  const { runner } = runtime;
+  const app = buildApp({ ...runtime, secrets: SECRETS, freshnessDir: tempDir() });
   await seedDatabase((request) => app.handle(request), database);
   let baseline = await database.dump();
   const prototypeKeys = Object.getOwnPropertyNames(Object.prototype).join();

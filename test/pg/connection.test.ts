@@ -1,3 +1,4 @@
+import { assembleRuntime } from "../../src/runtime.ts";
 import { describe, expect, test } from "bun:test";
 import path from "node:path";
 import { ManualClock } from "../../src/clock.ts";
@@ -38,8 +39,9 @@ describe.skipIf(!postgresAvailable)("PostgreSQL connection trouble", () => {
     const clock = new ManualClock(Math.floor(Date.now() / 1000) * 1000);
     const registry = testRegistry();
     const { logger, errors } = capturingLogger();
-    const runner = new Runner({ store, registry, clock, logger }, { runnerName: "test/1", abortGraceMs: 50 });
-    const app = buildApp({ store, runner, registry, clock, logger, secrets: SECRETS, freshnessDir: "/nonexistent", onJobsChanged() {} });
+    const runtime = assembleRuntime(store, registry, { clock, logger, runner: { runnerName: "test/1", abortGraceMs: 50 } });
+    const { runner } = runtime;
+    const app = buildApp({ ...runtime, secrets: SECRETS, freshnessDir: "/nonexistent" });
     // Slow jobs first (by next_run_at), so the tick is still running when the database goes away.
     const sql = pgClient(url);
     await sql`INSERT INTO cron_jobs (name, job_type, run_at, next_run_at, payload)

@@ -1,6 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { backoffMs } from "../../src/runner/outcome.ts";
-import { LEASE_EXPIRED_ERROR } from "../../src/store/store.ts";
+import { backoffMs, LEASE_EXPIRED_ERROR } from "../../src/lifecycle/lifecycle.ts";
 import { backends, describeOn, runnerOn } from "../support/backends.ts";
 import { T0 } from "../support/db.ts";
 import type { CronJob } from "../../src/jobs/cron-job.ts";
@@ -140,13 +139,16 @@ for (const backend of backends) {
       expect((await store.listRuns({ limit: 5, jobId: job.id })).items[0]!.status).toBe("timed_out");
     });
 
-    test("a job that ignores its abort is recorded timed_out and keeps its lease until it expires", async () => {
+    test("a job that ignores its abort is recorded timed_out and keeps its lease's end (not its lease) until it expires", async () => {
       const { store, runner, clock } = await setup({ leaseMarginMs: 5_000 });
       const job = await addJob(store, T0, { name: "stuck", jobType: "hang", timeoutSeconds: 1, intervalMinutes: 1, nextRunAt: new Date(T0) });
       const tick = await runner.runDueJobs();
       expect(tick.timedOut).toBe(1);
       const row = (await store.getJob(job.id))!;
-      expect(row.lockedBy).toBe(tick.runId);
+      // The run is recorded, so it no longer holds the job (not "running", not a crash at the next
+      // claim), but nothing claims it before the lease's end.
+      expect(row.lockedBy).toBeNull();
+      expect(row.crashes).toBe(0);
       expect(row.lockedUntil?.getTime()).toBe(T0 + 1_000 + 5_000);
       clock.set(T0 + 5_999); // lease (timeout 1 s + margin 5 s) still live
 
@@ -166,7 +168,7 @@ for (const backend of backends) {
       const before = (await store.getJob(job.id))!;
       const outcome = await store.finish([{
         jobId: job.id, runId: "old-run",
-        change: { kind: "update", isActive: false, attempts: 0, lastError: "late", lastRunAt: new Date(T0), nextRunAt: null, keepLease: false },
+        change: { kind: "update", isActive: false, ended: null, attempts: 0, lastError: "late", lastRunAt: new Date(T0), nextRunAt: null, keepLease: false },
         run: { jobId: job.id, name: job.name, jobType: "noop", userId: null, scheduledFor: new Date(T0), startedAt: new Date(T0), finishedAt: new Date(clock.now()), status: "succeeded", error: null, output: null, attempt: 1, runId: "old-run", runner: "test/0" },
       }]);
       expect(outcome).toEqual(["lease_lost"]);

@@ -34,8 +34,8 @@ export class JournalJob implements CronJob<JournalPayload> {
 
   constructor(private readonly file: string) {}
 
-  async run({ job, payload, signal, db, clock }: JobContext<JournalPayload>): Promise<void> {
-    const lease = (await db.getJob(job.id))?.lockedUntil?.getTime() ?? null;
+  async run({ job, payload, signal, clock }: JobContext<JournalPayload>): Promise<void> {
+    const lease = job.lockedUntil?.getTime() ?? null;
     const entry = { key: randomUUID(), jobId: job.id, runId: job.lockedBy ?? "", pid: process.pid, leaseUntil: lease, attempt: job.attempts };
     this.append({ event: "start", at: clock.now(), ...entry });
     const ms = payload?.ms ?? 0;

@@ -84,7 +84,12 @@ export class GateJob implements CronJob {
 }
 
 export function testRegistry(...extra: CronJob<any>[]): JobRegistry {
-  return new JobRegistry([...builtinJobs(), new SleepJob(), new FailJob(), new HangJob(), ...extra]);
+  return new JobRegistry([...builtinJobs(), ...testJobs(...extra)]);
+}
+
+/** The test job types (sleep, fail, hang) and `extra`, to register beside the built-ins. */
+export function testJobs(...extra: CronJob<any>[]): CronJob<any>[] {
+  return [new SleepJob(), new FailJob(), new HangJob(), ...extra];
 }
 
 /** Inserts a job through the store with sensible defaults. */

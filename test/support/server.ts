@@ -1,6 +1,7 @@
 import { ManualClock, type Clock } from "../../src/clock.ts";
 import { silentLogger } from "../../src/logger.ts";
-import { Runner, type RunnerOptions } from "../../src/runner/runner.ts";
+import type { RunnerOptions } from "../../src/runner/runner.ts";
+import { assembleRuntime } from "../../src/runtime.ts";
 import { buildApp } from "../../src/server/app.ts";
 import type { Store } from "../../src/store/store.ts";
 import { T0 } from "./db.ts";
@@ -11,12 +12,11 @@ export const SECRETS = { cronSecret: "cron-secret-0123456789abcdef", adminToken:
 /** The real app over `store`, built without listening; `app.handle(request)` drives it. */
 export function testApp(store: Store, { clock = new ManualClock(T0) as Clock, runner: options = {} as Partial<RunnerOptions> } = {}) {
   const registry = testRegistry();
-  const runner = new Runner({ store, registry, clock, logger: silentLogger }, { runnerName: "test/1", abortGraceMs: 50, ...options });
+  const runtime = assembleRuntime(store, registry, { clock, logger: silentLogger, runner: { runnerName: "test/1", abortGraceMs: 50, ...options } });
+  const { runner } = runtime;
   let changes = 0;
-  const app = buildApp({
-    store, runner, registry, clock, logger: silentLogger, secrets: SECRETS, freshnessDir: "/nonexistent",
-    onJobsChanged: () => { changes++; },
-  });
+  runtime.changes.subscribe(() => { changes++; });
+  const app = buildApp({ ...runtime, secrets: SECRETS, freshnessDir: "/nonexistent" });
   return { app, runner, clock, registry, changes: () => changes };
 }
 

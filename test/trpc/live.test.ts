@@ -3,8 +3,8 @@ import { createClient } from "../../src/client.ts";
 import { systemClock } from "../../src/clock.ts";
 import { defaultRegistry } from "../../src/jobs/registry.ts";
 import { silentLogger } from "../../src/logger.ts";
-import { Runner } from "../../src/runner/runner.ts";
-import { TickScheduler } from "../../src/runner/scheduler.ts";
+import { TickTimer } from "../../src/runner/tick-timer.ts";
+import { assembleRuntime } from "../../src/runtime.ts";
 import { buildApp } from "../../src/server/app.ts";
 import { freshStore, onCleanup, tempDir } from "../support/db.ts";
 import { waitUntil } from "../support/fault-server.ts";
@@ -13,14 +13,11 @@ import { ADMIN_TOKEN, CRON_SECRET } from "./support.ts";
 /** A real server with its own timer (as `app serve` wires it), on the system clock. */
 async function serverWithTimer() {
   const { store } = freshStore();
-  const registry = defaultRegistry();
-  const runner = new Runner({ store, registry, clock: systemClock, logger: silentLogger }, { runnerName: "test/live" });
-  const scheduler = new TickScheduler(runner, store, systemClock, silentLogger);
-  const app = buildApp({
-    store, runner, registry, clock: systemClock, logger: silentLogger, freshnessDir: tempDir(),
-    secrets: { cronSecret: CRON_SECRET, adminToken: ADMIN_TOKEN },
-    onJobsChanged: () => scheduler.poke(),
-  }).listen({ hostname: "127.0.0.1", port: 0 });
+  const runtime = assembleRuntime(store, defaultRegistry(), { clock: systemClock, logger: silentLogger, runner: { runnerName: "test/live" } });
+  const { runner } = runtime;
+  const scheduler = new TickTimer(runtime);
+  const app = buildApp({ ...runtime, freshnessDir: tempDir(), secrets: { cronSecret: CRON_SECRET, adminToken: ADMIN_TOKEN } })
+    .listen({ hostname: "127.0.0.1", port: 0 });
   scheduler.start();
   onCleanup(async () => {
     scheduler.stop();

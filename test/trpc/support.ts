@@ -3,7 +3,7 @@ import { ManualClock } from "../../src/clock.ts";
 import type { CronJob } from "../../src/jobs/cron-job.ts";
 import { builtinJobs, JobRegistry } from "../../src/jobs/registry.ts";
 import { silentLogger } from "../../src/logger.ts";
-import { Runner } from "../../src/runner/runner.ts";
+import { assembleRuntime } from "../../src/runtime.ts";
 import type { ServerDeps } from "../../src/server/deps.ts";
 import { createControlPlane, type ControlPlane } from "../../src/trpc/context.ts";
 import { createCaller } from "../../src/trpc/router.ts";
@@ -17,15 +17,11 @@ export function freshDeps(extraJobs: CronJob<any>[] = []) {
   const { store, file } = freshStore();
   const clock = new ManualClock(T0);
   const registry = new JobRegistry([...builtinJobs(), ...extraJobs]);
-  const runner = new Runner({ store, registry, clock, logger: silentLogger }, { runnerName: "test/1" });
+  const runtime = assembleRuntime(store, registry, { clock, logger: silentLogger, runner: { runnerName: "test/1" } });
   const pokes = { count: 0 };
-  const deps: ServerDeps = {
-    store, runner, registry, clock, logger: silentLogger,
-    secrets: { cronSecret: CRON_SECRET, adminToken: ADMIN_TOKEN },
-    freshnessDir: tempDir(),
-    onJobsChanged: () => { pokes.count++; },
-  };
-  return { deps, store, file, clock, runner, registry, pokes };
+  runtime.changes.subscribe(() => { pokes.count++; });
+  const deps: ServerDeps = { ...runtime, secrets: { cronSecret: CRON_SECRET, adminToken: ADMIN_TOKEN }, freshnessDir: tempDir() };
+  return { deps, store, file, clock, runner: runtime.runner, registry, pokes };
 }
 
 /** A caller of the router as the admin, over `freshDeps`. */

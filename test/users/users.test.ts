@@ -1,3 +1,4 @@
+import { ChangeFeed } from "../../src/changes.ts";
 import { describe, expect, test } from "bun:test";
 import { AppError } from "../../src/errors.ts";
 import { JobService } from "../../src/jobs/job-service.ts";
@@ -9,7 +10,7 @@ const MINUTE = 60_000;
 
 function freshUsers(options: ConstructorParameters<typeof UserService>[1] = {}) {
   const env = freshRunner();
-  const jobs = new JobService({ store: env.store, registry: env.registry, clock: env.clock });
+  const jobs = new JobService({ store: env.store, registry: env.registry, clock: env.clock, changes: new ChangeFeed() });
   const users = new UserService({ store: env.store, clock: env.clock, jobs }, options);
   return { ...env, jobs, users };
 }

@@ -16,6 +16,7 @@ CREATE TABLE "cron_settings" (
 );
 --> statement-breakpoint
 ALTER TABLE "cron_job_runs" DROP CONSTRAINT "cron_job_runs_status_check";--> statement-breakpoint
+DROP INDEX "cron_jobs_leased_idx";--> statement-breakpoint
 ALTER TABLE "cron_job_runs" ADD COLUMN "output" text;--> statement-breakpoint
 ALTER TABLE "cron_jobs" ADD COLUMN "crashes" integer DEFAULT 0 NOT NULL;--> statement-breakpoint
 ALTER TABLE "cron_jobs" ADD COLUMN "ended" text;--> statement-breakpoint
@@ -28,6 +29,7 @@ ALTER TABLE "cron_jobs" ADD COLUMN "run_count" integer DEFAULT 0 NOT NULL;--> st
 ALTER TABLE "cron_jobs" ADD COLUMN "cancel_requested_at" timestamp (3) with time zone;--> statement-breakpoint
 CREATE INDEX "cron_job_changes_job_idx" ON "cron_job_changes" USING btree ("job_id","id");--> statement-breakpoint
 CREATE INDEX "cron_job_changes_at_idx" ON "cron_job_changes" USING btree ("at");--> statement-breakpoint
+CREATE INDEX "cron_jobs_leased_idx" ON "cron_jobs" USING btree ("locked_until") WHERE "cron_jobs"."locked_until" is not null;--> statement-breakpoint
 ALTER TABLE "cron_job_runs" ADD CONSTRAINT "cron_job_runs_status_check" CHECK ("cron_job_runs"."status" in ('succeeded', 'failed', 'timed_out', 'cancelled', 'skipped'));--> statement-breakpoint
 ALTER TABLE "cron_jobs" ADD CONSTRAINT "cron_jobs_crashes_check" CHECK ("cron_jobs"."crashes" >= 0);--> statement-breakpoint
 ALTER TABLE "cron_jobs" ADD CONSTRAINT "cron_jobs_ended_check" CHECK ("cron_jobs"."ended" is null or "cron_jobs"."ended" in ('dead', 'finished'));--> statement-breakpoint

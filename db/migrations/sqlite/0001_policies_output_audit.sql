@@ -94,5 +94,5 @@ ALTER TABLE `__new_cron_jobs` RENAME TO `cron_jobs`;--> statement-breakpoint
 CREATE UNIQUE INDEX `cron_jobs_name_user_key` ON `cron_jobs` (`name`,(case when "user_id" is null then 0 else "user_id" end));--> statement-breakpoint
 CREATE INDEX `cron_jobs_due_idx` ON `cron_jobs` (`next_run_at`) WHERE "cron_jobs"."is_active" = 1;--> statement-breakpoint
 CREATE INDEX `cron_jobs_user_idx` ON `cron_jobs` (`user_id`);--> statement-breakpoint
-CREATE INDEX `cron_jobs_leased_idx` ON `cron_jobs` (`locked_until`) WHERE "cron_jobs"."locked_by" is not null;--> statement-breakpoint
+CREATE INDEX `cron_jobs_leased_idx` ON `cron_jobs` (`locked_until`) WHERE "cron_jobs"."locked_until" is not null;--> statement-breakpoint
 CREATE INDEX `cron_jobs_inactive_idx` ON `cron_jobs` (`id`) WHERE "cron_jobs"."is_active" = 0;

@@ -43,7 +43,7 @@ function metricsInWords(health: Health): HTMLElement[] {
     ...item("Database", health.database === "ok" ? `reachable (${health.backend})` : `unreachable: ${health.database}`),
     ...(s ? [
       ...item("Due now", `${countOf(s.due, "job")} due and not yet claimed`),
-      ...item("Jobs", `${formatCount(s.jobs)} in all: ${formatCount(s.active - s.running)} active, ${formatCount(s.running)} running, ${formatCount(s.paused)} paused, ${formatCount(s.dead)} dead`),
+      ...item("Jobs", `${formatCount(s.jobs)} in all: ${formatCount(s.states.active)} active, ${formatCount(s.states.running)} running, ${formatCount(s.states.paused)} paused, ${formatCount(s.states.dead)} dead, ${formatCount(s.states.finished)} finished`),
     ] : []),
     ...item("Runs", finished === 0 ? "this server has finished no run since it started"
       : `this server has finished ${countOf(finished, "run")} since it started: ${formatCount(r.runs.succeeded)} succeeded, ${formatCount(r.runs.failed)} failed, ${formatCount(r.runs.timed_out)} timed out`),

@@ -25,7 +25,7 @@ export type JobAction = "run" | "pause" | "resume" | "retry" | "edit" | "delete"
 
 export const JOB_COLUMNS = ["Name", "Type", "User", "Schedule", "Next run", "Last run", "State", "Attempts", "Last error", "Actions"] as const;
 
-const STATE_LABEL: Record<JobView["state"], string> = { active: "active", paused: "paused", dead: "dead", running: "running" };
+const STATE_LABEL: Record<JobView["state"], string> = { active: "active", paused: "paused", dead: "dead", running: "running", finished: "finished" };
 
 /** The exact schedule behind the words, for the title. */
 function scheduleDetail(job: JobView): string {

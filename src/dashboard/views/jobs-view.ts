@@ -12,7 +12,7 @@ const PAGE_SIZE = 50;
 type StateFilter = "" | JobView["state"];
 const STATES: { value: StateFilter; label: string }[] = [
   { value: "", label: "All" }, { value: "active", label: "Active" }, { value: "running", label: "Running" },
-  { value: "paused", label: "Paused" }, { value: "dead", label: "Dead" },
+  { value: "paused", label: "Paused" }, { value: "dead", label: "Dead" }, { value: "finished", label: "Finished" },
 ];
 
 /** The jobs: filters, a server-side page of the table, and the actions on each job. */
@@ -72,7 +72,7 @@ export class JobsView implements View {
     };
     // The page is drawn as soon as it arrives; the counts by state follow.
     const summary = dashboardApi.summary.query().then((stats) => {
-      const count: Record<StateFilter, number> = { "": stats.jobs, active: stats.active - stats.running, running: stats.running, paused: stats.paused, dead: stats.dead };
+      const count: Record<StateFilter, number> = { "": stats.jobs, ...stats.states };
       for (const [state, el] of this.counts) el.textContent = formatCount(count[state]);
     });
     const page = await api.jobs.list.query(input);

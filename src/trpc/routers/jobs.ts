@@ -1,3 +1,4 @@
+import { JOB_STATES } from "../../lifecycle/lifecycle.ts";
 import { z } from "zod";
 import { instantField, jobFields, jobPatchFields } from "../../jobs/job-input.ts";
 import { jobView } from "../../jobs/job-view.ts";
@@ -19,7 +20,7 @@ export const pageFields = {
 const listInput = z.strictObject({
   ...pageFields,
   active: z.boolean().optional(),
-  state: z.enum(["active", "paused", "dead", "running"]).optional(),
+  state: z.enum(JOB_STATES).optional(),
   jobType: storableText(z.string().min(1)).optional(),
   /** A user id, or null for the jobs of no user. */
   userId: z.int().positive().nullable().optional(),
@@ -67,11 +68,7 @@ export const jobsRouter = router({
   pause: adminProcedure.input(byId).mutation(async ({ ctx, input }) => jobView(await ctx.plane.jobs.pause(input.id), ctx.plane.clock.now())),
   resume: adminProcedure.input(byId).mutation(async ({ ctx, input }) => jobView(await ctx.plane.jobs.resume(input.id), ctx.plane.clock.now())),
   /** Runs the job now through the same claim as a tick (never beside a scheduled run); answers the run. */
-  runNow: adminProcedure.input(byId).mutation(async ({ ctx, input }) => {
-    const result = await ctx.plane.runner.runNow(input.id);
-    ctx.plane.onJobsChanged();
-    return result;
-  }),
+  runNow: adminProcedure.input(byId).mutation(({ ctx, input }) => ctx.plane.runner.runNow(input.id)),
   /**
    * A schedule in words and its next start times (UTC ISO in `next`, the zone's wall clock in
    * `nextLocal`), as a job created now with it would start; nothing is saved.

@@ -1,46 +1,55 @@
+import type { ChangeFeed } from "../changes.ts";
 import type { Clock } from "../clock.ts";
 import { errorMessage } from "../errors.ts";
 import type { Logger } from "../logger.ts";
-import type { Store } from "../store/store.ts";
+import type { RunnerStore } from "../store/store.ts";
 import type { Runner } from "./runner.ts";
 
 const MAX_SLEEP_MS = 60_000;
 const RETRY_AFTER_ERROR_MS = 5_000;
 
+export interface TickTimerDeps {
+  runner: Runner;
+  store: Pick<RunnerStore, "nextWakeAt">;
+  clock: Clock;
+  logger: Logger;
+  changes: ChangeFeed;
+}
+
 /**
  * The server's own timer (SPEC §5.6): ticks at least once a minute, and as soon as the
- * earliest `next_run_at` comes due. `poke()` re-arms it when jobs change through the server.
+ * earliest `next_run_at` comes due. It listens to the runtime's change feed and re-arms
+ * whenever jobs change, here or elsewhere.
  */
-export class TickScheduler {
+export class TickTimer {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private ticking = false;
-  private again = false;
   private stopped = true;
+  private unsubscribe: (() => void) | undefined;
+  private readonly runner: Runner;
+  private readonly store: Pick<RunnerStore, "nextWakeAt">;
+  private readonly clock: Clock;
+  private readonly logger: Logger;
 
-  constructor(
-    private readonly runner: Runner,
-    private readonly store: Store,
-    private readonly clock: Clock,
-    private readonly logger: Logger,
-  ) {}
+  constructor(private readonly deps: TickTimerDeps) {
+    ({ runner: this.runner, store: this.store, clock: this.clock, logger: this.logger } = deps);
+  }
 
   start(): void {
     this.stopped = false;
+    this.unsubscribe = this.deps.changes.subscribe(() => this.poke());
     void this.tick();
   }
 
   stop(): void {
     this.stopped = true;
+    this.unsubscribe?.();
     clearTimeout(this.timer);
   }
 
-  /** Jobs changed: look again at when the next one is due. */
-  poke(): void {
-    if (this.stopped) return;
-    if (this.ticking) {
-      this.again = true;
-      return;
-    }
+  /** Jobs changed: look again at when the next one is due (after a tick it looks anyway). */
+  private poke(): void {
+    if (this.stopped || this.ticking) return;
     void this.arm();
   }
 
@@ -65,13 +74,10 @@ export class TickScheduler {
     clearTimeout(this.timer);
     let failed = false;
     try {
-      do {
-        this.again = false;
-        const result = await this.runner.runDueJobs();
-        if (result.claimed > 0) {
-          this.logger.info("tick", { runId: result.runId, claimed: result.claimed, succeeded: result.succeeded, failed: result.failed, timedOut: result.timedOut, durationMs: result.durationMs });
-        }
-      } while (this.again && !this.stopped);
+      const result = await this.runner.runDueJobs();
+      if (result.claimed > 0) {
+        this.logger.info("tick", { runId: result.runId, claimed: result.claimed, succeeded: result.succeeded, failed: result.failed, timedOut: result.timedOut, durationMs: result.durationMs });
+      }
     } catch (err) {
       this.logger.error("tick failed", { error: errorMessage(err) });
       failed = true;

@@ -1,17 +1,18 @@
 import { describe, expect, test } from "bun:test";
 import { systemClock } from "../../src/clock.ts";
 import { silentLogger } from "../../src/logger.ts";
-import { Runner } from "../../src/runner/runner.ts";
-import { TickScheduler } from "../../src/runner/scheduler.ts";
+import { TickTimer } from "../../src/runner/tick-timer.ts";
+import { assembleRuntime } from "../../src/runtime.ts";
 import { freshStore, onCleanup } from "../support/db.ts";
 import { addJob, testRegistry } from "../support/jobs.ts";
 
 function startScheduler() {
   const { store } = freshStore();
-  const runner = new Runner({ store, registry: testRegistry(), clock: systemClock, logger: silentLogger }, { runnerName: "timer" });
-  const scheduler = new TickScheduler(runner, store, systemClock, silentLogger);
+  const runtime = assembleRuntime(store, testRegistry(), { clock: systemClock, logger: silentLogger, runner: { runnerName: "timer" } });
+  const { runner } = runtime;
+  const scheduler = new TickTimer(runtime);
   onCleanup(() => scheduler.stop());
-  return { store, scheduler, runner };
+  return { store, scheduler, runner, runtime };
 }
 
 async function waitForRun(store: ReturnType<typeof freshStore>["store"], jobId: number, timeoutMs: number) {
@@ -36,12 +37,12 @@ describe("the server's own timer", () => {
   });
 
   test("poke() re-arms the timer for a job added while it sleeps", async () => {
-    const { store, scheduler } = startScheduler();
+    const { store, scheduler, runtime } = startScheduler();
     scheduler.start();
     await Bun.sleep(100); // the first tick found nothing: the timer now sleeps up to a minute
     const dueAt = Date.now() + 300;
     const job = await addJob(store, Date.now(), { name: "added-later", runAt: new Date(dueAt) });
-    scheduler.poke();
+    runtime.changes.publish();
     const runs = await waitForRun(store, job.id, 5_000);
     expect(runs).toHaveLength(1);
     expect(runs[0]!.startedAt.getTime()).toBeGreaterThanOrEqual(dueAt);

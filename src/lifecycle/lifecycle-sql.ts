@@ -1,0 +1,87 @@
+/**
+ * The lifecycle's definitions (lifecycle.ts) as SQL, generated for both dialects from one
+ * text, so the SQLite and PostgreSQL stores cannot disagree with `stateOf` or with each other.
+ * Table tests (test/lifecycle/) check every predicate against `stateOf` on real rows.
+ */
+import { LEASE_EXPIRED_ERROR, MAX_TIMEOUT_SECONDS, type JobState } from "./lifecycle.ts";
+
+export interface Dialect {
+  name: "sqlite" | "postgres";
+  /** A boolean column as a condition. */
+  isTrue(column: string): string;
+  /** A time column plus a number of milliseconds. */
+  plusMs(time: string, ms: string): string;
+  /** The smaller of two numbers. */
+  least(a: string, b: string): string;
+  /** Seconds as milliseconds, without overflowing a 32-bit integer. */
+  secondsToMs(seconds: string): string;
+}
+
+export const SQLITE: Dialect = {
+  name: "sqlite",
+  isTrue: (column) => `${column} = 1`,
+  plusMs: (time, ms) => `${time} + ${ms}`,
+  least: (a, b) => `min(${a}, ${b})`,
+  secondsToMs: (seconds) => `${seconds} * 1000`,
+};
+
+export const POSTGRES: Dialect = {
+  name: "postgres",
+  isTrue: (column) => column,
+  plusMs: (time, ms) => `${time} + (${ms}) * interval '1 millisecond'`,
+  least: (a, b) => `least(${a}, ${b})`,
+  secondsToMs: (seconds) => `${seconds} * 1000::bigint`,
+};
+
+/** The SQL of the lifecycle, for one dialect; `now` is an SQL expression (a parameter or a literal). */
+export interface LifecycleSql {
+  /** A live lease held by an unfinished run (`isRunning`). */
+  running: string;
+  /** No live lease: a claim may take the row. */
+  unleased: string;
+  /** Active, due and unleased: what a tick claims (by `next_run_at`, an index range). */
+  due: string;
+  /** The same, judging a row nobody has scheduled yet by its seed columns (`dueAt`): what readers count. */
+  dueSeed: string;
+  /** One condition per state, exclusive, exactly `stateOf`. */
+  state: Record<JobState, string>;
+  /** The state as a value (for counting with GROUP BY). */
+  stateCase: string;
+  /**
+   * When the job is due as its seed columns say, for rows nobody has scheduled yet (written by
+   * hand): `next_run_at`, else `run_at`, else (an interval without a start) its creation. A cron
+   * row without either is due at its first match, which only the server can compute.
+   */
+  dueAt: string;
+  /** The SET list of a claim: takes the lease, counts the attempt, and a crash when the previous claim never finished. */
+  claim: (params: { runId: string; margin: string }) => string;
+}
+
+/** Builds the lifecycle's SQL for `dialect`, with `now` (and the column prefix `t`, e.g. `c.`). */
+export function lifecycleSql(dialect: Dialect, now: string, t = ""): LifecycleSql {
+  const running = `(${t}locked_by IS NOT NULL AND ${t}locked_until > ${now})`;
+  const unleased = `(${t}locked_until IS NULL OR ${t}locked_until <= ${now})`;
+  const active = dialect.isTrue(`${t}is_active`);
+  const timeoutMs = dialect.secondsToMs(dialect.least(`${t}timeout_seconds`, String(MAX_TIMEOUT_SECONDS)));
+  const dueAt = `coalesce(${t}next_run_at, ${t}run_at, CASE WHEN ${t}cron IS NULL THEN ${t}created_at END)`;
+  return {
+    running,
+    unleased,
+    due: `${active} AND ${t}next_run_at <= ${now} AND ${unleased}`,
+    dueSeed: `${active} AND ${dueAt} <= ${now} AND ${unleased}`,
+    state: {
+      running,
+      active: `${active} AND NOT ${running}`,
+      paused: `NOT ${active} AND ${t}ended IS NULL AND NOT ${running}`,
+      dead: `NOT ${active} AND ${t}ended = 'dead' AND NOT ${running}`,
+      finished: `NOT ${active} AND ${t}ended = 'finished' AND NOT ${running}`,
+    },
+    stateCase: `CASE WHEN ${running} THEN 'running' WHEN ${active} THEN 'active' ELSE coalesce(${t}ended, 'paused') END`,
+    dueAt,
+    claim: ({ runId, margin }) => `
+      crashes = CASE WHEN ${t}locked_by IS NOT NULL THEN ${t}crashes + 1 ELSE ${t}crashes END,
+      last_error = CASE WHEN ${t}locked_by IS NOT NULL THEN '${LEASE_EXPIRED_ERROR.replaceAll("'", "''")}' ELSE ${t}last_error END,
+      locked_by = ${runId}, locked_until = ${dialect.plusMs(now, `${timeoutMs} + ${margin}`)},
+      attempts = ${t}attempts + 1, updated_at = ${now}`,
+  };
+}

@@ -1,0 +1,151 @@
+/**
+ * What happens to a job, in one place (SPEC §4–§5): its states, the lease a run holds, when the
+ * runner gives up, and the row change that ends a run. Everything else (the stores' SQL, the
+ * views, `/metrics`, the watchdog) takes these definitions from here; nothing re-derives them.
+ *
+ *   active ──claim──▶ running ──finish──▶ active (recurring: next slot; one-time: retry later)
+ *                        │                 deleted (one-time success)
+ *                        │                 dead    (gave up, or the row cannot run)
+ *                        │                 finished (ends_at / max_runs reached)
+ *                        └──process died──▶ due again when the lease ends (a crash, counted)
+ *   paused: `is_active` false by hand or by `jobs.pause`; resume makes it active again.
+ */
+import type { CronJobRecord, RunStatus } from "../../db/schema/sqlite.ts";
+import { nextSlotAfter, type Schedule } from "../schedule/schedule.ts";
+
+export const JOB_STATES = ["active", "running", "paused", "dead", "finished"] as const;
+export type JobState = (typeof JOB_STATES)[number];
+
+export const RUN_STATUSES = ["succeeded", "failed", "timed_out", "cancelled", "skipped"] as const satisfies readonly RunStatus[];
+export type { RunStatus };
+
+/** The columns a job's state depends on. */
+export type StateFields = Pick<CronJobRecord, "isActive" | "ended" | "lockedBy" | "lockedUntil">;
+
+/** A live lease held by a run that has not finished. */
+export function isRunning(job: Pick<CronJobRecord, "lockedBy" | "lockedUntil">, now: number): boolean {
+  return job.lockedBy !== null && (job.lockedUntil?.getTime() ?? 0) > now;
+}
+
+/** The one definition of a job's state; `stateSql` is its SQL twin. */
+export function stateOf(job: StateFields, now: number): JobState {
+  if (isRunning(job, now)) return "running";
+  if (job.isActive) return "active";
+  return job.ended ?? "paused";
+}
+
+// --- leases ------------------------------------------------------------------------------------
+
+/** Timers cannot wait longer (2^31−1 ms); a larger hand-written timeout is clamped to this. */
+export const MAX_TIMEOUT_SECONDS = 2_147_483;
+
+/** The timeout a run gets, in ms: the row's `timeout_seconds`, clamped to what a timer can wait. */
+export function timeoutMs(job: Pick<CronJobRecord, "timeoutSeconds">): number {
+  return Math.min(Math.max(1, job.timeoutSeconds), MAX_TIMEOUT_SECONDS) * 1000;
+}
+
+/** How long a claim holds a job: its timeout plus a margin for recording the run. */
+export function leaseMs(job: Pick<CronJobRecord, "timeoutSeconds">, marginMs: number): number {
+  return timeoutMs(job) + marginMs;
+}
+
+/** `last_error` written at claim when the previous claim's lease ran out unfinished (for people; logic reads `crashes`). */
+export const LEASE_EXPIRED_ERROR = "the previous run did not finish before its lease expired (process crashed or was killed)";
+
+// --- giving up and retrying ---------------------------------------------------------------------
+
+const BACKOFF_BASE_MS = 30_000;
+const BACKOFF_MAX_MS = 3_600_000;
+
+/** Delay before retry number `attempts` of a failed one-time job: 30 s × 2^(attempts−1), at most 1 h. */
+export function backoffMs(attempts: number): number {
+  return Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** Math.max(0, attempts - 1));
+}
+
+/**
+ * Whether a claimed job is past its attempts. `attempts` is counted at claim, so a one-time job
+ * has `max_attempts` claims in all, crashes included; a recurring job's failures never stop it,
+ * only `max_attempts` claims in a row whose process died (`crashes`, counted at claim).
+ */
+export function givesUp(job: Pick<CronJobRecord, "attempts" | "maxAttempts" | "crashes">, schedule: Schedule): boolean {
+  return schedule.kind === "once" ? job.attempts > job.maxAttempts : job.crashes >= job.maxAttempts;
+}
+
+// --- finishing a run ----------------------------------------------------------------------------
+
+/** How one run ended, as the runner saw it. */
+export interface RunOutcome {
+  status: RunStatus;
+  error: string | null;
+  startedAt: number;
+  /** What the run said (`ctx.log`), capped; null when it said nothing. */
+  output: string | null;
+  /** The job cannot run as written (unknown type, bad schedule or payload): retrying cannot help. */
+  unusable: boolean;
+  /** False when the job ignored its abort and may still be running. */
+  settled: boolean;
+}
+
+/** The row change that ends one run, decided here, applied (fenced) by the store. */
+export type FinishChange =
+  | { kind: "delete" }
+  | {
+      kind: "update";
+      isActive: boolean;
+      ended: "dead" | "finished" | null;
+      attempts: number;
+      lastError: string | null;
+      lastRunAt: Date | null;
+      nextRunAt: Date | null;
+      /**
+       * The run may still be going (it ignored its abort): the lease's end is kept so nothing
+       * claims the job before it, but the run no longer holds it (`locked_by` cleared), so the
+       * job is not shown running and the next claim does not take it for a crash.
+       */
+      keepLease: boolean;
+    };
+
+/**
+ * The row change that ends a run (SPEC §5.3), as a pure function of the claimed row, its
+ * schedule (null when unusable), the outcome and now.
+ */
+export function decideFinish(job: CronJobRecord, schedule: Schedule | null, outcome: RunOutcome, now: number): FinishChange {
+  const keepLease = !outcome.settled;
+  if (outcome.unusable || schedule === null) {
+    return { kind: "update", isActive: false, ended: "dead", attempts: job.attempts, lastError: outcome.error, lastRunAt: job.lastRunAt, nextRunAt: job.nextRunAt, keepLease };
+  }
+  const succeeded = outcome.status === "succeeded";
+  if (schedule.kind === "once" && succeeded) return { kind: "delete" };
+  const lastRunAt = new Date(outcome.startedAt);
+  if (schedule.kind === "once") {
+    const retry = job.attempts < job.maxAttempts;
+    return {
+      kind: "update",
+      isActive: retry,
+      ended: retry ? null : "dead",
+      attempts: job.attempts,
+      lastError: outcome.error,
+      lastRunAt,
+      nextRunAt: retry ? new Date(now + backoffMs(job.attempts)) : job.nextRunAt,
+      keepLease,
+    };
+  }
+  const slot = job.nextRunAt?.getTime() ?? now;
+  const next = nextSlotAfter(schedule, slot, now);
+  return {
+    kind: "update",
+    // A cron expression with no match left (a fixed date that passed) has nothing more to run.
+    isActive: next !== null,
+    ended: next === null ? "finished" : null,
+    attempts: succeeded ? 0 : job.attempts,
+    lastError: succeeded ? null : outcome.error,
+    lastRunAt,
+    nextRunAt: next === null ? null : new Date(next),
+    keepLease,
+  };
+}
+
+/** The change that makes a job that can never run dead at once (a bad schedule written by hand). */
+export function deadChange(error: string): { isActive: false; ended: "dead"; lastError: string } {
+  return { isActive: false, ended: "dead", lastError: error };
+}

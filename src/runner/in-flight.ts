@@ -1,0 +1,57 @@
+/** A run in flight: when its time is up (`performance.now()` ms) and how to abort it. */
+export interface Running {
+  deadline: number;
+  abort(reason: unknown): void;
+  timeOut(): void;
+}
+
+/**
+ * The runs in flight. One timer, armed for the earliest deadline, times them all out, and a
+ * shutdown (`stop`) aborts them all: at thousands of runs a second a timer or an abort
+ * listener per run costs more than the runs.
+ */
+export class InFlight {
+  private readonly runs = new Set<Running>();
+  private stopReason: unknown;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private timerAt = Number.POSITIVE_INFINITY;
+
+  get stopped(): boolean {
+    return this.stopReason !== undefined;
+  }
+
+  stop(reason: unknown): void {
+    this.stopReason ??= reason;
+    for (const run of this.runs) run.abort(reason);
+  }
+
+  /** Tracks `run` until `remove`; aborts it at once if already stopped. */
+  add(run: Running): void {
+    if (this.stopReason !== undefined) run.abort(this.stopReason);
+    this.runs.add(run);
+    if (run.deadline < this.timerAt) this.arm(run.deadline);
+  }
+
+  remove(run: Running): void {
+    this.runs.delete(run);
+    // Nothing left to time out: no timer may keep the process alive.
+    if (this.runs.size === 0) this.arm(Number.POSITIVE_INFINITY);
+  }
+
+  private arm(at: number): void {
+    clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = at === Number.POSITIVE_INFINITY ? undefined : setTimeout(() => this.expire(), Math.max(0, at - performance.now()));
+  }
+
+  private expire(): void {
+    const now = performance.now();
+    let next = Number.POSITIVE_INFINITY;
+    for (const run of this.runs) {
+      if (run.deadline <= now) run.timeOut();
+      else next = Math.min(next, run.deadline);
+    }
+    this.arm(next);
+  }
+}
+

@@ -1,0 +1,30 @@
+import { errorMessage } from "../errors.ts";
+import { firstRunAt, scheduleOf } from "../schedule/schedule.ts";
+import type { RunnerStore, ScheduledRow } from "../store/store.ts";
+
+/** Rows derived per transaction; the event loop gets a turn between batches. */
+const BATCH = 1_000;
+
+/**
+ * Rows written by hand without `next_run_at` get one derived from their schedule (SPEC §4), a
+ * batch per transaction; a row whose schedule cannot be used is made dead with the reason.
+ */
+export async function scheduleUnscheduled(store: Pick<RunnerStore, "listUnscheduled" | "scheduleRows">, now: number): Promise<number> {
+  let total = 0;
+  for (let rows = await store.listUnscheduled(BATCH); rows.length > 0; rows = await store.listUnscheduled(BATCH)) {
+    const scheduled: ScheduledRow[] = rows.map((row) => {
+      try {
+        const next = firstRunAt(scheduleOf(row), now);
+        if (next === null) return { id: row.id, error: "invalid schedule: the cron expression has no future match" };
+        return { id: row.id, nextRunAt: new Date(next) };
+      } catch (err) {
+        return { id: row.id, error: `invalid schedule: ${errorMessage(err)}` };
+      }
+    });
+    await store.scheduleRows(scheduled, now);
+    total += rows.length;
+    // Other work (HTTP requests, timers) gets a turn between batches.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  return total;
+}
