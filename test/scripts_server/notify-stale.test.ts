@@ -163,7 +163,7 @@ describe("app notify-stale", () => {
     const running = await addJob(store, T0, { name: "long-runner", runAt: new Date(T0 - 20 * MIN) });
     expect(await store.claimOne(running.id, { runId: "tick-1", now: T0, leaseMarginMs: 30_000 })).toBeDefined();
     const dead = await addJob(store, T0, { name: "gave-up", runAt: new Date(T0 - 60 * MIN), maxAttempts: 1 });
-    await store.updateJob(dead.id, { isActive: false, attempts: 1, lastError: "boom: no such user" }, T0);
+    await store.updateJob(dead.id, { isActive: false, ended: "dead", attempts: 1, lastError: "boom: no such user" }, T0);
 
     const hook = startReceiver();
     const { run } = watchdog({ webhook: hook.url, skip: new Set(["cron_runner", "tests"]) }, file);
