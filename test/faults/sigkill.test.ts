@@ -1,7 +1,7 @@
 import { expect, test } from "bun:test";
 import path from "node:path";
 import type { SqliteStore } from "../../src/store/sqlite-store.ts";
-import { LEASE_EXPIRED_ERROR } from "../../src/store/store.ts";
+import { LEASE_EXPIRED_ERROR } from "../../src/lifecycle/lifecycle.ts";
 import { backends, describeOn } from "../support/backends.ts";
 import { tempDir } from "../support/db.ts";
 import { overlappingRuns, readJournal, spansOf } from "../support/fault-jobs.ts";
