@@ -70,6 +70,14 @@ export type JobInput = z.input<typeof jobFields>;
 export const jobPatchFields = jobFields.partial();
 export type JobPatch = z.input<typeof jobPatchFields>;
 
+/**
+ * A patch that leaves a job without cron also drops its time zone (unless it names one, which
+ * is then refused): only a cron schedule has a zone.
+ */
+export function withoutStrayTimezone<P extends JobPatch>(patch: P): P {
+  return patch.cron === null && !("timezone" in patch) ? { ...patch, timezone: null } : patch;
+}
+
 /** A complete job: every field resolved, defaults applied; the payload still a value, not JSON text. */
 export type JobSpec = Omit<JobValues, "payload" | "nextRunAt"> & { payload: unknown };
 
@@ -99,6 +107,9 @@ function checkJob(registry: JobRegistry) {
     if (!type) {
       const known = registry.list().map((t) => t.type).join(", ");
       ctx.addIssue({ code: "custom", path: ["jobType"], message: `unknown job type "${job.jobType}" (known: ${known})` });
+    }
+    if (job.timezone !== null && job.cron === null) {
+      ctx.addIssue({ code: "custom", path: ["timezone"], message: "only a cron schedule has a time zone (give cron, or leave timezone out)" });
     }
     try {
       scheduleOf(job);

@@ -5,7 +5,7 @@ import { isRunning } from "../lifecycle/lifecycle.ts";
 import { firstRunAt, nextSlotAfter, scheduleOf } from "../schedule/schedule.ts";
 import type { CronJobRecord, JobChange, JobFilter, JobStore, JobValues, Page, ReadStore, RunFilter, CronJobRunRecord, UserStore } from "../store/store.ts";
 import { parseInput } from "../validation.ts";
-import { jobSchema, type JobInput, type JobPatch, type JobSpec } from "./job-input.ts";
+import { jobSchema, withoutStrayTimezone, type JobInput, type JobPatch, type JobSpec } from "./job-input.ts";
 import { parsePayload } from "./job-view.ts";
 import type { JobRegistry } from "./registry.ts";
 
@@ -82,7 +82,7 @@ export class JobService {
     const job = await this.get(id);
     const now = this.deps.clock.now();
     this.assertIdle(job, now, "update");
-    const given = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
+    const given = withoutStrayTimezone(Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as JobPatch);
     const spec = this.check({ ...fieldsOf(job), ...given });
     if (spec.userId !== job.userId) await this.checkUser(spec.userId);
     const change: RowChange = valuesOf(spec, job.nextRunAt);

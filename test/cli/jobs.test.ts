@@ -165,4 +165,27 @@ describe("app jobs (the compiled binary) against a running server", () => {
     expect(none.code).toBe(2);
     expect(none.stderr).toContain("ADMIN_TOKEN is not set");
   });
+
+  test("update switches the schedule: --cron on an interval job, --every on a cron job; --tz off a cron is refused by name", async () => {
+    const { url, store } = server();
+    const env = { APP_URL: url, ADMIN_TOKEN };
+    const added = await app(["add", "digest", "--type", "noop", "--every", "5", "--json"], env);
+    const id = String((JSON.parse(added.stdout) as { id: number }).id);
+
+    const toCron = await app(["update", id, "--cron", "0 9 * * 1-5", "--tz", "Europe/Paris", "--json"], env);
+    expect(toCron).toMatchObject({ code: 0, stderr: "" });
+    expect(await store.getJob(Number(id))).toMatchObject({ intervalMinutes: null, cron: "0 9 * * 1-5", timezone: "Europe/Paris" });
+
+    const toInterval = await app(["update", id, "--every", "15"], env);
+    expect(toInterval).toMatchObject({ code: 0, stderr: "" });
+    expect(await store.getJob(Number(id))).toMatchObject({ intervalMinutes: 15, cron: null, timezone: null });
+
+    const zoned = await app(["update", id, "--tz", "Europe/Paris"], env);
+    expect(zoned.code).toBe(1);
+    expect(zoned.stderr).toContain("timezone: only a cron schedule has a time zone");
+    const addZoned = await app(["add", "once", "--type", "noop", "--run-at", "+1h", "--tz", "UTC"], env);
+    expect(addZoned.code).toBe(1);
+    expect(addZoned.stderr).toContain("timezone: ");
+    expect(await store.getJob(Number(id))).toMatchObject({ intervalMinutes: 15, timezone: null });
+  });
 });

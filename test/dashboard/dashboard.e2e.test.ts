@@ -125,6 +125,7 @@ describe.skipIf(!chromiumAvailable)("dashboard in a browser", () => {
     await signIn(page, server.url);
     await page.click("text=New job");
     await page.fill("#job-form-name", "zero-interval");
+    await page.selectOption("#job-form-jobType", "noop");
     await page.check('input[name="kind"][value="interval"]', { force: true });
     await page.fill("#job-form-intervalMinutes", "0");
     await page.click('.job-form button[type="submit"]');

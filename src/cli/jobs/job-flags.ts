@@ -8,7 +8,7 @@ export const jobFlags = {
   "run-at": { type: "string", description: "when it runs (once), or first runs: ISO time, or +30s, +5m, +2h, +1d from now (`none` clears)" },
   every: { type: "string", description: "run every N minutes (`none` clears)" },
   cron: { type: "string", description: "cron expression, e.g. \"0 9 * * 1-5\" (`none` clears)" },
-  tz: { type: "string", description: "IANA time zone of --cron (default UTC)" },
+  tz: { type: "string", description: "IANA time zone of --cron (default UTC; only for cron schedules)" },
   payload: { type: "string", description: "JSON payload given to the job (`null` clears)" },
   timeout: { type: "string", description: "seconds a run may take (default 60)" },
   "max-attempts": { type: "string", description: "attempts of a one-time job before it is dead (default 5)" },
@@ -48,6 +48,17 @@ export function jobInputFromFlags(args: Record<string, unknown>): Record<string,
     }
   }
   return input;
+}
+
+/**
+ * For `update`: a new `--cron` replaces the job's interval and a new `--every` its cron, so
+ * switching needs no `--every none`/`--cron none` (the server then drops a cron's zone).
+ */
+export function switchSchedule(input: Record<string, unknown>): Record<string, unknown> {
+  const next = { ...input };
+  if (input.cron != null && !("intervalMinutes" in input)) next.intervalMinutes = null;
+  if (input.intervalMinutes != null && !("cron" in input)) next.cron = null;
+  return next;
 }
 
 /** A job id argument; a wrong one is a usage error. */

@@ -10,7 +10,7 @@ const SOURCE_LABEL: Record<Check["name"], { title: string; what: string }> = {
   cron_runner: { title: "Cron runner", what: "app cron-runner, called by crontab every minute" },
   tests: { title: "Test suite", what: "app tests-cronjob-runner and its status page" },
   overdue_jobs: { title: "Overdue jobs", what: "active jobs past due by more than the grace period" },
-  dead_jobs: { title: "Dead jobs", what: "one-time jobs out of attempts" },
+  dead_jobs: { title: "Dead jobs", what: "jobs given up on: one-time jobs out of attempts, and jobs stopped because they cannot run (unknown type, bad schedule or payload, crash loop); app jobs retry re-activates one" },
   failing_jobs: { title: "Failing jobs", what: "recurring jobs whose last runs all failed or timed out" },
 };
 

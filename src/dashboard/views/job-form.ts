@@ -60,8 +60,12 @@ export function openJobForm({ job, jobTypes, onSaved, unauthorized }: FormOption
 
   const kind: Kind = job?.cron ? "cron" : job?.intervalMinutes ? "interval" : job ? "once" : "interval";
   const name = h("input", { type: "text", value: job?.name ?? "", autocomplete: "off", spellcheck: "false" });
-  const jobType = h("select", {}, h("option", { value: "" }, "Same as the name"),
-    jobTypes.map((t) => h("option", { value: t.type, selected: job?.jobType === t.type }, t.type)));
+  // A required choice among the registered types (a job whose type is no longer registered shows it, marked).
+  const unregistered = job && !jobTypes.some((t) => t.type === job.jobType) ? [job.jobType] : [];
+  const jobType = h("select", { required: true },
+    h("option", { value: "", disabled: true, selected: !job }, "Choose a job type…"),
+    jobTypes.map((t) => h("option", { value: t.type, selected: job?.jobType === t.type }, t.type)),
+    unregistered.map((type) => h("option", { value: type, selected: true }, `${type} (not registered)`)));
   const typeHint = h("span", {}, "");
   const userId = h("input", { type: "number", inputmode: "numeric", value: job?.userId ?? "" });
   const runAt = h("input", { type: "datetime-local", value: toLocalInput(job?.runAt ?? null) });
@@ -96,7 +100,7 @@ export function openJobForm({ job, jobTypes, onSaved, unauthorized }: FormOption
     field("httpMethod", "Method", httpMethod));
   const payloadField = field("payload", "", payload);
   const payloadLabel = payloadField.querySelector("label")!;
-  const isHttp = () => (jobType.value || name.value.trim()) === "http";
+  const isHttp = () => jobType.value === "http";
 
   const sync = () => {
     const k = currentKind();
@@ -105,8 +109,8 @@ export function openJobForm({ job, jobTypes, onSaved, unauthorized }: FormOption
     runAtLabel.textContent = k === "once" ? "Run at" : k === "interval" ? "First run at (optional)" : "Not before (optional)";
     httpFields.hidden = !isHttp();
     payloadLabel.textContent = isHttp() ? "Other payload fields (JSON: headers, body; optional)" : "Payload (JSON, optional)";
-    const type = jobTypes.find((t) => t.type === (jobType.value || name.value.trim()));
-    typeHint.textContent = type ? type.description : jobType.value ? "" : "Picks the job type named like the job.";
+    const type = jobTypes.find((t) => t.type === jobType.value);
+    typeHint.textContent = type ? type.description : jobType.value ? "This type is not registered on the server." : "The code this job runs.";
     showPreview(k);
   };
   /** Words and next start times of the schedule as typed, or its error next to its field at once; nothing while it is empty. */
@@ -174,10 +178,11 @@ export function openJobForm({ job, jobTypes, onSaved, unauthorized }: FormOption
       }
       parsedPayload = { ...(parsedPayload as Record<string, unknown> | null), url: httpUrl.value.trim(), method: httpMethod.value };
     }
+    if (!jobType.value) return showErrors(new Map([["jobType", "choose a job type"]]));
     const num = (el: HTMLInputElement) => (el.value === "" ? undefined : Number(el.value));
     const values = {
       name: name.value,
-      jobType: jobType.value || undefined,
+      jobType: jobType.value,
       userId: num(userId) ?? null,
       ...scheduleOf(currentKind()),
       payload: parsedPayload as never,
@@ -188,7 +193,7 @@ export function openJobForm({ job, jobTypes, onSaved, unauthorized }: FormOption
     submit.disabled = true;
     submit.textContent = job ? "Saving…" : "Creating…";
     try {
-      const saved = job ? await api.jobs.update.mutate({ id: job.id, ...values, jobType: values.jobType ?? values.name })
+      const saved = job ? await api.jobs.update.mutate({ id: job.id, ...values })
         : await api.jobs.create.mutate(values);
       close();
       onSaved(saved);
