@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { AppError } from "./errors.ts";
+import { AppError, type FieldErrors } from "./errors.ts";
 
 /** The field an issue is about, as a dotted path (`payload.url`); `input` for the whole value. */
 function fieldOf(issue: z.core.$ZodIssue): string {
@@ -8,19 +8,26 @@ function fieldOf(issue: z.core.$ZodIssue): string {
   return "input";
 }
 
+const messageOf = (issue: z.core.$ZodIssue) => (issue.code === "unrecognized_keys" ? "unknown field" : issue.message);
+
 /** One line naming each field at fault: `runAt: not a date; cron: …`. */
 export function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
-  return issues.map((issue) => {
-    const field = fieldOf(issue);
-    const message = issue.code === "unrecognized_keys" ? "unknown field" : issue.message;
-    return `${field}: ${message}`;
-  }).join("; ");
+  return issues.map((issue) => `${fieldOf(issue)}: ${messageOf(issue)}`).join("; ");
 }
 
-/** Parses `value` or throws `AppError("INVALID_INPUT")` whose message names the fields. */
+/** The same issues as data: messages by field. */
+export function fieldErrorsOf(issues: readonly z.core.$ZodIssue[]): FieldErrors {
+  const fields: FieldErrors = {};
+  for (const issue of issues) (fields[fieldOf(issue)] ??= []).push(messageOf(issue));
+  return fields;
+}
+
+/** Parses `value` or throws `AppError("INVALID_INPUT")` whose message and `fields` name the fields. */
 export function parseInput<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
   const parsed = schema.safeParse(value);
-  if (!parsed.success) throw new AppError("INVALID_INPUT", describeIssues(parsed.error.issues), { cause: parsed.error });
+  if (!parsed.success) {
+    throw new AppError("INVALID_INPUT", describeIssues(parsed.error.issues), { cause: parsed.error, fields: fieldErrorsOf(parsed.error.issues) });
+  }
   return parsed.data;
 }
 

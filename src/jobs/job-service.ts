@@ -1,6 +1,6 @@
 import type { ChangeFeed } from "../changes.ts";
 import type { Clock } from "../clock.ts";
-import { AppError } from "../errors.ts";
+import { AppError, invalidField } from "../errors.ts";
 import { isRunning } from "../lifecycle/lifecycle.ts";
 import { firstRunAt, nextSlotAfter, scheduleOf } from "../schedule/schedule.ts";
 import type { CronJobRecord, JobChange, JobFilter, JobStore, JobValues, Page, ReadStore, RunFilter, CronJobRunRecord, UserStore } from "../store/store.ts";
@@ -132,7 +132,7 @@ export class JobService {
   /** A job's user must exist: refused by name here, not by the database's foreign key. */
   private async checkUser(userId: number | null): Promise<void> {
     if (userId !== null && !(await this.deps.store.getUser(userId))) {
-      throw new AppError("INVALID_INPUT", `userId: user ${userId} does not exist`);
+      throw invalidField("userId", `user ${userId} does not exist`);
     }
   }
 
@@ -175,7 +175,7 @@ function sameSchedule(job: CronJobRecord, spec: JobSpec): boolean {
 /** When a new or re-scheduled job is first due (SPEC §4). */
 function firstDue(spec: JobSpec, now: number): Date {
   const next = firstRunAt(scheduleOf(spec), now);
-  if (next === null) throw new AppError("INVALID_INPUT", "cron: has no match after now");
+  if (next === null) throw invalidField("cron", "has no match after now");
   return new Date(next);
 }
 
@@ -187,6 +187,6 @@ function reactivation(job: CronJobRecord, spec: JobSpec, now: number): RowChange
   const schedule = scheduleOf(spec);
   let next = job.nextRunAt?.getTime() ?? firstRunAt(schedule, now);
   if (schedule.kind !== "once" && next !== null && next <= now) next = nextSlotAfter(schedule, next, now);
-  if (next === null) throw new AppError("INVALID_INPUT", "cron: has no match after now");
+  if (next === null) throw invalidField("cron", "has no match after now");
   return { nextRunAt: new Date(next) };
 }

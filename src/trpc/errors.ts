@@ -1,6 +1,6 @@
 import { TRPCError, type TRPC_ERROR_CODE_KEY } from "@trpc/server";
-import { AppError, type AppErrorCode } from "../errors.ts";
-import { describeIssues } from "../validation.ts";
+import { AppError, type AppErrorCode, type FieldErrors } from "../errors.ts";
+import { describeIssues, fieldErrorsOf } from "../validation.ts";
 
 const codeOf: Record<AppErrorCode, TRPC_ERROR_CODE_KEY> = {
   INVALID_INPUT: "BAD_REQUEST",
@@ -28,4 +28,16 @@ export function toTRPCError(error: TRPCError): TRPCError {
   const issues = error.code === "BAD_REQUEST" ? zodIssues(cause) : undefined;
   if (issues) return new TRPCError({ code: "BAD_REQUEST", message: describeIssues(issues), cause });
   return error;
+}
+
+/**
+ * The fields at fault in a mapped error, as data for the error's `data.fieldErrors`: from an
+ * `AppError`'s `fields`, or from the issues of an input tRPC itself refused. Clients read these,
+ * never the message.
+ */
+export function fieldErrorsOfError(error: TRPCError): FieldErrors | undefined {
+  const cause = error.cause;
+  if (cause instanceof AppError) return cause.fields;
+  const issues = error.code === "BAD_REQUEST" ? zodIssues(cause) : undefined;
+  return issues ? fieldErrorsOf(issues) : undefined;
 }

@@ -1,7 +1,7 @@
 import { initTRPC, TRPCError } from "@trpc/server";
 import type { Actor } from "../actor.ts";
 import type { TrpcContext } from "./context.ts";
-import { INTERNAL_MESSAGE, toTRPCError } from "./errors.ts";
+import { fieldErrorsOfError, INTERNAL_MESSAGE, toTRPCError } from "./errors.ts";
 
 const t = initTRPC.context<TrpcContext>().create({
   // Never send stack traces, whatever NODE_ENV says.
@@ -9,10 +9,11 @@ const t = initTRPC.context<TrpcContext>().create({
   errorFormatter({ shape, error }) {
     const mapped = toTRPCError(error);
     const internal = mapped.code === "INTERNAL_SERVER_ERROR";
+    const fieldErrors = internal ? undefined : fieldErrorsOfError(mapped);
     return {
       ...shape,
       message: internal ? INTERNAL_MESSAGE : mapped.message,
-      data: { code: shape.data.code, httpStatus: shape.data.httpStatus, path: shape.data.path },
+      data: { code: shape.data.code, httpStatus: shape.data.httpStatus, path: shape.data.path, ...(fieldErrors ? { fieldErrors } : {}) },
     };
   },
 });

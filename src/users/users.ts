@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { z } from "zod";
 import type { Clock } from "../clock.ts";
-import { AppError } from "../errors.ts";
+import { AppError, invalidField } from "../errors.ts";
 import type { JobService } from "../jobs/job-service.ts";
 import { secretMatches } from "../secrets.ts";
 import type { Store, UserRecord } from "../store/store.ts";
@@ -101,10 +101,10 @@ export class UserService {
     const now = clock.now();
     const deadline = await store.findJob(PENDING_REGISTRATION_JOB, user.id);
     if (deadline?.runAt && deadline.runAt.getTime() <= now) {
-      throw new AppError("INVALID_INPUT", `token: the registration expired at ${deadline.runAt.toISOString()}`);
+      throw invalidField("token", `the registration expired at ${deadline.runAt.toISOString()}`);
     }
     if (user.registrationTokenHash === null || !secretMatches(hashSecret(token), user.registrationTokenHash)) {
-      throw new AppError("INVALID_INPUT", "token: does not match");
+      throw invalidField("token", "does not match");
     }
     const active = await store.updateUser(user.id, { status: "active", registrationTokenHash: null }, now);
     if (!active) throw new AppError("NOT_FOUND", `user ${user.id} does not exist`);

@@ -135,7 +135,7 @@ describe.skipIf(!chromiumAvailable)("dashboard in a browser", () => {
     // The very message the server gives for this input.
     const served = await server.client.jobs.create.mutate({ name: "zero-interval", intervalMinutes: 0 }).catch((e: unknown) => e);
     expect(served).toBeInstanceOf(TRPCClientError);
-    const expected = fieldErrors((served as Error).message, ["intervalMinutes"]).get("intervalMinutes");
+    const expected = fieldErrors(served, ["intervalMinutes"]).get("intervalMinutes");
     expect(expected).toBe("must be at least 1");
     expect(await error.textContent()).toBe(expected!);
     // Next to its field: in the same field block, and the input is marked invalid and described by it.

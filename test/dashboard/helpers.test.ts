@@ -1,3 +1,4 @@
+import { TRPCClientError } from "@trpc/client";
 import { describe, expect, test } from "bun:test";
 import { addRun, bucketRuns, bucketsOf, DAY_OF_HOURS, windowStart, type Tally } from "../../src/dashboard/buckets.ts";
 import { fieldErrors } from "../../src/dashboard/field-errors.ts";
@@ -68,16 +69,20 @@ describe("bucketing", () => {
   });
 });
 
-describe("field errors", () => {
+describe("field errors (read from the error's data, never from its message)", () => {
   const fields = ["name", "intervalMinutes", "cron", "payload", "schedule"];
-  test("each message goes to its field; paths to their first segment; the rest to the form", () => {
-    const errors = fieldErrors("intervalMinutes: must be at least 1; payload.url: Invalid URL; input: unknown; cron: bad; list; of things", fields);
+  const served = (fieldErrors: Record<string, string[]> | undefined, message = "irrelevant: text") =>
+    TRPCClientError.from({ error: { message, code: -32600, data: { code: "BAD_REQUEST", httpStatus: 400, ...(fieldErrors ? { fieldErrors } : {}) } } });
+  test("each message goes to its field; paths to their first segment, or as renamed; the rest to the form", () => {
+    const err = served({ intervalMinutes: ["must be at least 1"], "payload.url": ["Invalid URL"], input: ["unknown"], cron: ["bad; list; of things"] });
+    const errors = fieldErrors(err, fields);
     expect(errors.get("intervalMinutes")).toBe("must be at least 1");
     expect(errors.get("payload")).toBe("Invalid URL");
     expect(errors.get("cron")).toBe("bad; list; of things");
     expect(errors.get("")).toBe("input: unknown");
+    expect(fieldErrors(err, [...fields, "httpUrl"], { "payload.url": "httpUrl" }).get("httpUrl")).toBe("Invalid URL");
   });
-  test("a message naming no field is the form's", () => {
-    expect(fieldErrors("job 3 is running now", fields).get("")).toBe("job 3 is running now");
+  test("an error naming no field is the form's", () => {
+    expect(fieldErrors(served(undefined, "job 3 is running now"), fields).get("")).toBe("job 3 is running now");
   });
 });

@@ -34,7 +34,8 @@ const splitHttpPayload = (payload: unknown) => {
   return { url: typeof url === "string" ? url : "", method: typeof method === "string" ? method : "POST", rest };
 };
 /** The server names `payload.url` and `payload.method`; those messages go next to their own fields. */
-const httpFieldNames = (message: string) => message.replace(/(^|;\s)payload\.url:/g, "$1httpUrl:").replace(/(^|;\s)payload\.method:/g, "$1httpMethod:");
+/** An `http` job's payload fields have fields of their own in the form. */
+const HTTP_FIELDS = { "payload.url": "httpUrl", "payload.method": "httpMethod" } as const;
 
 /**
  * Creates or edits a job. The schedule is checked as it is typed (its words, its next start
@@ -199,7 +200,7 @@ export function openJobForm({ job, jobTypes, onSaved, unauthorized }: FormOption
       onSaved(saved);
     } catch (err) {
       if (isUnauthorized(err)) { close(); return unauthorized(); }
-      const messages = errorCode(err) === "BAD_REQUEST" ? fieldErrors(isHttp() ? httpFieldNames(errorText(err)) : errorText(err), FIELDS) : new Map([[errorCode(err) === "CONFLICT" && !job ? "name" : "", errorText(err)]]);
+      const messages = errorCode(err) === "BAD_REQUEST" ? fieldErrors(err, FIELDS, isHttp() ? HTTP_FIELDS : {}) : new Map([[errorCode(err) === "CONFLICT" && !job ? "name" : "", errorText(err)]]);
       showErrors(messages);
     } finally {
       submit.disabled = false;
