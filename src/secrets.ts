@@ -163,12 +163,14 @@ export function resolveSecrets(config: Config, { generate }: { generate: boolean
   const file = secretsPath(config.dataDir);
   let stored = readFile(file);
   if (!stored && generate) {
-    fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
     const fresh: HostSecrets = { cronSecret: randomSecret(), adminToken: randomSecret(), jobSigningSecret: randomSecret() };
     try {
+      fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
       fs.writeFileSync(file, `${JSON.stringify(fresh, null, 2)}\n`, { mode: 0o600, flag: "wx" });
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") {
+        throw new AppError("INVALID_INPUT", `cannot write ${file}: ${(err as Error).message} (make the data directory writable, or set CRON_SECRET, ADMIN_TOKEN and JOB_SIGNING_SECRET)`, { cause: err });
+      }
     }
     stored = readFile(file);
   } else if (stored && stored.jobSigningSecret === undefined && generate) {

@@ -10,6 +10,7 @@ import { silentLogger } from "../../src/logger.ts";
 import { Runner, type RunnerOptions } from "../../src/runner/runner.ts";
 import { buildApp } from "../../src/server/app.ts";
 import { SqliteStore } from "../../src/store/sqlite-store.ts";
+import { compiledApp } from "../support/binary.ts";
 import { atRunEnd } from "../support/cleanup.ts";
 import { freshStore, onCleanup, T0, tempDir } from "../support/db.ts";
 import { JournalJob, readJournal } from "../support/fault-jobs.ts";
@@ -66,10 +67,33 @@ async function expect503(res: Response, reason: RegExp) {
   expect(hasStackTrace(text)).toBe(false);
 }
 
-/** Runs `command` as the unprivileged user `nobody` (root ignores file modes), or answers undefined where it cannot. */
+/**
+ * The prefix that runs a command as the unprivileged user `nobody` (root ignores file modes), or
+ * undefined where it cannot (not root, no setpriv): the test is then skipped with a notice.
+ * Probed with a system binary: the checkout itself may be readable by its owner only.
+ */
 function asNobody(): string[] | undefined {
-  const probe = Bun.spawnSync(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", process.execPath, "--version"], { stdout: "ignore", stderr: "ignore" });
-  return probe.exitCode === 0 ? ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"] : undefined;
+  const prefix = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"];
+  const probe = Bun.spawnSync([...prefix, "/bin/sh", "-c", "exit 0"], { stdout: "ignore", stderr: "ignore" });
+  if (probe.exitCode === 0) return prefix;
+  console.warn("\n*** read-only database test SKIPPED: cannot run a process as `nobody` here (needs root and setpriv) ***\n");
+  return undefined;
+}
+
+/**
+ * The compiled binary, copied into a folder `nobody` can read: the checkout (and bun in its
+ * node_modules) may be readable by its owner only, as in a clone into a 0700 home.
+ */
+async function appForNobody(prefix: string[]): Promise<string> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cronjobs-nobody-bin-"));
+  onCleanup(() => fs.rmSync(dir, { recursive: true, force: true }));
+  fs.chmodSync(dir, 0o755);
+  const binary = path.join(dir, "app");
+  fs.copyFileSync(await compiledApp(), binary);
+  fs.chmodSync(binary, 0o755);
+  const probe = Bun.spawnSync([...prefix, binary, "--version"], { stdout: "ignore", stderr: "pipe" });
+  if (probe.exitCode !== 0) throw new Error(`nobody cannot run ${binary}: ${probe.stderr.toString()}`);
+  return binary;
 }
 
 const TMPFS_MAGIC = 0x01021994;
@@ -116,8 +140,8 @@ function fillDisk(file: string): void {
   }
 }
 
-async function runApp(args: string[], env: Record<string, string>, prefix: string[] = []) {
-  const proc = Bun.spawn([...prefix, process.execPath, path.join(root, "src/cli/index.ts"), ...args], {
+async function runApp(args: string[], env: Record<string, string>, prefix: string[] = [], program = [process.execPath, path.join(root, "src/cli/index.ts")]) {
+  const proc = Bun.spawn([...prefix, ...program, ...args], {
     cwd: env.CWD ?? tempDir(), env: { PATH: process.env.PATH ?? "", HOME: env.HOME ?? tempDir(), ...env }, stdout: "pipe", stderr: "pipe",
   });
   const [code, stdout, stderr] = await Promise.all([proc.exited, new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
@@ -270,20 +294,23 @@ describe("a read-only database (SQLite)", () => {
     const home = path.join(dir, "home"); // bun's cache of the unprivileged user, removed with the rest
     fs.mkdirSync(home);
     fs.chmodSync(home, 0o777);
-    const env = { DATABASE_URL: file, FRESHNESS_DIR: freshness, CRON_SECRET: SECRETS.cronSecret, ADMIN_TOKEN: SECRETS.adminToken, CWD: dir, HOME: home };
+    // Every secret given: the data folder is read-only, nothing can be generated there.
+    const secrets = { CRON_SECRET: SECRETS.cronSecret, ADMIN_TOKEN: SECRETS.adminToken, JOB_SIGNING_SECRET: "job-signing-secret-0123456789" };
+    const env = { DATABASE_URL: file, FRESHNESS_DIR: freshness, ...secrets, CWD: dir, HOME: home };
 
-    const server = await startServer({ databaseUrl: file, entry: "app", prefix: nobody, env: { HOME: home, FRESHNESS_DIR: freshness } });
+    const app = [await appForNobody(nobody!)];
+    const server = await startServer({ databaseUrl: file, entry: "app", prefix: nobody, program: app, env: { HOME: home, FRESHNESS_DIR: freshness, ...secrets } });
     const res = await fetch(`${server.url}/api/cron/run`, { method: "POST", headers: { authorization: `Bearer ${SECRETS.cronSecret}` } });
     await expect503(res, /read-only/);
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200); // reads still work
     server.child.kill("SIGTERM");
     expect(await server.exited).toBe(0);
 
-    const local = await runApp(["cron-runner", "--local"], env, nobody);
+    const local = await runApp(["cron-runner", "--local"], env, nobody, app);
     expect(local.code).toBe(2);
     expect(local.stderr.trim().split("\n")).toHaveLength(1);
     expect(local.stderr).toContain("read-only");
-    const watchdog = await runApp(["notify-stale", "--overdue-grace", "0", "--skip", "cron_runner,tests"], env, nobody);
+    const watchdog = await runApp(["notify-stale", "--overdue-grace", "0", "--skip", "cron_runner,tests"], env, nobody, app);
     expect(watchdog.code).toBe(1);
     expect(watchdog.stderr).toContain("overdue");
 
@@ -292,5 +319,5 @@ describe("a read-only database (SQLite)", () => {
     expect(integrity(check)).toBe("ok");
     expect(check.query<{ n: number }, []>("SELECT count(*) AS n FROM cron_job_runs").get()!.n).toBe(0);
     check.close();
-  }, 60_000);
+  }, 180_000);
 });

@@ -40,6 +40,8 @@ export interface ServerOptions {
   env?: Record<string, string>;
   /** Runs it through this command prefix, e.g. setpriv as another user (its working dir is then open to all). */
   prefix?: string[];
+  /** For `app`: the program instead of `bun src/cli/index.ts`, e.g. a compiled binary another user can read. */
+  program?: string[];
 }
 
 /** Starts a server on a port of its own (PORT=0) and waits until it listens; SIGKILLed after the test. */
@@ -47,7 +49,7 @@ export async function startServer(options: ServerOptions): Promise<ServerProcess
   const dir = tempDir("cronjobs-fault-server-");
   const command = options.entry === "test-jobs"
     ? [bun, path.join(root, "test/support/serve-with-test-jobs.ts"), JSON.stringify(options.testJobs ?? {})]
-    : [bun, path.join(root, "src/cli/index.ts"), "serve", ...(options.args ?? [])];
+    : [...(options.program ?? [bun, path.join(root, "src/cli/index.ts")]), "serve", ...(options.args ?? [])];
   if (options.prefix) fs.chmodSync(dir, 0o777);
   const child = Bun.spawn([...(options.prefix ?? []), ...command], {
     cwd: dir,
