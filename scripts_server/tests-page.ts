@@ -32,7 +32,11 @@ function render(value: unknown): string {
 // Marks the page stale when it is read after its stale-after time (the file itself does not change).
 const STALE_SCRIPT = `(function(){var b=document.body,t=Date.parse(b.getAttribute("data-stale-after"));`
   + `if(Date.now()>t){b.classList.add("is-stale");document.getElementById("stale").hidden=false;}})();`;
-const STALE_SCRIPT_HASH = createHash("sha256").update(STALE_SCRIPT).digest("base64");
+/** The hash its CSP allows the page's one inline script by (the server's `/tests-page` sends the same policy). */
+export const STALE_SCRIPT_HASH = createHash("sha256").update(STALE_SCRIPT).digest("base64");
+
+/** The page's own policy: its inline style and its one script, nothing else. */
+export const TESTS_PAGE_CSP = `default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-${STALE_SCRIPT_HASH}'`;
 
 const CSS = `
 :root{color-scheme:light dark;--fg:#1b1f24;--bg:#fff;--muted:#59636e;--line:#d1d9e0;--pass:#1a7f37;--fail:#cf222e;--warn:#9a6700}
@@ -81,7 +85,7 @@ export function renderTestsPage(report: TestsReport): string {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-${STALE_SCRIPT_HASH}'">
+<meta http-equiv="Content-Security-Policy" content="${TESTS_PAGE_CSP}">
 <meta http-equiv="refresh" content="60">
 <meta name="robots" content="noindex">
 <title>Tests ${label} — ${report.host}</title>

@@ -23,9 +23,8 @@ const brotli = promisify(zlib.brotliCompress);
 const gzip = promisify(zlib.gzip);
 
 /**
- * The page runs only its own scripts and talks only to its own server. Inline styles are
- * allowed for the tests status page, which the health view opens from memory (a blob
- * document inherits this policy) and which carries its own `<style>`.
+ * The page runs only its own scripts and talks only to its own server. (The tests status
+ * page has a route and a policy of its own: `/tests-page`.)
  */
 const PAGE_HEADERS = {
   "content-security-policy": "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; "

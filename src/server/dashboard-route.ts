@@ -8,6 +8,7 @@ import { serveDashboardFile } from "./dashboard-assets.ts";
 import type { ServerDeps } from "./deps.ts";
 import { errorResponse } from "./http-errors.ts";
 import { boundedRequest, withoutBody } from "./request-body.ts";
+import { testsPageRoutes } from "./tests-page-route.ts";
 
 const MAX_BODY_BYTES = 64 * 1024;
 
@@ -23,6 +24,7 @@ export function dashboardRoutes(deps: ServerDeps) {
   return new Elysia()
     .get("/", ({ request }) => file("/", request))
     .get("/assets/:file", ({ request, params }) => file(`/assets/${params.file}`, request))
+    .use(testsPageRoutes(deps, plane.tokens))
     .all("/api/dashboard/*", async ({ request: raw }) => {
       // Every procedure here reads; the token is checked before the body is, as on /trpc.
       const token = bearerToken(raw.headers.get("authorization"));

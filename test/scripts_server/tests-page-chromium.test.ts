@@ -7,6 +7,7 @@ import { shellQuote, writeFileAtomic } from "../../scripts_server/freshness.ts";
 import { renderTestsPage } from "../../scripts_server/tests-page.ts";
 import type { TestsReport } from "../../scripts_server/tests-report.ts";
 import { tempDir } from "../support/db.ts";
+import { ADMIN_TOKEN as DASHBOARD_TOKEN, startServer } from "../dashboard/support.ts";
 import { BUN, readJson, runCli } from "./support.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -92,6 +93,45 @@ describe.skipIf(!haveChromium)("the tests page in headless Chromium", () => {
       expect(await page.locator("#history tbody tr").count()).toBe(1);
     } finally {
       await close();
+    }
+  }, 30_000);
+
+  test("opened from the dashboard (Health → Open the tests status page): its own route and CSP, stale marker shown, still there after a reload (its meta refresh)", async () => {
+    const server = startServer();
+    const finished = Date.now() - 2 * 3_600_000;
+    const run = { status: "passed" as const, startedAt: new Date(finished - 5_000).toISOString(), finishedAt: new Date(finished).toISOString(), durationMs: 5_000, counts: { tests: 4, passed: 4, failed: 0, skipped: 0 } };
+    writeFileAtomic(path.join(server.freshnessDir, "all_tests_cronjob_fresh.html"), renderTestsPage({
+      version: 1, ...run, reason: "all 4 tests passed", command: "bun test", cwd: "/srv/app", host: "web-1", exitCode: 0, signal: null,
+      countsFrom: "junit", failures: [], moreFailures: 0, staleAfter: new Date(finished + 3_600_000).toISOString(), staleAfterSeconds: 3_600,
+      output: "", history: [run],
+    }));
+    const context = await browser.newContext({ viewport: { width: 1000, height: 800 } });
+    try {
+      const dashboard = await context.newPage();
+      await dashboard.goto(server.url);
+      await dashboard.fill("#token", DASHBOARD_TOKEN);
+      await dashboard.click("#signin-submit");
+      await dashboard.waitForSelector("#app:not([hidden])");
+      await dashboard.goto(`${server.url}/#/health`);
+      const button = dashboard.getByRole("button", { name: /Open the tests status page/ });
+      await button.waitFor({ state: "visible" });
+      const [popup] = await Promise.all([context.waitForEvent("page"), button.click()]);
+      const errors: string[] = [];
+      // The browser's own favicon request is no error of the page's.
+      popup.on("console", (m) => { if (m.type() === "error" && !`${m.text()} ${m.location().url}`.includes("favicon")) errors.push(m.text()); });
+      popup.on("pageerror", (e) => errors.push(e.message));
+      await popup.waitForURL(`${server.url}/tests-page`);
+      await popup.waitForLoadState("load");
+      for (let load = 0; load < 2; load++) {
+        expect(await popup.locator("#status").innerText()).toBe("passed");
+        expect(await popup.locator("#stale").isVisible()).toBe(true); // the page's own script ran under its own CSP
+        if (load === 0) await popup.reload(); // what its meta refresh does every 60 s: the cookie still lets it in
+      }
+      expect(errors).toEqual([]);
+      expect(popup.url()).not.toContain(DASHBOARD_TOKEN);
+      expect(await popup.evaluate(() => window.opener)).toBeNull();
+    } finally {
+      await context.close();
     }
   }, 30_000);
 });

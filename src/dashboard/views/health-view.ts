@@ -1,4 +1,5 @@
-import { dashboardApi, errorText, isUnauthorized, type HealthView as Health } from "../api.ts";
+import { dashboardApi, type HealthView as Health } from "../api.ts";
+import { session } from "../session.ts";
 import { h, timeTitle } from "../dom.ts";
 import { countOf, formatCount, formatDuration, relativeTime } from "../format.ts";
 import { toast } from "./toast.ts";
@@ -95,17 +96,25 @@ export class HealthViewPage implements View {
   }
 
   private async openTestsPage(): Promise<void> {
-    // The page is fetched with the token and shown from memory: it never has a URL of its own.
+    // A new tab cannot send the token: the server first sets a cookie only /tests-page gets,
+    // then the page loads from its own route, under its own CSP, and reloads itself as from file://.
     const opened = window.open("", "_blank");
     try {
-      const { html } = await dashboardApi.testsPage.query();
-      const url = URL.createObjectURL(new Blob([html], { type: "text/html" }));
-      if (opened) opened.location.href = url;
-      setTimeout(() => URL.revokeObjectURL(url), 60_000);
+      const response = await fetch("/tests-page/session", { method: "POST", headers: { authorization: `Bearer ${session.token ?? ""}` } });
+      if (response.status === 401) {
+        opened?.close();
+        return this.ctx.unauthorized();
+      }
+      if (!response.ok) throw new Error(`the server answered ${response.status}`);
+      if (opened) {
+        opened.opener = null;
+        opened.location.href = "/tests-page";
+      } else {
+        window.location.assign("/tests-page");
+      }
     } catch (err) {
       opened?.close();
-      if (isUnauthorized(err)) return this.ctx.unauthorized();
-      toast(`Could not open the tests page: ${errorText(err)}`, "error");
+      toast(`Could not open the tests page: ${err instanceof Error ? err.message : String(err)}`, "error");
     }
   }
 }
