@@ -6,7 +6,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { DEFAULT_LIMITS, evaluateFreshness, readFreshnessSources, type FreshnessCheck } from "../../scripts_server/freshness-check.ts";
-import { FRESHNESS_FILES, readJsonFile } from "../../scripts_server/freshness.ts";
+import { FRESHNESS_FILES, readFileNoFollow, readJsonFile } from "../../scripts_server/freshness.ts";
 import { asNotifyState } from "../../scripts_server/notify-state.ts";
 import { addRun, bucketsOf, DAY_OF_HOURS, windowStart, type Bucket, type BucketOptions, type Tally } from "../dashboard/buckets.ts";
 import { errorMessage } from "../errors.ts";
@@ -177,8 +177,8 @@ const MAX_PAGE_BYTES = 8 * 1024 * 1024;
 export function readTestsPage(freshnessDir: string): string | null {
   const file = path.join(freshnessDir, FRESHNESS_FILES.testsHtml);
   try {
-    const size = fs.statSync(file).size;
-    return size > MAX_PAGE_BYTES ? `<p>The tests page is larger than ${MAX_PAGE_BYTES} bytes; open ${file} on the server.</p>` : fs.readFileSync(file, "utf8");
+    const size = fs.lstatSync(file).size;
+    return size > MAX_PAGE_BYTES ? `<p>The tests page is larger than ${MAX_PAGE_BYTES} bytes; open ${file} on the server.</p>` : readFileNoFollow(file);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
     throw err;
