@@ -77,7 +77,7 @@ describe("job names with control characters", () => {
   test("`app notify-stale` names a dead job escaped in its message and its verbose lines", async () => {
     const { store, file } = freshStore();
     const row = await addJob(store, T0, { name: EVIL, jobType: "fail", runAt: new Date(T0 - 60_000), isActive: false });
-    await store.updateJob(row.id, { attempts: 5, lastError: "line1\nline2\u001b]0;title\u0007" }, T0);
+    await store.updateJob(row.id, { ended: "dead", attempts: 5, lastError: "line1\nline2\u001b]0;title\u0007" }, T0);
     const dir = tempDir();
     const stderr: string[] = [];
     const stdout: string[] = [];
