@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { freshCaller, rejects, T0 } from "./support.ts";
+import { buildApp } from "../../src/server/app.ts";
+import { ADMIN_TOKEN, freshCaller, freshDeps, rejects, T0 } from "./support.ts";
 
 describe("jobs.preview", () => {
   test("0 9 * * 1-5 in Europe/Paris across the end of summer time: weekdays at 07:00Z before it, 08:00Z after it", async () => {
@@ -47,6 +48,26 @@ describe("jobs.preview", () => {
   ])("%s: BAD_REQUEST naming the field", async (_, input, message) => {
     const { caller } = freshCaller();
     await rejects(caller.jobs.preview(input as never), "BAD_REQUEST", message);
+  });
+
+  test("over HTTP (a GET query): the answer as JSON; a bad expression is a 400 whose data names cron", async () => {
+    const app = buildApp(freshDeps().deps);
+    const get = async (input: unknown) => {
+      const response = await app.handle(new Request(`http://localhost/trpc/jobs.preview?input=${encodeURIComponent(JSON.stringify(input))}`, {
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      }));
+      return { status: response.status, body: (await response.json()) as { result?: { data: unknown }; error?: { message: string; data: Record<string, unknown> } } };
+    };
+    const ok = await get({ cron: "0 9 * * 1-5", timezone: "Europe/Paris", count: 1 });
+    expect(ok).toEqual({ status: 200, body: { result: { data: {
+      description: "at 09:00, Monday through Friday (Europe/Paris)", timezone: "Europe/Paris",
+      next: ["2026-01-06T08:00:00.000Z"], nextLocal: ["2026-01-06T09:00:00.000+01:00"],
+    } } } });
+    const bad = await get({ cron: "0 9 * * 8" });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error!.message).toMatch(/^cron: /);
+    expect(bad.body.error!.data).toMatchObject({ code: "BAD_REQUEST", fieldErrors: { cron: [expect.any(String)] } });
+    expect((await get({ cron: "0 9 * * *", timezone: "Nowhere/Land" })).body.error!.data.fieldErrors).toEqual({ timezone: ['unknown time zone "Nowhere/Land"'] });
   });
 
   test("needs the admin token", async () => {
