@@ -138,5 +138,12 @@ export async function runCli(root: AnyCommand, argv = process.argv.slice(2)): Pr
     process.exitCode = EXIT.UNUSABLE;
     return;
   }
-  await runCommand(root, { rawArgs: argv });
+  try {
+    await runCommand(root, { rawArgs: argv });
+  } catch (err) {
+    // Commands report their own errors (action.ts); this is citty refusing the arguments.
+    if ((err as Error).name !== "CLIError") throw err;
+    process.stderr.write(`app: ${(err as Error).message} ${hint(resolved.path)}\n`);
+    process.exitCode = EXIT.UNUSABLE;
+  }
 }
