@@ -1,7 +1,7 @@
 import type { ChangeFeed } from "../changes.ts";
 import type { Clock } from "../clock.ts";
 import { AppError, invalidField } from "../errors.ts";
-import { isRunning } from "../lifecycle/lifecycle.ts";
+import { isRunning, stateOf } from "../lifecycle/lifecycle.ts";
 import { firstRunAt, nextSlotAfter, scheduleOf } from "../schedule/schedule.ts";
 import type { CronJobRecord, JobChange, JobFilter, JobStore, JobValues, Page, ReadStore, RunFilter, CronJobRunRecord, UserStore } from "../store/store.ts";
 import { parseInput } from "../validation.ts";
@@ -115,6 +115,21 @@ export class JobService {
     this.assertIdle(job, now, "retry");
     this.check(fieldsOf(job));
     return this.write(id, { isActive: true, ended: null, attempts: 0, crashes: 0, lastError: null, nextRunAt: new Date(now) }, now);
+  }
+
+  /**
+   * Asks the run holding the job to stop (SPEC §5.3.2): the row is marked, and the runner
+   * holding the lease, on this server or another, aborts the run within a second and records it
+   * `cancelled`. `CONFLICT` when no run holds the job.
+   */
+  async cancel(id: number): Promise<CronJobRecord> {
+    const now = this.deps.clock.now();
+    const job = await this.deps.store.requestCancel(id, now);
+    if (!job) {
+      const existing = await this.get(id);
+      throw new AppError("CONFLICT", `job ${id} is not running (it is ${stateOf(existing, now)}): only a running job can be cancelled`);
+    }
+    return this.changed(job);
   }
 
   async delete(id: number): Promise<Deleted> {

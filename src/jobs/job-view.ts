@@ -26,6 +26,8 @@ export interface JobView {
   lastError: string | null;
   lockedBy: string | null;
   lockedUntil: string | null;
+  /** When `jobs.cancel` asked the running run to stop (null once the run has finished). */
+  cancelRequestedAt: string | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -84,6 +86,7 @@ export function jobView(job: CronJobRecord, now: number): JobView {
     lastError: job.lastError,
     lockedBy: job.lockedBy,
     lockedUntil: iso(job.lockedUntil),
+    cancelRequestedAt: iso(job.cancelRequestedAt),
     createdAt: job.createdAt.toISOString(),
     updatedAt: job.updatedAt.toISOString(),
   };

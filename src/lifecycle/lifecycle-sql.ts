@@ -53,7 +53,10 @@ export interface LifecycleSql {
    * row without either is due at its first match, which only the server can compute.
    */
   dueAt: string;
-  /** The SET list of a claim: takes the lease, counts the attempt, and a crash when the previous claim never finished. */
+  /**
+   * The SET list of a claim: takes the lease, counts the attempt, and a crash when the previous
+   * claim never finished; a cancel asked of a run that never finished does not reach this one.
+   */
   claim: (params: { runId: string; margin: string }) => string;
 }
 
@@ -82,6 +85,7 @@ export function lifecycleSql(dialect: Dialect, now: string, t = ""): LifecycleSq
       crashes = CASE WHEN ${t}locked_by IS NOT NULL THEN ${t}crashes + 1 ELSE ${t}crashes END,
       last_error = CASE WHEN ${t}locked_by IS NOT NULL THEN '${LEASE_EXPIRED_ERROR.replaceAll("'", "''")}' ELSE ${t}last_error END,
       locked_by = ${runId}, locked_until = ${dialect.plusMs(now, `${timeoutMs} + ${margin}`)},
-      attempts = ${t}attempts + 1, updated_at = ${now}`,
+      attempts = ${t}attempts + 1, updated_at = ${now},
+      cancel_requested_at = NULL`,
   };
 }

@@ -8,7 +8,8 @@
  *                        │                 dead    (gave up, or the row cannot run)
  *                        │                 finished (ends_at / max_runs reached)
  *                        └──process died──▶ due again when the lease ends (a crash, counted)
- *   paused: `is_active` false by hand or by `jobs.pause`; resume makes it active again.
+ *   paused: `is_active` false by hand, by `jobs.pause`, or a one-time run cancelled (`jobs.cancel`);
+ *   resume makes it active again.
  */
 import type { CronJobRecord, RunStatus } from "../../db/schema/sqlite.ts";
 import { nextSlotAfter, type Schedule } from "../schedule/schedule.ts";
@@ -117,6 +118,7 @@ export function decideFinish(job: CronJobRecord, schedule: Schedule | null, outc
   const succeeded = outcome.status === "succeeded";
   if (schedule.kind === "once" && succeeded) return { kind: "delete" };
   const lastRunAt = new Date(outcome.startedAt);
+  if (outcome.status === "cancelled") return cancelledChange(job, schedule, lastRunAt, now, keepLease);
   if (schedule.kind === "once") {
     const retry = job.attempts < job.maxAttempts;
     return {
@@ -142,6 +144,26 @@ export function decideFinish(job: CronJobRecord, schedule: Schedule | null, outc
     lastRunAt,
     nextRunAt: next === null ? null : new Date(next),
     keepLease,
+  };
+}
+
+/** What `last_error` (and the history row's `error`) says of a run stopped by `jobs.cancel`. */
+export const CANCELLED_ERROR = "cancelled";
+
+/**
+ * A run stopped by `jobs.cancel` (SPEC §5.3.2) is not a failure: the claim's attempt is given
+ * back. A one-time job is paused (kept, resumable) with `last_error = cancelled`; a recurring
+ * job moves to its next slot as after any run, its failure count and last error as they were.
+ */
+function cancelledChange(job: CronJobRecord, schedule: Schedule, lastRunAt: Date, now: number, keepLease: boolean): FinishChange {
+  const attempts = Math.max(0, job.attempts - 1);
+  if (schedule.kind === "once") {
+    return { kind: "update", isActive: false, ended: null, attempts, lastError: CANCELLED_ERROR, lastRunAt, nextRunAt: job.nextRunAt, keepLease };
+  }
+  const next = nextSlotAfter(schedule, job.nextRunAt?.getTime() ?? now, now);
+  return {
+    kind: "update", isActive: next !== null, ended: next === null ? "finished" : null, attempts, lastError: job.lastError,
+    lastRunAt, nextRunAt: next === null ? null : new Date(next), keepLease,
   };
 }
 

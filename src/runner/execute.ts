@@ -3,7 +3,7 @@ import type { Clock } from "../clock.ts";
 import { errorMessage } from "../errors.ts";
 import type { CronJob, JobContext } from "../jobs/cron-job.ts";
 import type { JobRegistry } from "../jobs/registry.ts";
-import { givesUp, timeoutMs as timeoutOf, type RunOutcome } from "../lifecycle/lifecycle.ts";
+import { CANCELLED_ERROR, givesUp, timeoutMs as timeoutOf, type RunOutcome } from "../lifecycle/lifecycle.ts";
 import type { Logger } from "../logger.ts";
 import { scheduleOf, type Schedule } from "../schedule/schedule.ts";
 import type { CronJobRecord, RunnerStore, UserStore } from "../store/store.ts";
@@ -56,8 +56,9 @@ export function prepare(record: CronJobRecord, registry: JobRegistry): Prepared 
 
 /**
  * Runs one prepared job under its timeout. Never throws: a failing job is an outcome.
- * A shutdown (`inFlight.stop`) aborts the job too; the caller then releases its lease instead
- * of recording it.
+ * Its signal aborts for one of three reasons, told apart in the outcome: its time is up
+ * (`timed_out`), `jobs.cancel` asked (`cancelled`, through `Running.cancel`), or the process
+ * shuts down (`inFlight.stop`; the caller then releases its lease instead of recording it).
  */
 export function execute(
   deps: ExecuteDeps, record: CronJobRecord, runId: string, job: CronJob, payload: unknown, inFlight: InFlight,
@@ -83,11 +84,12 @@ export function execute(
     };
     // Aborted: the job gets a moment to wind down, then it is recorded even if it never settles.
     const endAborted = () => {
-      const timedOut = abortReason instanceof TimeoutError;
-      const error = timedOut ? (abortReason as TimeoutError).message : `aborted: ${errorMessage(abortReason)}`;
-      end({ status: timedOut ? "timed_out" : "failed", error, startedAt, output: output?.text() ?? null, unusable: false, settled });
+      const { status, error } = abortedOutcome(abortReason);
+      end({ status, error, startedAt, output: output?.text() ?? null, unusable: false, settled });
     };
     const running: Running = {
+      jobId: record.id,
+      runId,
       deadline: performance.now() + timeoutMs,
       abort(reason) {
         if (abortReason !== undefined || settled) return;
@@ -97,6 +99,9 @@ export function execute(
       },
       timeOut() {
         this.abort(new TimeoutError(timeoutMs / 1000));
+      },
+      cancel() {
+        this.abort(new CancelledError());
       },
     };
     const settle = (error: string | null) => {
@@ -131,10 +136,25 @@ export function execute(
   });
 }
 
+/** How an aborted run is recorded, by the reason its signal aborted with. */
+function abortedOutcome(reason: unknown): Pick<RunOutcome, "status" | "error"> {
+  if (reason instanceof TimeoutError) return { status: "timed_out", error: reason.message };
+  if (reason instanceof CancelledError) return { status: "cancelled", error: CANCELLED_ERROR };
+  return { status: "failed", error: `aborted: ${errorMessage(reason)}` };
+}
+
 /** Why a run was aborted when its time was up. */
 class TimeoutError extends Error {
   constructor(seconds: number) {
     super(`timed out after ${seconds} s`);
     this.name = "TimeoutError";
+  }
+}
+
+/** Why a run was aborted when `jobs.cancel` asked (the signal's `reason`, as a job sees it). */
+export class CancelledError extends Error {
+  constructor() {
+    super("the run was cancelled (jobs.cancel)");
+    this.name = "CancelledError";
   }
 }

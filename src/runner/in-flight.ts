@@ -1,8 +1,13 @@
-/** A run in flight: when its time is up (`performance.now()` ms) and how to abort it. */
+/** A run in flight: which job and claim, when its time is up (`performance.now()` ms) and how to abort it. */
 export interface Running {
+  jobId: number;
+  /** The claim (tick) holding the job's lease. */
+  runId: string;
   deadline: number;
   abort(reason: unknown): void;
   timeOut(): void;
+  /** Aborts it because `jobs.cancel` asked: it is recorded `cancelled`. */
+  cancel(): void;
 }
 
 /**
@@ -16,8 +21,20 @@ export class InFlight {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private timerAt = Number.POSITIVE_INFINITY;
 
+  /** `busy` is called whenever the first run starts after none were in flight. */
+  constructor(private readonly busy?: () => void) {}
+
   get stopped(): boolean {
     return this.stopReason !== undefined;
+  }
+
+  get size(): number {
+    return this.runs.size;
+  }
+
+  /** The runs in flight now. */
+  [Symbol.iterator](): Iterator<Running> {
+    return this.runs.values();
   }
 
   stop(reason: unknown): void {
@@ -30,6 +47,7 @@ export class InFlight {
     if (this.stopReason !== undefined) run.abort(this.stopReason);
     this.runs.add(run);
     if (run.deadline < this.timerAt) this.arm(run.deadline);
+    if (this.runs.size === 1) this.busy?.();
   }
 
   remove(run: Running): void {

@@ -7,6 +7,7 @@ import type { JobRegistry } from "../jobs/registry.ts";
 import { leaseMs, type RunOutcome } from "../lifecycle/lifecycle.ts";
 import type { Logger } from "../logger.ts";
 import type { CronJobRecord, ReadStore, RunnerStore, UserStore } from "../store/store.ts";
+import { CancelWatch } from "./cancel-watch.ts";
 import { execute, prepare, type ExecuteDeps } from "./execute.ts";
 import { Finisher } from "./finisher.ts";
 import { InFlight } from "./in-flight.ts";
@@ -21,7 +22,10 @@ export interface RunnerDeps {
   registry: JobRegistry;
   clock: Clock;
   logger: Logger;
-  /** Told when the runner gives jobs back (shutdown), so whoever is free takes them at once. */
+  /**
+   * Told when the runner gives jobs back (shutdown), so whoever is free takes them at once; its
+   * changes make the runner look for cancelled runs at once.
+   */
   changes?: ChangeFeed;
 }
 
@@ -63,7 +67,7 @@ export interface TickOptions {
 const PRUNE_EVERY_MS = 3_600_000;
 
 /** Called once a run's record is written. */
-type Recorded = (job: CronJobRecord, status: JobRunResult["status"], durationMs: number, error?: string | null) => void;
+type Recorded = (job: CronJobRecord, status: JobRunResult["status"], durationMs: number, error?: string | null, output?: string | null) => void;
 
 /**
  * Claims due jobs and runs them (SPEC §5). The HTTP route, `jobs.runNow`, the server's timer
@@ -74,7 +78,8 @@ export class Runner {
   readonly metrics = new RunnerMetrics();
   private readonly finisher: Finisher;
   private readonly executeDeps: ExecuteDeps;
-  private readonly inFlight = new InFlight();
+  private readonly inFlight: InFlight;
+  private readonly cancelWatch: CancelWatch;
   private readonly active = new Set<Promise<unknown>>();
   /** Give back the jobs still waiting in each running batch (called on shutdown). */
   private readonly waiting = new Set<() => void>();
@@ -85,6 +90,9 @@ export class Runner {
     this.options = { ...defaultRunnerOptions, ...options };
     this.finisher = new Finisher(deps.store, this.options.runnerName);
     this.executeDeps = { ...deps, leaseMarginMs: this.options.leaseMarginMs, abortGraceMs: this.options.abortGraceMs };
+    this.inFlight = new InFlight(() => this.cancelWatch.busy());
+    this.cancelWatch = new CancelWatch(deps.store, this.inFlight, deps.logger);
+    deps.changes?.subscribe(() => this.cancelWatch.changed());
   }
 
   /** One tick: claims and runs batch after batch until nothing is due, `limit` or the budget. */
@@ -117,6 +125,7 @@ export class Runner {
     const timer = setTimeout(() => this.inFlight.stop(new Error("shutting down")), graceMs);
     await all();
     clearTimeout(timer);
+    this.cancelWatch.stop();
   }
 
   private track<T>(work: Promise<T>): Promise<T> {
@@ -172,7 +181,7 @@ export class Runner {
     // A worker moves on as soon as its job has run; the records are written in batches behind it.
     // Each write, with its failure caught as it happens (so the workers stop starting jobs).
     const writes = new Map<Promise<void>, Promise<void>>();
-    const record: Recorded = (...run) => tally.add(...run);
+    const record: Recorded = (job, status, durationMs, error) => tally.add(job, status, durationMs, error);
     const worker = async () => {
       while (next < batch.length) {
         const job = batch[next++]!;
@@ -225,13 +234,14 @@ export class Runner {
       }
       if (this.stopping) return undefined;
       outcome = await execute(this.executeDeps, job, runId, prepared.job, prepared.payload, this.inFlight);
-      if (this.inFlight.stopped && outcome.status !== "timed_out") return undefined;
+      // Cut short by the shutdown: given back. A run that timed out or was cancelled first is recorded.
+      if (this.inFlight.stopped && outcome.status !== "timed_out" && outcome.status !== "cancelled") return undefined;
     }
     const finishedAt = clock.now();
     this.metrics.recordRun(outcome.status);
     if (outcome.status !== "succeeded") this.deps.logger.warn("job run did not succeed", { jobId: job.id, name: job.name, status: outcome.status, error: outcome.error });
     const written = this.finisher.finish({ job, runId, schedule: prepared.schedule, outcome, finishedAt },
-      (status) => recorded(job, status === "lease_lost" ? "lease_lost" : outcome.status, finishedAt - outcome.startedAt, outcome.error));
+      (status) => recorded(job, status === "lease_lost" ? "lease_lost" : outcome.status, finishedAt - outcome.startedAt, outcome.error, outcome.output));
     return { written };
   }
 
@@ -248,7 +258,10 @@ export class Runner {
       throw new AppError("CONFLICT", `job ${id} is running now`);
     }
     let result: JobRunResult | undefined;
-    const queued = await this.runClaimed(job, runId, now, (...run) => { result = resultOf(...run); });
+    const queued = await this.runClaimed(job, runId, now, (ran, status, durationMs, error, output) => {
+      result = resultOf(ran, status, durationMs, error);
+      if (output) result.output = output;
+    });
     if (!queued) {
       await store.release([job.id], runId);
       throw new AppError("UNAVAILABLE", "the runner is shutting down");

@@ -13,6 +13,8 @@ export interface JobRunResult {
   status: RunStatus | "lease_lost" | "due";
   durationMs: number;
   error?: string;
+  /** What the run said (SPEC §3.2): in `jobs.runNow`'s answer, not in a tick's. */
+  output?: string;
 }
 
 export interface TickResult {

@@ -106,3 +106,13 @@ export const SCHEDULE_ROWS = `
 
 /** The database server's clock, in milliseconds since the epoch. */
 export const DB_NOW = `SELECT (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS ms`;
+
+/** $1 job ids (a bigint[] literal): those whose run `jobs.cancel` asked to stop, each a primary-key lookup. */
+export const CANCEL_REQUESTS = `
+  SELECT id, locked_by AS "runId" FROM cron_jobs
+  WHERE id = ANY($1::text::bigint[]) AND cancel_requested_at IS NOT NULL AND locked_by IS NOT NULL`;
+
+/** $1 now, $2 job id: marks the run holding the job to be stopped, only while a live lease holds it. */
+export const REQUEST_CANCEL = `
+  UPDATE cron_jobs SET cancel_requested_at = coalesce(cancel_requested_at, $1::timestamptz), updated_at = $1::timestamptz
+  WHERE id = $2 AND ${LIFECYCLE.running} RETURNING *`;

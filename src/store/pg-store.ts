@@ -140,6 +140,21 @@ export class PgStore implements Store {
     });
   }
 
+  cancelRequests(ids: number[]) {
+    return this.guard("cannot read cancel requests", async () => {
+      if (ids.length === 0) return [];
+      const rows = await this.client.unsafe<{ id: number | bigint | string; runId: string }[]>(q.CANCEL_REQUESTS, [`{${ids.map((id) => Math.trunc(id)).join(",")}}`]);
+      return rows.map((row) => ({ id: Number(row.id), runId: row.runId }));
+    });
+  }
+
+  requestCancel(id: number, now: number) {
+    return this.guard("cannot cancel the job", async () => {
+      const [row] = await this.rows(q.REQUEST_CANCEL, [at(now), id]);
+      return row ? recordFromRow(row) : undefined;
+    });
+  }
+
   getJob(id: number) {
     return this.guard("cannot read the job", async (): Promise<CronJobRecord | undefined> =>
       (await this.orm.select().from(cronJobs).where(eq(cronJobs.id, id)))[0]);

@@ -50,6 +50,11 @@ export function prepareHot(db: Database) {
     nextLeaseEnd: db.prepare<{ at: number }, [number]>(
       `SELECT locked_until AS at FROM cron_jobs WHERE locked_until > ? ORDER BY locked_until LIMIT 1`),
     unscheduled: db.prepare<JobRow, [number]>(`SELECT * FROM cron_jobs WHERE next_run_at IS NULL AND is_active = 1 ORDER BY id LIMIT ?`),
+    // The ids of the runs in flight, as one JSON array: each is a primary-key lookup.
+    cancelRequests: db.prepare<{ id: number; runId: string }, [string]>(
+      `SELECT id, locked_by AS runId FROM cron_jobs WHERE id IN (SELECT value FROM json_each(?)) AND cancel_requested_at IS NOT NULL AND locked_by IS NOT NULL`),
+    requestCancel: db.prepare<JobRow, Record<string, number>>(
+      `UPDATE cron_jobs SET cancel_requested_at = coalesce(cancel_requested_at, $now), updated_at = $now WHERE id = $id AND ${LIFECYCLE.running} RETURNING *`),
   };
 }
 

@@ -197,6 +197,17 @@ export class SqliteStore implements Store {
     });
   }
 
+  cancelRequests(ids: number[]) {
+    return this.guard("cannot read cancel requests", () => (ids.length === 0 ? [] : this.hot.cancelRequests.all(JSON.stringify(ids))));
+  }
+
+  requestCancel(id: number, now: number) {
+    return this.guard("cannot cancel the job", () => {
+      const row = this.hot.requestCancel.get({ $id: id, $now: now });
+      return row ? recordFromRow(row) : undefined;
+    });
+  }
+
   getJob(id: number) {
     return this.guard("cannot read the job", () => this.orm.select().from(cronJobs).where(eq(cronJobs.id, id)).get());
   }

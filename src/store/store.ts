@@ -114,6 +114,17 @@ export interface RunnerStore {
   nextWakeAt(now: number): Promise<number | null>;
   /** Deletes history rows finished before `before`. */
   pruneRuns(before: number): Promise<number>;
+  /**
+   * Of the jobs `ids` (the runs in flight here), those `jobs.cancel` asked to stop, with the run
+   * (`locked_by`) the cancel is for. Found by primary key: cheap enough to ask several times a second.
+   */
+  cancelRequests(ids: number[]): Promise<CancelRequest[]>;
+}
+
+/** A cancel asked of the run `runId` of job `id`. */
+export interface CancelRequest {
+  id: number;
+  runId: string;
 }
 
 /** What the jobs service (the control plane) uses to manage jobs. */
@@ -126,6 +137,11 @@ export interface JobStore {
   upsertJob(values: JobValues, now: number): Promise<CronJobRecord>;
   updateJob(id: number, values: JobChange, now: number): Promise<CronJobRecord | undefined>;
   deleteJob(id: number): Promise<boolean>;
+  /**
+   * Marks the job's run to be stopped (`cancel_requested_at`), only while a live lease holds it;
+   * answers the row, or undefined when it is not running (or does not exist).
+   */
+  requestCancel(id: number, now: number): Promise<CronJobRecord | undefined>;
 }
 
 /** What jobs themselves may touch: the users domain (the built-ins expire codes and registrations). */

@@ -118,6 +118,23 @@ describe("the row change that ends a run (decideFinish), as a table", () => {
   test("a run that ignored its abort keeps the lease's end", () => {
     expect(decideFinish(row({ attempts: 5 }), once, outcome({ status: "timed_out", error: "t", settled: false }), now)).toMatchObject({ keepLease: true });
   });
+  test.each([
+    ["one-time: paused (kept, resumable), the claim's attempt given back", once, {},
+      { kind: "update", isActive: false, ended: null, attempts: 0, lastError: "cancelled", lastRunAt: new Date(T0), nextRunAt: new Date(T0), keepLease: false }],
+    ["one-time on its last attempt: paused, not dead", once, { attempts: 5 },
+      { kind: "update", isActive: false, ended: null, attempts: 4, lastError: "cancelled", lastRunAt: new Date(T0), nextRunAt: new Date(T0), keepLease: false }],
+    ["recurring: next slot on the grid; the failures before it and their error kept, not counted one more", every5,
+      { intervalMinutes: 5, attempts: 3, lastError: "boom" },
+      { kind: "update", isActive: true, ended: null, attempts: 2, lastError: "boom", lastRunAt: new Date(T0), nextRunAt: new Date(T0 + 15 * MIN), keepLease: false }],
+    ["recurring after successes: no failure left behind", every5, { intervalMinutes: 5, attempts: 1 },
+      { kind: "update", isActive: true, ended: null, attempts: 0, lastError: null, lastRunAt: new Date(T0), nextRunAt: new Date(T0 + 15 * MIN), keepLease: false }],
+  ] as const)("a cancelled run, %s", (_, schedule, over, change) => {
+    expect(decideFinish(row(over), schedule, outcome({ status: "cancelled", error: "cancelled" }), now)).toEqual(change);
+  });
+  test("a cancelled run that ignored its abort keeps the lease's end", () => {
+    expect(decideFinish(row(), once, outcome({ status: "cancelled", error: "cancelled", settled: false }), now)).toMatchObject(
+      { isActive: false, ended: null, lastError: "cancelled", keepLease: true });
+  });
   test("backoff doubles from 30 s and stops at an hour", () => {
     expect([1, 2, 3, 4, 8, 20].map(backoffMs)).toEqual([30_000, 60_000, 120_000, 240_000, 3_600_000, 3_600_000]);
   });

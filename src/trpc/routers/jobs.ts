@@ -67,6 +67,11 @@ export const jobsRouter = router({
   delete: adminProcedure.input(byId).mutation(({ ctx, input }) => ctx.plane.jobs.delete(input.id)),
   pause: adminProcedure.input(byId).mutation(async ({ ctx, input }) => jobView(await ctx.plane.jobs.pause(input.id), ctx.plane.clock.now())),
   resume: adminProcedure.input(byId).mutation(async ({ ctx, input }) => jobView(await ctx.plane.jobs.resume(input.id), ctx.plane.clock.now())),
+  /**
+   * Stops the job's running run (SPEC §5.3.2), whichever server runs it: answers the job as marked;
+   * the run is aborted within a second and recorded `cancelled`. `CONFLICT` when it is not running.
+   */
+  cancel: adminProcedure.input(byId).mutation(async ({ ctx, input }) => jobView(await ctx.plane.jobs.cancel(input.id), ctx.plane.clock.now())),
   /** Runs the job now through the same claim as a tick (never beside a scheduled run); answers the run. */
   runNow: adminProcedure.input(byId).mutation(({ ctx, input }) => ctx.plane.runner.runNow(input.id)),
   /**

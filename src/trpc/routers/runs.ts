@@ -1,13 +1,14 @@
 import { z } from "zod";
 import { instantField } from "../../jobs/job-input.ts";
 import { runView } from "../../jobs/job-view.ts";
+import { RUN_STATUSES } from "../../lifecycle/lifecycle.ts";
 import { adminProcedure, router } from "../init.ts";
 import { pageFields } from "./jobs.ts";
 
 const listInput = z.strictObject({
   ...pageFields,
   jobId: z.int().positive().optional(),
-  status: z.enum(["succeeded", "failed", "timed_out"]).optional(),
+  status: z.enum(RUN_STATUSES).optional(),
   /** Runs finished at or after this time. */
   from: instantField.optional(),
   /** Runs finished before this time. */
