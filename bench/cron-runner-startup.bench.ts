@@ -1,11 +1,11 @@
 /**
  * Start-up cost of `app cron-runner`, paid every minute from crontab: wall time of one run
- * against a live server with nothing due, beside a bare compiled Bun binary that prints one
- * line, all measured here in the same run. Goal: median ≤ 1.5× the bare binary.
- * Three more rows show the floor: `app --version` (the runtime and the CLI, nothing else),
- * and two bare binaries doing only the work — the same POST with `fetch`, then that POST and
- * the marker written the same atomic way (temp file, fsync, rename). The last is the floor
- * for any implementation of this work in Bun.
+ * against a live server with nothing due, beside bare compiled Bun binaries, all measured here
+ * in the same run: one that prints a line, `app --version` (the runtime and the CLI, nothing
+ * else), and two that do only the work — the same POST with `fetch`, then that POST and the
+ * marker written the same atomic way (an exclusively created temporary with a random name,
+ * O_EXCL|O_NOFOLLOW, fsync, rename). The last is the floor for any implementation of this work
+ * in Bun. Goal (issue 15.18): `app cron-runner` median ≤ 1.3× that floor.
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -14,7 +14,7 @@ import pkg from "../package.json" with { type: "json" };
 
 const RUNS = 60;
 const WARMUP = 5;
-const GOAL = 1.5;
+const GOAL = 1.3;
 const root = path.resolve(import.meta.dir, "..");
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "cronjobs-bench-"));
 
@@ -51,9 +51,10 @@ const WRITE_SOURCE = `import fs from "node:fs";
 import path from "node:path";
 ${POST_SOURCE}
 const file = path.join(process.env.FRESHNESS_DIR, "cron_runner.json");
-const temp = path.join(process.env.FRESHNESS_DIR, ".cron_runner.json." + process.pid + ".tmp");
+const random = Array.from(crypto.getRandomValues(new Uint8Array(8)), (b) => b.toString(16).padStart(2, "0")).join("");
+const temp = path.join(process.env.FRESHNESS_DIR, ".cron_runner.json." + random + ".tmp");
 fs.mkdirSync(process.env.FRESHNESS_DIR, { recursive: true });
-const fd = fs.openSync(temp, "w", 0o644);
+const fd = fs.openSync(temp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o644);
 fs.writeFileSync(fd, JSON.stringify({ version: 1, time: new Date().toISOString(), tick }, null, 2) + "\\n");
 fs.fsyncSync(fd);
 fs.closeSync(fd);
@@ -129,11 +130,12 @@ try {
   });
   const base = stats[0]!.median;
   console.log(`${RUNS} runs each after ${WARMUP} warm-up runs; app: ${reuse ? "dist/app (reused)" : "built now like \`bun run build\`"}; every binary built with ${BUILD_FLAGS.join(" ")}; server with nothing due.\n`);
-  console.log("| command | median ms | p90 ms | median × bare |");
-  console.log("|---|---:|---:|---:|");
-  rows.forEach(([name], j) => console.log(`| ${name} | ${stats[j]!.median.toFixed(1)} | ${stats[j]!.p90.toFixed(1)} | ${(stats[j]!.median / base).toFixed(2)} |`));
-  const ratio = stats[2]!.median / base;
-  console.log(`\nGoal: \`app cron-runner\` median ≤ ${GOAL}× the bare binary — ${ratio <= GOAL ? "met" : `NOT met (${ratio.toFixed(2)}×)`}.`);
+  console.log("| command | median ms | p90 ms | median × bare | median × floor |");
+  console.log("|---|---:|---:|---:|---:|");
+  const floor = stats[4]!.median;
+  rows.forEach(([name], j) => console.log(`| ${name} | ${stats[j]!.median.toFixed(1)} | ${stats[j]!.p90.toFixed(1)} | ${(stats[j]!.median / base).toFixed(2)} | ${(stats[j]!.median / floor).toFixed(2)} |`));
+  const ratio = stats[2]!.median / stats[4]!.median;
+  console.log(`\nGoal: \`app cron-runner\` median ≤ ${GOAL}× the floor (the bare binary doing the POST and the atomic marker write) — ${ratio <= GOAL ? "met" : "NOT met"} (${ratio.toFixed(2)}×).`);
 } finally {
   server.kill("SIGTERM");
   await server.exited;

@@ -1,28 +1,9 @@
 import { defineCommand } from "citty";
-import { loadConfig } from "../../config.ts";
-import { AppError } from "../../errors.ts";
 import { action } from "../action.ts";
-import { configArgs, configFlags, RUNNER_SETTINGS } from "../args.ts";
-import { cliContext } from "../context.ts";
+import { cronRunnerArgs, cronRunnerMain, cronRunnerMeta } from "./cron-runner-args.ts";
 
 export default defineCommand({
-  meta: { name: "cron-runner", description: "Runs due jobs once: through POST /api/cron/run, or in-process with --local. For crontab." },
-  args: {
-    ...configArgs(RUNNER_SETTINGS),
-    local: { type: "boolean", description: "run one tick in this process against the database (no server needed)" },
-    limit: { type: "string", description: "most jobs this tick runs" },
-  },
-  run: ({ args }) => action(async () => {
-    const config = loadConfig(configFlags(args, RUNNER_SETTINGS));
-    const limit = args.limit === undefined ? undefined : Number(args.limit);
-    if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) {
-      throw new AppError("INVALID_INPUT", "--limit must be a whole number ≥ 1");
-    }
-    if (args.local) {
-      const { runLocalTick } = await import("../../../scripts_server/cron-runner-local.ts");
-      return runLocalTick(config, { limit, jobs: cliContext().jobs });
-    }
-    const { runCronRunner } = await import("../../../scripts_server/cron-runner.ts");
-    return runCronRunner(config, { limit });
-  }),
+  meta: cronRunnerMeta,
+  args: cronRunnerArgs,
+  run: ({ args }) => action(() => cronRunnerMain(args)),
 });
