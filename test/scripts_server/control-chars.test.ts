@@ -65,6 +65,14 @@ describe("job names with control characters", () => {
     for (const out of [get.stdout, list.stdout, run.stdout]) expect(out).not.toMatch(RAW_CONTROL);
   });
 
+  test("`app jobs add` with such a name: refused by the server naming `name` (exit 1), shown escaped, nothing created", async () => {
+    const server = startCronServer();
+    const result = await runCli(["jobs", "add", "nightly\n\u001b[2Jreport", "--type", "noop", "--every", "5"], { APP_URL: server.url, ADMIN_TOKEN: SECRETS.adminToken });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe("app: name: must not contain control characters (newline, tab, ESC, DEL, C1)\n");
+    expect((await server.store.listJobs({ limit: 10 }, Date.now())).items).toEqual([]);
+  });
+
   test("`app cron-runner` prints a failing job's name escaped, on one line", async () => {
     const server = startCronServer();
     await addJob(server.store, Date.now(), { name: EVIL, jobType: "fail", runAt: new Date(Date.now() - 1_000) });
