@@ -6,7 +6,7 @@ import { JobService } from "./jobs/job-service.ts";
 import { defaultRegistry, type JobRegistry } from "./jobs/registry.ts";
 import { consoleLogger, type Logger } from "./logger.ts";
 import { Runner, type RunnerOptions } from "./runner/runner.ts";
-import { resolveSecrets } from "./secrets.ts";
+import { jobSigningSecret } from "./secrets.ts";
 import { openStore } from "./store/open-store.ts";
 import type { Store } from "./store/store.ts";
 import { UserService, type UserServiceOptions } from "./users/users.ts";
@@ -56,7 +56,7 @@ export interface RuntimeOptions {
  * other instances on the database, and theirs come back through the same feed.
  */
 export async function createRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
-  const registry = defaultRegistry(options.jobs, { jobSigningSecret: resolveSecrets(config, { generate: true }).jobSigningSecret, httpJobAllow: config.httpJobAllow });
+  const registry = defaultRegistry(options.jobs, { jobSigningSecret: jobSigningSecret(config), httpJobAllow: config.httpJobAllow });
   const store = await openStore(config);
   const runtime = assembleRuntime(store, registry, {
     historyDays: config.historyDays,

@@ -151,17 +151,13 @@ export function secretsSource(config: Config): string {
 }
 
 /**
- * The secrets of this host: those configured, else the ones `app serve` generated into the
- * data directory. With `generate`, a missing file is created once (mode 0600, its folder
- * 0700); two servers starting together agree on one file because it is created exclusively.
+ * The secrets file of this host. With `generate`, a missing file is created once (mode 0600,
+ * its folder 0700; two servers starting together agree on one file because it is created
+ * exclusively), and a file from before `http` jobs gets its signing secret.
  */
-export function resolveSecrets(config: Config, { generate }: { generate: boolean }): HostSecrets {
-  const viewer = config.viewerToken === undefined ? {} : { viewerToken: config.viewerToken };
-  if (config.cronSecret && config.adminToken && config.jobSigningSecret) {
-    return { cronSecret: config.cronSecret, adminToken: config.adminToken, jobSigningSecret: config.jobSigningSecret, ...viewer };
-  }
+function storedSecrets(config: Config, generate: boolean): Stored | undefined {
   const file = secretsPath(config.dataDir);
-  let stored = readFile(file);
+  const stored = readFile(file);
   if (!stored && generate) {
     const fresh: HostSecrets = { cronSecret: randomSecret(), adminToken: randomSecret(), jobSigningSecret: randomSecret() };
     try {
@@ -172,19 +168,49 @@ export function resolveSecrets(config: Config, { generate }: { generate: boolean
         throw new AppError("INVALID_INPUT", `cannot write ${file}: ${(err as Error).message} (make the data directory writable, or set CRON_SECRET, ADMIN_TOKEN and JOB_SIGNING_SECRET)`, { cause: err });
       }
     }
-    stored = readFile(file);
-  } else if (stored && stored.jobSigningSecret === undefined && generate) {
-    addSigningSecret(file, stored);
-    stored = readFile(file);
+    return readFile(file);
   }
+  if (stored && stored.jobSigningSecret === undefined && generate) {
+    addSigningSecret(file, stored);
+    return readFile(file);
+  }
+  return stored;
+}
+
+/**
+ * The secrets the server checks: those configured, else the ones `app serve` generated into
+ * the data directory (created with `generate` when missing).
+ */
+export function resolveSecrets(config: Config, { generate }: { generate: boolean }): Secrets {
+  const viewer = config.viewerToken === undefined ? {} : { viewerToken: config.viewerToken };
+  if (config.cronSecret && config.adminToken) return { cronSecret: config.cronSecret, adminToken: config.adminToken, ...viewer };
+  const stored = storedSecrets(config, generate);
   const cronSecret = config.cronSecret ?? stored?.cronSecret;
   const adminToken = config.adminToken ?? stored?.adminToken;
-  const jobSigningSecret = config.jobSigningSecret ?? (stored && (stored.jobSigningSecret ?? derivedSigningSecret(stored)));
-  if (!cronSecret || !adminToken || !jobSigningSecret) {
-    const missing = !cronSecret ? "CRON_SECRET" : !adminToken ? "ADMIN_TOKEN" : "JOB_SIGNING_SECRET";
-    throw new AppError("INVALID_INPUT", `${missing} is not set and ${file} does not exist (start \`app serve\` once on this host, or set ${missing})`);
+  if (!cronSecret || !adminToken) {
+    const missing = !cronSecret ? "CRON_SECRET" : "ADMIN_TOKEN";
+    throw new AppError("INVALID_INPUT", `${missing} is not set and ${secretsPath(config.dataDir)} does not exist (start \`app serve\` once on this host, or set ${missing})`);
   }
-  return { cronSecret, adminToken, jobSigningSecret, ...viewer };
+  return { cronSecret, adminToken, ...viewer };
+}
+
+/**
+ * The key of the `http` jobs' signatures: `JOB_SIGNING_SECRET`, else this host's secrets file
+ * (created or completed when `generate`). When it cannot be had (a read-only data directory,
+ * the server's secrets given in the environment), an Error saying so: the server still
+ * starts, and each `http` run fails with that message.
+ */
+export function jobSigningSecret(config: Config, { generate = true }: { generate?: boolean } = {}): string | Error {
+  if (config.jobSigningSecret) return config.jobSigningSecret;
+  const file = secretsPath(config.dataDir);
+  try {
+    const stored = storedSecrets(config, generate);
+    if (stored) return stored.jobSigningSecret ?? derivedSigningSecret(stored);
+    return new Error(`JOB_SIGNING_SECRET is not set and ${file} does not exist (start \`app serve\` once on this host, or set JOB_SIGNING_SECRET)`);
+  } catch (err) {
+    const reason = err instanceof AppError ? err.message : `${file}: ${(err as Error).message}`;
+    return new Error(`JOB_SIGNING_SECRET is not set and cannot be generated (${reason}); set JOB_SIGNING_SECRET`);
+  }
 }
 
 /**

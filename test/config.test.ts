@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import fs from "node:fs";
 import path from "node:path";
 import { checkDatabaseDir, loadConfig } from "../src/config.ts";
-import { bearerToken, clientToken, resolveSecrets, secretMatches } from "../src/secrets.ts";
+import { bearerToken, clientToken, jobSigningSecret, resolveSecrets, secretMatches } from "../src/secrets.ts";
 import { SqliteStore } from "../src/store/sqlite-store.ts";
 import { tempDir } from "./support/db.ts";
 
@@ -128,21 +128,23 @@ describe("secrets", () => {
 
   test("configured secrets win over the generated file", () => {
     const dataDir = tempDir();
-    const given = { cronSecret: "c".repeat(20), adminToken: "a".repeat(20), jobSigningSecret: "j".repeat(20) };
-    const config = loadConfig({ DATABASE_URL: path.join(dataDir, "app.db"), CRON_SECRET: given.cronSecret, ADMIN_TOKEN: given.adminToken, JOB_SIGNING_SECRET: given.jobSigningSecret }, {});
-    expect(resolveSecrets(config, { generate: true })).toEqual(given);
+    const config = loadConfig({ DATABASE_URL: path.join(dataDir, "app.db"), CRON_SECRET: "c".repeat(20), ADMIN_TOKEN: "a".repeat(20), JOB_SIGNING_SECRET: "j".repeat(20) }, {});
+    expect(resolveSecrets(config, { generate: true })).toEqual({ cronSecret: "c".repeat(20), adminToken: "a".repeat(20) });
+    expect(jobSigningSecret(config)).toBe("j".repeat(20));
     expect(fs.existsSync(path.join(dataDir, "secrets.json"))).toBe(false);
   });
 
-  test("JOB_SIGNING_SECRET not given: generated into the file beside configured server secrets", () => {
+  test("the server's secrets given: the server needs no file; JOB_SIGNING_SECRET not given is generated into one", () => {
     const dataDir = tempDir();
     const config = loadConfig({ DATABASE_URL: path.join(dataDir, "app.db"), CRON_SECRET: "c".repeat(20), ADMIN_TOKEN: "a".repeat(20) }, {});
-    const secrets = resolveSecrets(config, { generate: true });
-    expect(secrets).toMatchObject({ cronSecret: "c".repeat(20), adminToken: "a".repeat(20) });
+    expect(resolveSecrets(config, { generate: true })).toEqual({ cronSecret: "c".repeat(20), adminToken: "a".repeat(20) });
+    expect(fs.existsSync(path.join(dataDir, "secrets.json"))).toBe(false);
+    const secret = jobSigningSecret(config);
     const file = JSON.parse(fs.readFileSync(path.join(dataDir, "secrets.json"), "utf8"));
-    expect(secrets.jobSigningSecret).toBe(file.jobSigningSecret);
-    expect(secrets.jobSigningSecret.length).toBeGreaterThanOrEqual(32);
-    expect(resolveSecrets(config, { generate: false }).jobSigningSecret).toBe(secrets.jobSigningSecret);
+    expect(secret).toBe(file.jobSigningSecret);
+    expect((secret as string).length).toBeGreaterThanOrEqual(32);
+    expect(fs.statSync(path.join(dataDir, "secrets.json")).mode & 0o777).toBe(0o600);
+    expect(jobSigningSecret(config, { generate: false })).toBe(secret);
   });
 
   test("a secrets file from before the signing secret gets one, the same for every reader, written back once", () => {
@@ -151,17 +153,29 @@ describe("secrets", () => {
     const old = { cronSecret: "c".repeat(43), adminToken: "a".repeat(43) };
     fs.writeFileSync(file, JSON.stringify(old), { mode: 0o600 });
     const config = loadConfig({ DATABASE_URL: path.join(dataDir, "app.db") }, {});
-    const reader = resolveSecrets(config, { generate: false });
-    expect(reader).toMatchObject(old);
+    expect(resolveSecrets(config, { generate: false })).toEqual(old);
+    const derived = jobSigningSecret(config, { generate: false });
+    expect(typeof derived).toBe("string");
     expect(JSON.parse(fs.readFileSync(file, "utf8")).jobSigningSecret).toBeUndefined();
-    const server = resolveSecrets(config, { generate: true });
-    expect(server).toEqual(reader);
-    expect(JSON.parse(fs.readFileSync(file, "utf8"))).toEqual(server);
+    expect(jobSigningSecret(config)).toBe(derived);
+    expect(JSON.parse(fs.readFileSync(file, "utf8"))).toEqual({ ...old, jobSigningSecret: derived });
     expect(fs.statSync(file).mode & 0o777).toBe(0o600);
     expect(fs.readdirSync(dataDir)).toEqual(["secrets.json"]);
+    expect(resolveSecrets(config, { generate: true })).toEqual(old);
     // Another host's old file derives another secret.
-    fs.writeFileSync(file, JSON.stringify({ ...old, cronSecret: "d".repeat(43) }));
-    expect(resolveSecrets(config, { generate: false }).jobSigningSecret).not.toBe(server.jobSigningSecret);
+    fs.writeFileSync(file, JSON.stringify({ ...old, cronSecret: "d".repeat(43) }), { mode: 0o600 });
+    expect(jobSigningSecret(config, { generate: false })).not.toBe(derived);
+  });
+
+  test("no signing secret to be had (the data dir cannot be written): an error saying so, for the http job to report", () => {
+    const blocker = path.join(tempDir(), "not-a-dir");
+    fs.writeFileSync(blocker, "");
+    const config = loadConfig({ DATABASE_URL: path.join(blocker, "data", "app.db"), CRON_SECRET: "c".repeat(20), ADMIN_TOKEN: "a".repeat(20) }, {});
+    const secret = jobSigningSecret(config);
+    expect(secret).toBeInstanceOf(Error);
+    expect((secret as Error).message).toStartWith("JOB_SIGNING_SECRET is not set and cannot be generated (");
+    expect((secret as Error).message).toContain(path.join(blocker, "data", "secrets.json"));
+    expect(jobSigningSecret(config, { generate: false })).toBeInstanceOf(Error);
   });
 
   test("a corrupt secrets file is a clear error", () => {

@@ -35,8 +35,8 @@ export const httpPayloadSchema = z.strictObject({
 export type HttpPayload = z.output<typeof httpPayloadSchema>;
 
 export interface HttpJobOptions {
-  /** `JOB_SIGNING_SECRET`: the key of every request's `X-Cronjobs-Signature`. */
-  signingSecret: string;
+  /** `JOB_SIGNING_SECRET`: the key of every request's `X-Cronjobs-Signature`; an Error (why there is none) fails every run with it. */
+  signingSecret: string | Error;
   /** `HTTP_JOB_ALLOW`: the only hosts it may call (`api.example.com`, `*.example.com`); undefined: any. */
   allowHosts?: readonly string[] | undefined;
 }
@@ -51,16 +51,17 @@ export class HttpJob implements CronJob<HttpPayload> {
   readonly type = HttpJob.TYPE;
   readonly description = "Calls a URL of your application (signed with JOB_SIGNING_SECRET); a 2xx answer is a success.";
   readonly payloadSchema = httpPayloadSchema;
-  private readonly sign: ReturnType<typeof createSigner>;
+  private readonly sign: ReturnType<typeof createSigner> | Error;
   private readonly allowHosts: readonly string[] | undefined;
 
   constructor({ signingSecret, allowHosts }: HttpJobOptions) {
-    this.sign = createSigner(signingSecret);
+    this.sign = signingSecret instanceof Error ? signingSecret : createSigner(signingSecret);
     this.allowHosts = allowHosts?.map((host) => host.toLowerCase());
   }
 
   async run(ctx: JobContext<HttpPayload>): Promise<void> {
     const { job, payload, clock, signal } = ctx;
+    if (this.sign instanceof Error) throw this.sign;
     const url = new URL(payload.url);
     this.checkAllowed(url);
     const method = payload.method ?? "POST";

@@ -29,8 +29,8 @@ export class JobRegistry {
 
 /** What the built-ins need from the configuration. */
 export interface BuiltinJobSettings {
-  /** `JOB_SIGNING_SECRET`, the key of the `http` job's signatures. */
-  jobSigningSecret: string;
+  /** `JOB_SIGNING_SECRET`, the key of the `http` job's signatures (an Error: why there is none). */
+  jobSigningSecret: string | Error;
   /** `HTTP_JOB_ALLOW`: the hosts `http` jobs may call; undefined: any. */
   httpJobAllow?: readonly string[] | undefined;
 }
