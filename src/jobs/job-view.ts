@@ -52,7 +52,10 @@ export interface RunView {
   runner: string;
 }
 
-const iso = (d: Date | null) => (d === null ? null : d.toISOString());
+/** A time as ISO text; one no `Date` can hold (written by hand, e.g. PostgreSQL `infinity`) as null. */
+const iso = (d: Date | null) => (d === null || Number.isNaN(d.getTime()) ? null : d.toISOString());
+/** The same for a time that is never null; the epoch stands for a hand-written time no `Date` can hold. */
+const isoAlways = (d: Date) => iso(d) ?? new Date(0).toISOString();
 
 /** The stored payload text as a value; a hand-written text that is not JSON stays a string. */
 export function parsePayload(text: string | null): unknown {
@@ -87,8 +90,8 @@ export function jobView(job: CronJobRecord, now: number): JobView {
     lockedBy: job.lockedBy,
     lockedUntil: iso(job.lockedUntil),
     cancelRequestedAt: iso(job.cancelRequestedAt),
-    createdAt: job.createdAt.toISOString(),
-    updatedAt: job.updatedAt.toISOString(),
+    createdAt: isoAlways(job.createdAt),
+    updatedAt: isoAlways(job.updatedAt),
   };
 }
 

@@ -16,6 +16,7 @@ export async function scheduleUnscheduled(store: Pick<RunnerStore, "listUnschedu
       try {
         const next = firstRunAt(scheduleOf(row), now);
         if (next === null) return { id: row.id, error: "invalid schedule: the cron expression has no future match" };
+        if (!Number.isFinite(new Date(next).getTime())) return { id: row.id, error: "invalid schedule: its first run is not a time a date can hold" };
         return { id: row.id, nextRunAt: new Date(next) };
       } catch (err) {
         return { id: row.id, error: `invalid schedule: ${errorMessage(err)}` };

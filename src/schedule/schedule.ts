@@ -28,6 +28,10 @@ export class ScheduleError extends Error {
 
 export const DEFAULT_TIMEZONE = "UTC";
 const MINUTE = 60_000;
+/** The last instant a `Date` holds (ms); a time past it (written by hand) is no time at all. */
+export const MAX_TIME_MS = 8.64e15;
+/** The largest interval whose slots stay inside the range of a `Date` (a hand-written row may hold more). */
+export const MAX_INTERVAL_MINUTES = MAX_TIME_MS / MINUTE;
 
 // Parsed schedules are kept (SPEC §4): a burst of 1,000 runs of one expression parses it once,
 // checks once that it ever matches, and builds one formatter per zone. Both caches are bounded
@@ -97,7 +101,7 @@ export function checkCron(expr: string, timezone = DEFAULT_TIMEZONE): void {
 function toMs(value: Date | number | null): number | null {
   if (value === null) return null;
   const ms = typeof value === "number" ? value : value.getTime();
-  return Number.isFinite(ms) ? ms : null;
+  return Number.isFinite(ms) && Math.abs(ms) <= MAX_TIME_MS ? ms : null;
 }
 
 /** Reads and checks the schedule columns of a row; throws a `ScheduleError` naming the column. */
@@ -111,6 +115,9 @@ export function scheduleOf(fields: ScheduleFields): Schedule {
     // The same words as the control plane's input check, so the form's live error and the server's agree.
     if (!Number.isInteger(fields.intervalMinutes)) throw new ScheduleError("intervalMinutes", "intervalMinutes: must be a whole number of minutes");
     if (fields.intervalMinutes < 1) throw new ScheduleError("intervalMinutes", "intervalMinutes: must be at least 1");
+    if (fields.intervalMinutes > MAX_INTERVAL_MINUTES) {
+      throw new ScheduleError("intervalMinutes", `intervalMinutes: ${fields.intervalMinutes} is too large: its next slot would be past the last time a date can hold (at most ${MAX_INTERVAL_MINUTES})`);
+    }
     return { kind: "interval", intervalMinutes: fields.intervalMinutes, startAt: runAt };
   }
   if (fields.cron !== null) {
@@ -161,7 +168,9 @@ export function nextSlotAfter(schedule: Schedule, slot: number, now: number): nu
     case "interval": {
       const step = schedule.intervalMinutes * MINUTE;
       const behind = Math.max(0, now - slot);
-      return slot + (Math.floor(behind / step) + 1) * step;
+      const next = slot + (Math.floor(behind / step) + 1) * step;
+      // Past the last time a date can hold (a hand-written start near it): no slot is left.
+      return Number.isFinite(next) && next <= MAX_TIME_MS && next > now && next > slot ? next : null;
     }
     case "cron":
       return nextCronMatch(schedule, Math.max(slot, now));

@@ -37,7 +37,27 @@ export interface JobRow {
   updated_at: number | Date;
 }
 
+/**
+ * A time as a `Date`. A time written by hand outside the range a `Date` holds (SQLite
+ * `9000000000000000`, PostgreSQL `infinity`, which Bun's client gives as `Infinity`) becomes an
+ * invalid `Date` (NaN): readers show it as no time, the schedule check makes the job dead.
+ */
 const date = (value: number | Date | null): Date | null => (value === null ? null : new Date(value));
+
+const TIME_FIELDS = ["runAt", "lastRunAt", "nextRunAt", "lockedUntil", "endsAt", "cancelRequestedAt", "createdAt", "updatedAt"] as const;
+
+/**
+ * A record read through drizzle, with every time a `Date`: drizzle passes PostgreSQL's
+ * `infinity` through as the number Bun's client gives (`Infinity`), which is no `Date`.
+ */
+export function withDates<T extends CronJobRecord | undefined>(record: T): T {
+  if (record === undefined) return record;
+  for (const field of TIME_FIELDS) {
+    const value = record[field] as unknown;
+    if (value !== null && !(value instanceof Date)) (record as Record<string, unknown>)[field] = new Date(value as number);
+  }
+  return record;
+}
 
 /** The same `CronJobRecord` from either backend, field for field. */
 export function recordFromRow(row: JobRow): CronJobRecord {

@@ -26,6 +26,10 @@ export function openPg(url: string, options: PgOptions = {}): SQL {
     idleTimeout: 60,
     connection: {
       application_name: "cronjobs",
+      // The triggers of cron_jobs (db/migrations/pg/0002_hand_rows.sql) tell the app's own writes
+      // from other writers' by this: the app announces its changes itself and writes next_run_at
+      // together with the schedule.
+      "cronjobs.writer": "app",
       timezone: "UTC",
       // A statement stuck behind a stalled server fails the tick (503) instead of hanging it past its budget.
       statement_timeout: 30_000,

@@ -76,12 +76,17 @@ export const RELEASE = `
   UPDATE cron_jobs SET locked_by = NULL, locked_until = NULL, attempts = greatest(attempts - 1, 0)
   WHERE id = ANY($1::text::bigint[]) AND locked_by = $2`;
 
-/** $1 now: the earliest unleased due time, or the earliest lease end (live or kept: the job may come due then). */
+/**
+ * $1 now: the earliest unleased due time, or the earliest lease end (live or kept: the job may
+ * come due then), or now when a row nobody has scheduled yet (written by hand) waits for a tick
+ * to derive its due time.
+ */
 export const NEXT_WAKE = `
   SELECT least(
     (SELECT next_run_at FROM cron_jobs WHERE is_active AND next_run_at IS NOT NULL
        AND (locked_until IS NULL OR locked_until <= $1::timestamptz) ORDER BY next_run_at LIMIT 1),
-    (SELECT locked_until FROM cron_jobs WHERE locked_until > $1::timestamptz ORDER BY locked_until LIMIT 1)
+    (SELECT locked_until FROM cron_jobs WHERE locked_until > $1::timestamptz ORDER BY locked_until LIMIT 1),
+    (SELECT $1::timestamptz WHERE EXISTS (SELECT 1 FROM cron_jobs WHERE next_run_at IS NULL AND is_active))
   ) AS at`;
 
 /** In chunks, so pruning never holds many row locks for long. */

@@ -6,7 +6,7 @@ import { cronJobRuns, cronJobs, users } from "../../db/schema/pg.ts";
 import { changeAnnouncer, listenForChanges } from "./pg-changes.ts";
 import { pgFailure } from "./pg-errors.ts";
 import { migratePg, openPg, type PgOptions } from "./pg-open.ts";
-import { recordFromRow, type JobRow } from "./job-rows.ts";
+import { recordFromRow, withDates, type JobRow } from "./job-rows.ts";
 import * as q from "./pg-statements.ts";
 import type { JobState } from "../lifecycle/lifecycle.ts";
 import { lifecycleSql, POSTGRES } from "../lifecycle/lifecycle-sql.ts";
@@ -18,7 +18,8 @@ import type {
   NewUser, Page, RunFilter, Store, StoreStats, UserRecord,
 } from "./store.ts";
 
-const iso = (d: Date | null) => (d === null ? null : d.toISOString());
+/** A time as ISO text; one no `Date` can hold (written by hand) as NULL. */
+const iso = (d: Date | null) => (d === null || Number.isNaN(d.getTime()) ? null : d.toISOString());
 const at = (ms: number) => new Date(ms);
 
 /**
@@ -128,7 +129,9 @@ export class PgStore implements Store {
   nextWakeAt(now: number) {
     return this.guard("cannot read the next due time", async () => {
       const [row] = await this.client.unsafe<{ at: Date | null }[]>(q.NEXT_WAKE, [at(now)]);
-      return row?.at ? new Date(row.at).getTime() : null;
+      // A hand-written `infinity` (Bun gives `Infinity`) is no time to wake at.
+      const next = row?.at ? new Date(row.at).getTime() : Number.NaN;
+      return Number.isFinite(next) ? next : null;
     });
   }
 
@@ -157,12 +160,12 @@ export class PgStore implements Store {
 
   getJob(id: number) {
     return this.guard("cannot read the job", async (): Promise<CronJobRecord | undefined> =>
-      (await this.orm.select().from(cronJobs).where(eq(cronJobs.id, id)))[0]);
+      withDates((await this.orm.select().from(cronJobs).where(eq(cronJobs.id, id)))[0]));
   }
 
   findJob(name: string, userId: number | null) {
-    return this.guard("cannot read the job", async (): Promise<CronJobRecord | undefined> => (await this.orm.select().from(cronJobs)
-      .where(and(eq(cronJobs.name, name), userId === null ? isNull(cronJobs.userId) : eq(cronJobs.userId, userId))))[0]);
+    return this.guard("cannot read the job", async (): Promise<CronJobRecord | undefined> => withDates((await this.orm.select().from(cronJobs)
+      .where(and(eq(cronJobs.name, name), userId === null ? isNull(cronJobs.userId) : eq(cronJobs.userId, userId))))[0]));
   }
 
   listJobs(filter: JobFilter, now: number) {
@@ -181,7 +184,7 @@ export class PgStore implements Store {
       ];
       if (filter.state !== undefined) where.push(sql.raw(lifecycleSql(POSTGRES, `'${when.toISOString()}'::timestamptz`).state[filter.state]));
       const rows = await this.orm.select().from(cronJobs).where(and(...where)).orderBy(desc(cronJobs.id)).limit(filter.limit + 1);
-      return page<CronJobRecord>(rows, filter.limit);
+      return page<CronJobRecord>(rows.map(withDates), filter.limit);
     });
   }
 
@@ -200,14 +203,14 @@ export class PgStore implements Store {
           target: [cronJobs.name, cronJobs.userId],
           set: { ...values, attempts: 0, lastError: null, updatedAt: at(now) },
         }).returning();
-      return row!;
+      return withDates(row!);
     });
   }
 
   updateJob(id: number, values: JobChange, now: number) {
     return this.guard("cannot update the job", async (): Promise<CronJobRecord | undefined> => {
       const [row] = await this.orm.update(cronJobs).set({ ...values, updatedAt: at(now) }).where(eq(cronJobs.id, id)).returning();
-      return row;
+      return withDates(row);
     });
   }
 

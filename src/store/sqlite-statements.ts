@@ -55,7 +55,13 @@ export function prepareHot(db: Database) {
       `SELECT id, locked_by AS runId FROM cron_jobs WHERE id IN (SELECT value FROM json_each(?)) AND cancel_requested_at IS NOT NULL AND locked_by IS NOT NULL`),
     requestCancel: db.prepare<JobRow, Record<string, number>>(
       `UPDATE cron_jobs SET cancel_requested_at = coalesce(cancel_requested_at, $now), updated_at = $now WHERE id = $id AND ${LIFECYCLE.running} RETURNING *`),
+    anyUnscheduled: db.prepare<{ one: number }, []>(`SELECT 1 AS one FROM cron_jobs WHERE next_run_at IS NULL AND is_active = 1 LIMIT 1`),
+    schedule: db.prepare<never, [number, number, number]>(`UPDATE cron_jobs SET next_run_at = ?, updated_at = ? WHERE id = ? AND next_run_at IS NULL`),
+    makeDead: db.prepare<never, [number, string, string, number, number]>(
+      `UPDATE cron_jobs SET is_active = ?, ended = ?, last_error = ?, updated_at = ? WHERE id = ? AND next_run_at IS NULL`),
+    dataVersion: db.prepare<{ data_version: number }, []>("PRAGMA data_version"),
   };
 }
 
-export const ms = (d: Date | null) => (d === null ? null : d.getTime());
+/** A time as integer ms; one no `Date` can hold (written by hand) as NULL. */
+export const ms = (d: Date | null) => (d === null || Number.isNaN(d.getTime()) ? null : d.getTime());

@@ -21,12 +21,20 @@ import type {
 /** How long a statement may block the event loop waiting for another connection's lock. */
 const SYNC_BUSY_MS = 20;
 const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
+/** How often a watching store checks whether another connection wrote (SPEC §2: seen within 100 ms). */
+const WATCH_EVERY_MS = 25;
+/**
+ * Attached (an empty in-memory database) by every connection of this app: the triggers of
+ * cron_jobs (db/migrations/sqlite/0002_hand_rows.sql) leave the app's own writes alone.
+ */
+const WRITER_MARK = "cronjobs_writer";
 
 /** The embedded default backend: one SQLite file, shared safely by several processes on one host. */
 export class SqliteStore implements Store {
   readonly backend = "sqlite";
   readonly orm: BunSQLiteDatabase;
   private readonly hot: ReturnType<typeof prepareHot>;
+  private readonly watchers = new Set<() => Promise<void>>();
 
   private constructor(readonly client: Database, private readonly busyTimeoutMs: number) {
     this.orm = drizzle({ client });
@@ -43,6 +51,7 @@ export class SqliteStore implements Store {
       // timers) for up to the busy timeout. Past start-up the connection gives up after a moment,
       // and `guard` waits for the rest of the busy timeout without blocking the event loop.
       client.run(`PRAGMA busy_timeout = ${Math.min(SYNC_BUSY_MS, busyTimeoutMs)}`);
+      client.run(`ATTACH DATABASE ':memory:' AS ${WRITER_MARK}`);
       return new SqliteStore(client, busyTimeoutMs);
     } catch (err) {
       client.close();
@@ -83,10 +92,12 @@ export class SqliteStore implements Store {
   scheduleRows(rows: ScheduledRow[], now: number) {
     return this.guard("cannot schedule jobs", () => this.client.transaction(() => {
       for (const row of rows) {
-        const set = "nextRunAt" in row
-          ? { nextRunAt: row.nextRunAt, updatedAt: new Date(now) }
-          : { ...deadChange(row.error), updatedAt: new Date(now) };
-        this.orm.update(cronJobs).set(set).where(and(eq(cronJobs.id, row.id), isNull(cronJobs.nextRunAt))).run();
+        if ("nextRunAt" in row) {
+          this.hot.schedule.run(row.nextRunAt.getTime(), now, row.id);
+        } else {
+          const dead = deadChange(row.error);
+          this.hot.makeDead.run(dead.isActive ? 1 : 0, dead.ended, dead.lastError, now, row.id);
+        }
       }
     }).immediate());
   }
@@ -177,6 +188,8 @@ export class SqliteStore implements Store {
 
   nextWakeAt(now: number) {
     return this.guard("cannot read the next due time", () => {
+      // A row nobody has scheduled yet (written by hand) waits for a tick to derive its due time.
+      if (this.hot.anyUnscheduled.get()) return now;
       const times = [this.hot.nextDue.get(now)?.at, this.hot.nextLeaseEnd.get(now)?.at].filter((t) => t != null);
       return times.length > 0 ? Math.min(...times) : null;
     });
@@ -324,7 +337,39 @@ export class SqliteStore implements Store {
       this.orm.delete(users).where(and(eq(users.id, id), eq(users.status, "pending"))).returning({ id: users.id }).all().length > 0);
   }
 
+  /**
+   * Calls `onChange` when another connection (another process, the web application writing rows
+   * by hand) commits to the database: `PRAGMA data_version` of this connection moves then, and
+   * not for its own writes. Checked every WATCH_EVERY_MS while watching (a few µs each).
+   */
+  watchChanges(onChange: () => void) {
+    return this.guard("cannot watch for job changes", () => {
+      let seen = this.hot.dataVersion.get()!.data_version;
+      const timer = setInterval(() => {
+        let version: number;
+        try {
+          version = this.hot.dataVersion.get()!.data_version;
+        } catch {
+          return; // closed, or a passing error: the next check (or the minute tick) catches up
+        }
+        if (version !== seen) {
+          seen = version;
+          onChange();
+        }
+      }, WATCH_EVERY_MS);
+      // A CLI command that opened the store is not kept alive by the watch.
+      timer.unref();
+      const unwatch = async () => {
+        clearInterval(timer);
+        this.watchers.delete(unwatch);
+      };
+      this.watchers.add(unwatch);
+      return unwatch;
+    });
+  }
+
   async close() {
+    await Promise.all([...this.watchers].map((unwatch) => unwatch()));
     this.client.close();
   }
 }
