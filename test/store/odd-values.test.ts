@@ -1,0 +1,85 @@
+/**
+ * Odd values written by hand never break a reader or a tick (SPEC §2): a time outside the range
+ * of a `Date` (SQLite `9000000000000000`, PostgreSQL `infinity` or a year past 275760), an
+ * interval whose next slot cannot be computed, a timeout too large for a timer. With such a row
+ * in the table, `jobs.list`, the dashboard's first page and the next tick keep working; the row
+ * is made dead with a clear `last_error` (or, for the timeout, clamped and run).
+ */
+import { Database } from "bun:sqlite";
+import { expect, test } from "bun:test";
+import { describeOn, postgresBackend, sqliteBackend, type BackendCase } from "../support/backends.ts";
+import { onCleanup, T0 } from "../support/db.ts";
+import { pgClient } from "../support/pg.ts";
+import { SECRETS, testApp } from "../support/server.ts";
+
+interface OddCase {
+  name: string;
+  /** Columns and values of the odd row, as the web application would insert it. */
+  columns: string;
+  values: string;
+  /** What becomes of it at the next tick. */
+  expect: { dead: string } | { runs: true };
+}
+
+const sqliteCases: OddCase[] = [
+  { name: "run_at past the range of a Date", columns: "run_at", values: "9000000000000000", expect: { dead: "runAt: not a valid time" } },
+  { name: "run_at before the range of a Date", columns: "run_at", values: "-9000000000000000", expect: { dead: "runAt: not a valid time" } },
+  { name: "an interval whose next slot cannot be computed", columns: "interval_minutes", values: "9223372036854775807", expect: { dead: "intervalMinutes: 9223372036854776000 is too large" } },
+  { name: "an interval from a run_at past the range of a Date", columns: "interval_minutes, run_at", values: "5, 9000000000000000", expect: { dead: "runAt: not a valid time" } },
+  { name: "a timeout too large for a timer", columns: "run_at, timeout_seconds", values: `${T0 - 1_000}, 9223372036854775807`, expect: { runs: true } },
+];
+
+const pgCases: OddCase[] = [
+  { name: "run_at infinity", columns: "run_at", values: "'infinity'", expect: { dead: "runAt: not a valid time" } },
+  { name: "run_at -infinity", columns: "run_at", values: "'-infinity'", expect: { dead: "runAt: not a valid time" } },
+  { name: "run_at in the year 280000", columns: "run_at", values: "'280000-01-01T00:00:00Z'", expect: { dead: "runAt: not a valid time" } },
+  { name: "an interval from run_at infinity", columns: "interval_minutes, run_at", values: "5, 'infinity'", expect: { dead: "runAt: not a valid time" } },
+  { name: "a timeout too large for a timer", columns: "run_at, timeout_seconds", values: `'${new Date(T0 - 1_000).toISOString()}', 2147483647`, expect: { runs: true } },
+];
+
+async function foreignRun(backend: BackendCase, databaseUrl: string): Promise<(sql: string) => Promise<void>> {
+  if (backend.name === "sqlite") {
+    const db = new Database(databaseUrl);
+    onCleanup(() => db.close());
+    return async (sql) => { db.run(sql); };
+  }
+  const client = pgClient(databaseUrl);
+  return async (sql) => { await client.unsafe(sql); };
+}
+
+for (const [backend, cases] of [[sqliteBackend, sqliteCases], [postgresBackend, pgCases]] as const) {
+  describeOn(backend, `odd values written by hand (${backend.name})`, () => {
+    test.each(cases.map((c) => [c.name, c] as const))("%s: lists, the dashboard's first page and the next tick keep working", async (_, odd) => {
+      const { store, databaseUrl } = await backend.open();
+      const { app, runner } = testApp(store);
+      const run = await foreignRun(backend, databaseUrl);
+      const time = (ms: number) => (backend.name === "sqlite" ? String(ms) : `'${new Date(ms).toISOString()}'`);
+      await run(`INSERT INTO cron_jobs (name, job_type, ${odd.columns}) VALUES ('odd', 'noop', ${odd.values})`);
+      await run(`INSERT INTO cron_jobs (name, job_type, run_at) VALUES ('normal', 'noop', ${time(T0 - 1_000)})`);
+      const auth = { authorization: `Bearer ${SECRETS.adminToken}` };
+      const firstPage = async () => {
+        const list = await app.handle(new Request(`http://localhost/trpc/jobs.list?input=${encodeURIComponent(JSON.stringify({ limit: 50 }))}`, { headers: auth }));
+        const summary = await app.handle(new Request("http://localhost/api/dashboard/summary", { headers: auth }));
+        const metrics = await app.handle(new Request("http://localhost/metrics"));
+        expect([list.status, summary.status, metrics.status]).toEqual([200, 200, 200]);
+        const items = ((await list.json()) as { result: { data: { items: { name: string; state: string; lastError: string | null }[] } } }).result.data.items;
+        return Object.fromEntries(items.map((item) => [item.name, item]));
+      };
+      expect(Object.keys(await firstPage()).sort()).toEqual(["normal", "odd"]);
+
+      const tick = await runner.runDueJobs();
+      expect(tick.results.find((r) => r.name === "normal")?.status).toBe("succeeded");
+      const after = await firstPage();
+      if ("dead" in odd.expect) {
+        expect(after["odd"]?.state).toBe("dead");
+        expect(after["odd"]?.lastError).toContain(odd.expect.dead);
+      } else {
+        expect(tick.results.find((r) => r.name === "odd")?.status).toBe("succeeded");
+        expect(after["odd"]).toBeUndefined();
+      }
+      // And the tick after that: nothing runs again, nothing fails.
+      const next = await runner.runDueJobs();
+      expect([next.claimed, next.failed]).toEqual([0, 0]);
+    });
+  });
+}
