@@ -16,12 +16,17 @@ import { cronRun, streamOf, trpcCall, type Headers } from "./requests.ts";
  * error code when refused; a refused call and every query leave the database as it was; an
  * accepted job or user reads back as it was given (no text silently altered on the way).
  */
-export function procedureInputs(bench: FuzzBench) {
+export function procedureInputs(bench: FuzzBench, tally: InputTally = new Map()) {
   const call = fc.constantFrom(...PROCEDURE_NAMES).chain((procedure) => fc.tuple(fc.constant(procedure), inputOf(procedure)));
   return fc.asyncProperty(call, async ([procedure, input]) => {
     const text = input === undefined ? undefined : jsonText(input);
     const query = PROCEDURES[procedure]!.type === "query";
     const answer = await bench.send(trpcCall(procedure, text), { echo: text ?? "", readOnly: query });
+    const counts = tally.get(procedure) ?? { sent: 0, accepted: 0, valid: 0 };
+    tally.set(procedure, counts);
+    counts.sent++;
+    if (!answer.rejected) counts.accepted++;
+    if (!answer.rejected || !answer.codes.includes("BAD_REQUEST")) counts.valid++;
     if (answer.rejected) return;
     // Accepted: what was stored is what was given (no text silently altered on the way).
     const data = (answer.body as { result: { data: Record<string, unknown> } }).result.data;
@@ -35,6 +40,28 @@ export function procedureInputs(bench: FuzzBench) {
     }
     if (procedure === "users.register") expect((data.user as { email: string }).email).toBe((given().email as string).trim().toLowerCase());
   });
+}
+
+/**
+ * Per procedure: inputs sent, inputs it accepted (answered with a result), and inputs that
+ * passed its validation (accepted, or refused for what they name: NOT_FOUND, CONFLICT, ...).
+ */
+export type InputTally = Map<string, { sent: number; accepted: number; valid: number }>;
+
+/**
+ * A property that returns early on every refused input would pass against a validator that
+ * refuses everything: each procedure must have let through more than `minValidShare` of its
+ * inputs (at least one), and the procedures whose accepted answers the property checks
+ * further must have accepted some outright.
+ */
+export function expectInputsGotThrough(tally: InputTally, minValidShare: number): void {
+  const checked = ["jobs.create", "jobs.upsert", "jobs.update", "users.register"];
+  const shares = PROCEDURE_NAMES.map((procedure) => {
+    const { sent, accepted, valid } = tally.get(procedure) ?? { sent: 0, accepted: 0, valid: 0 };
+    return { procedure, sent, accepted, valid };
+  });
+  const short = shares.filter((s) => s.valid === 0 || s.valid < minValidShare * s.sent || (checked.includes(s.procedure) && s.accepted === 0));
+  expect(short, `procedures whose generated inputs (almost) never got through: ${JSON.stringify(shares)}`).toEqual([]);
 }
 
 /** A generated body: its bytes (or a stream of `size` bytes), and what it is, for the report. */
@@ -61,8 +88,15 @@ const bodies: fc.Arbitrary<Body> = fc.oneof(
   { weight: 1, arbitrary: fc.integer({ min: 0, max: 4 * MAX_BODY_BYTES }).map((n) => body("stream", undefined, n)) },
 );
 
+/** A route that refused every body would pass `cronBodies`: at least `minShare` of them must have been ticks (200). */
+export function expectBodiesGotThrough(statuses: Map<number, number>, minShare: number): void {
+  const sent = [...statuses.values()].reduce((a, b) => a + b, 0);
+  const ticks = statuses.get(200) ?? 0;
+  expect({ ticks, enough: ticks > 0 && ticks >= minShare * sent }, `answers by status: ${JSON.stringify([...statuses])}`).toEqual({ ticks, enough: true });
+}
+
 /** Any body with the secret: a tick (200), a 400 naming the field, or a 413 past 64 KiB; a refused one changes nothing. */
-export function cronBodies(bench: FuzzBench) {
+export function cronBodies(bench: FuzzBench, statuses: Map<number, number> = new Map()) {
   const request = fc.record({ body: bodies, contentType: fc.constantFrom(...CONTENT_TYPES), minutes: fc.constantFrom(0, 0, 0, 1, 5, 61) });
   return fc.asyncProperty(request, async ({ body, contentType, minutes }) => {
     bench.clock.advance(minutes * 60_000); // so that recurring jobs come due again now and then
@@ -71,6 +105,7 @@ export function cronBodies(bench: FuzzBench) {
     const echo = body.bytes ? new TextDecoder().decode(body.bytes) : "";
     const dryRun = (() => { try { return JSON.parse(echo)?.dryRun === true; } catch { return false; } })();
     const answer = await bench.send(cronRun({ headers, body: body.stream === undefined ? body.bytes : streamOf(body.stream) }), { echo, readOnly: dryRun });
+    statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1);
     expect([200, 400, 413]).toContain(answer.status);
     if (size > MAX_BODY_BYTES) expect(answer.status).toBe(413);
     if (answer.status === 400) expect(answer.codes).toEqual(["INVALID_INPUT"]);
