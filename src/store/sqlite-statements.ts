@@ -20,11 +20,17 @@ export function pushRunParams(params: (string | number | null)[], run: Finish["r
     run.finishedAt.getTime(), run.status, run.error, run.output, run.attempt, run.runId, run.runner);
 }
 
+/** The statements whose query plans a test checks ($now, $runId, $margin, $limit; `?` in order). */
+export const CLAIM = `UPDATE cron_jobs SET ${LEASE} WHERE id IN (SELECT id FROM cron_jobs WHERE ${DUE} ORDER BY next_run_at LIMIT $limit) RETURNING *`;
+export const NEXT_DUE = `SELECT next_run_at AS at FROM cron_jobs WHERE is_active = 1 AND next_run_at IS NOT NULL
+         AND (locked_until IS NULL OR locked_until <= ?) ORDER BY next_run_at LIMIT 1`;
+export const NEXT_LEASE_END = `SELECT locked_until AS at FROM cron_jobs WHERE locked_until > ? ORDER BY locked_until LIMIT 1`;
+export const UNSCHEDULED = `SELECT * FROM cron_jobs WHERE next_run_at IS NULL AND is_active = 1 ORDER BY id LIMIT ?`;
+
 /** The hot statements, prepared once per connection. */
 export function prepareHot(db: Database) {
   return {
-    claim: db.prepare<JobRow, Record<string, string | number>>(
-      `UPDATE cron_jobs SET ${LEASE} WHERE id IN (SELECT id FROM cron_jobs WHERE ${DUE} ORDER BY next_run_at LIMIT $limit) RETURNING *`),
+    claim: db.prepare<JobRow, Record<string, string | number>>(CLAIM),
     claimOne: db.prepare<JobRow, Record<string, string | number>>(
       `UPDATE cron_jobs SET ${LEASE} WHERE id = $id AND is_active = 1 AND ${LIFECYCLE.unleased} RETURNING *`),
     due: db.prepare<JobRow, Record<string, number>>(`SELECT * FROM cron_jobs WHERE ${DUE} ORDER BY next_run_at LIMIT $limit`),
@@ -43,13 +49,10 @@ export function prepareHot(db: Database) {
     extend: db.prepare<never, [number, number, string]>(`UPDATE cron_jobs SET locked_until = ? WHERE id = ? AND locked_by = ?`),
     release: db.prepare<never, [number, string]>(
       `UPDATE cron_jobs SET locked_by = NULL, locked_until = NULL, attempts = max(attempts - 1, 0) WHERE id = ? AND locked_by = ?`),
-    nextDue: db.prepare<{ at: number }, [number]>(
-      `SELECT next_run_at AS at FROM cron_jobs WHERE is_active = 1 AND next_run_at IS NOT NULL
-         AND (locked_until IS NULL OR locked_until <= ?) ORDER BY next_run_at LIMIT 1`),
+    nextDue: db.prepare<{ at: number }, [number]>(NEXT_DUE),
     // A lease's end, live or kept after a run that ignored its abort: the job may be due then.
-    nextLeaseEnd: db.prepare<{ at: number }, [number]>(
-      `SELECT locked_until AS at FROM cron_jobs WHERE locked_until > ? ORDER BY locked_until LIMIT 1`),
-    unscheduled: db.prepare<JobRow, [number]>(`SELECT * FROM cron_jobs WHERE next_run_at IS NULL AND is_active = 1 ORDER BY id LIMIT ?`),
+    nextLeaseEnd: db.prepare<{ at: number }, [number]>(NEXT_LEASE_END),
+    unscheduled: db.prepare<JobRow, [number]>(UNSCHEDULED),
     // The ids of the runs in flight, as one JSON array: each is a primary-key lookup.
     cancelRequests: db.prepare<{ id: number; runId: string }, [string]>(
       `SELECT id, locked_by AS runId FROM cron_jobs WHERE id IN (SELECT value FROM json_each(?)) AND cancel_requested_at IS NOT NULL AND locked_by IS NOT NULL`),

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import journal from "../../db/migrations/sqlite/meta/_journal.json";
 import { sqliteMigrations } from "../../db/migrations.ts";
+import { CLAIM, NEXT_DUE, NEXT_LEASE_END, UNSCHEDULED } from "../../src/store/sqlite-statements.ts";
 import { freshRunner, T0 } from "../support/db.ts";
 
 describe("rows the web application writes straight into cron_jobs (SQLite)", () => {
@@ -14,14 +15,17 @@ describe("rows the web application writes straight into cron_jobs (SQLite)", () 
     expect(rows).toEqual([{ name: "seed-every", next_run_at: T0 + 15 * 60_000, last_run_at: T0 }]);
   });
 
-  test("unscheduled rows are found through the partial index, not a table scan", () => {
+  test("the store's own statements find unscheduled, due and next-to-wake rows through indexes, not a table scan", () => {
     const { store } = freshRunner();
-    const plan = store.client.query<{ detail: string }, []>(
-      "EXPLAIN QUERY PLAN SELECT * FROM cron_jobs WHERE next_run_at IS NULL AND is_active = 1 ORDER BY id LIMIT 500").all();
-    expect(plan.map((p) => p.detail).join(" ")).toContain("SEARCH cron_jobs USING INDEX cron_jobs_due_idx (next_run_at=?)");
-    const due = store.client.query<{ detail: string }, []>(
-      "EXPLAIN QUERY PLAN SELECT id FROM cron_jobs WHERE is_active = 1 AND next_run_at <= 5 AND (locked_until IS NULL OR locked_until <= 5) ORDER BY next_run_at LIMIT 500").all();
-    expect(due.map((p) => p.detail).join(" ")).toContain("SEARCH cron_jobs USING INDEX cron_jobs_due_idx (next_run_at<?)");
+    const plan = (statement: string, params: Record<string, string | number> | number[]) => store.client
+      .query<{ detail: string }, any>(`EXPLAIN QUERY PLAN ${statement}`).all(params as any).map((p) => p.detail).join(" | ");
+    expect(plan(UNSCHEDULED, [500])).toContain("SEARCH cron_jobs USING INDEX cron_jobs_due_idx (next_run_at=?)");
+    const claim = plan(CLAIM, { $now: 5, $runId: "r", $margin: 1000, $limit: 500 });
+    expect(claim).toContain("SEARCH cron_jobs USING INDEX cron_jobs_due_idx (next_run_at<?)");
+    expect(claim).not.toContain("SCAN cron_jobs");
+    expect(plan(NEXT_DUE, [5])).toContain("USING INDEX cron_jobs_due_idx");
+    expect(plan(NEXT_DUE, [5])).not.toContain("SCAN cron_jobs");
+    expect(plan(NEXT_LEASE_END, [5])).not.toContain("SCAN cron_jobs");
   });
 
   test("rows with an unusable schedule or payload never crash a tick: each is deactivated with a clear error", async () => {
