@@ -10,12 +10,11 @@ import { cronJobRuns } from "../../db/schema/sqlite.ts";
 import { createClient } from "../../src/client.ts";
 import { HttpJob } from "../../src/jobs/http-job.ts";
 import { systemClock } from "../../src/clock.ts";
-import { silentLogger } from "../../src/logger.ts";
-import { assembleRuntime } from "../../src/runtime.ts";
 import { buildApp } from "../../src/server/app.ts";
 import type { RunStatus } from "../../src/store/store.ts";
 import { freshStore, onCleanup, tempDir } from "../support/db.ts";
 import { testRegistry } from "../support/jobs.ts";
+import { testRuntime } from "../support/runtime.ts";
 
 export const CHROMIUM = "/usr/bin/chromium";
 export const ADMIN_TOKEN = "dashboard-admin-token-0123456789";
@@ -25,7 +24,7 @@ export function startServer() {
   const { store } = freshStore();
   const freshnessDir = tempDir("cronjobs-freshness-");
   const registry = testRegistry(new HttpJob({ signingSecret: "dashboard-signing-secret-0123456789" }));
-  const runtime = assembleRuntime(store, registry, { clock: systemClock, logger: silentLogger, runner: { runnerName: "dashboard-test/1" } });
+  const runtime = testRuntime(store, { clock: systemClock, registry, runner: { runnerName: "dashboard-test/1" } });
   const { runner } = runtime;
   const app = buildApp({ ...runtime, freshnessDir, secrets: { cronSecret: "dashboard-cron-secret-0123456789", adminToken: ADMIN_TOKEN } });
   app.listen({ port: 0, hostname: "127.0.0.1" });

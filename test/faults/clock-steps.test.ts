@@ -1,4 +1,4 @@
-import { describe, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import type { ManualClock } from "../../src/clock.ts";
 import type { CronJob, JobContext } from "../../src/jobs/cron-job.ts";
 import { backends, describeOn, runnerOn } from "../support/backends.ts";

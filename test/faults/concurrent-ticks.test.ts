@@ -1,8 +1,8 @@
-import { describe, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import path from "node:path";
 import { backends, describeOn } from "../support/backends.ts";
 import { onCleanup } from "../support/db.ts";
-import { hasStackTrace, startServer } from "../support/fault-server.ts";
+import { hasStackTrace, startServer } from "../support/server-process.ts";
 import { addJob } from "../support/jobs.ts";
 import { SECRETS } from "../support/server.ts";
 

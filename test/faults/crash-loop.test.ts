@@ -1,4 +1,4 @@
-import { describe, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { LEASE_EXPIRED_ERROR } from "../../src/lifecycle/lifecycle.ts";
 import { backends, describeOn, runnerOn } from "../support/backends.ts";
 import { T0 } from "../support/db.ts";

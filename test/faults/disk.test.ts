@@ -1,4 +1,3 @@
-import { assembleRuntime } from "../../src/runtime.ts";
 import { describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
 import fs from "node:fs";
@@ -6,17 +5,17 @@ import os from "node:os";
 import path from "node:path";
 import { ManualClock } from "../../src/clock.ts";
 import type { CronJob, JobContext } from "../../src/jobs/cron-job.ts";
-import { silentLogger } from "../../src/logger.ts";
-import { Runner, type RunnerOptions } from "../../src/runner/runner.ts";
+import { type RunnerOptions } from "../../src/runner/runner.ts";
 import { buildApp } from "../../src/server/app.ts";
 import { SqliteStore } from "../../src/store/sqlite-store.ts";
 import { compiledApp } from "../support/binary.ts";
 import { atRunEnd } from "../support/cleanup.ts";
 import { freshStore, onCleanup, T0, tempDir } from "../support/db.ts";
 import { JournalJob, readJournal } from "../support/fault-jobs.ts";
-import { hasStackTrace, startServer, waitForTicks } from "../support/fault-server.ts";
+import { hasStackTrace, SERVER_SECRETS_ENV, startServer, waitForTicks } from "../support/server-process.ts";
 import { addJob, testRegistry } from "../support/jobs.ts";
 import { cronRequest, SECRETS } from "../support/server.ts";
+import { testRuntime } from "../support/runtime.ts";
 
 const root = path.resolve(import.meta.dir, "../..");
 
@@ -43,7 +42,7 @@ function journalApp(store: SqliteStore, options: Partial<RunnerOptions> = {}) {
   const fill = new FillDiskJob(store);
   const registry = testRegistry(new JournalJob(journal), fill);
   const clock = new ManualClock(T0);
-  const runtime = assembleRuntime(store, registry, { clock, logger: silentLogger, runner: { runnerName: "test/1", abortGraceMs: 50, ...options } });
+  const runtime = testRuntime(store, { clock, registry, runner: { abortGraceMs: 50, ...options } });
   const app = buildApp({ ...runtime, secrets: SECRETS, freshnessDir: "/nonexistent" });
   return { app, clock, journal, fill };
 }
@@ -243,7 +242,7 @@ describe("a full disk (SQLite)", () => {
     await expect503(res, /database or disk is full/);
     expect(readJournal(journal)).toEqual([]);
 
-    const env = { DATABASE_URL: file, FRESHNESS_DIR: path.join(tempDir(), "freshness"), CRON_SECRET: SECRETS.cronSecret, ADMIN_TOKEN: SECRETS.adminToken };
+    const env = { DATABASE_URL: file, FRESHNESS_DIR: path.join(tempDir(), "freshness"), ...SERVER_SECRETS_ENV };
     const local = await runApp(["cron-runner", "--local"], env);
     expect(local.code).toBe(2);
     expect(local.stderr.trim().split("\n")).toHaveLength(1);
@@ -303,7 +302,7 @@ describe("a read-only database (SQLite)", () => {
     fs.mkdirSync(home);
     fs.chmodSync(home, 0o777);
     // Every secret given: the data folder is read-only, nothing can be generated there.
-    const secrets = { CRON_SECRET: SECRETS.cronSecret, ADMIN_TOKEN: SECRETS.adminToken, JOB_SIGNING_SECRET: "job-signing-secret-0123456789" };
+    const secrets = SERVER_SECRETS_ENV;
     const env = { DATABASE_URL: file, FRESHNESS_DIR: freshness, ...secrets, CWD: dir, HOME: home };
 
     const app = [await appForNobody(nobody!)];

@@ -1,9 +1,9 @@
-import { describe, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import path from "node:path";
 import { backends, describeOn } from "../support/backends.ts";
 import { tempDir } from "../support/db.ts";
 import { overlappingRuns, readJournal, spansOf } from "../support/fault-jobs.ts";
-import { postTick, startServer, waitUntil } from "../support/fault-server.ts";
+import { postTick, startServer, waitUntil } from "../support/server-process.ts";
 import { addJob } from "../support/jobs.ts";
 
 const LEASE_MARGIN_MS = 2_000;
@@ -35,10 +35,13 @@ for (const backend of backends) {
         others.push((await addJob(store, at, { name: `other-${others.length}`, jobType: "journal", runAt: new Date(at) })).id);
         statuses.push((await postTick(server.url)).status);
         statuses.push((await fetch(`${server.url}/healthz`)).status);
-        // After a timed-out run is recorded, the row still holds that run's lease until it expires.
+        // After a timed-out run is recorded, the row still holds that run's lease until it expires
+        // (the run may still be going: nothing may claim the job before then).
         const [latest] = (await store.listRuns({ limit: 1, jobId: stuck.id })).items;
         const row = await store.getJob(stuck.id);
-        if (latest && row?.lockedBy === latest.runId && row.lockedUntil! > latest.finishedAt) leaseKeptAfterRecord = true;
+        // (held by no other run since: its own run id, or none once recorded)
+        if (latest && row?.lockedUntil && (row.lockedBy === null || row.lockedBy === latest.runId)
+          && row.lockedUntil > latest.finishedAt && row.lockedUntil > new Date()) leaseKeptAfterRecord = true;
         await Bun.sleep(250);
       }
 

@@ -1,9 +1,10 @@
-import { describe, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import type { ManualClock } from "../../src/clock.ts";
 import type { CronJob, JobContext } from "../../src/jobs/cron-job.ts";
 import { backends, describeOn, runnerOn } from "../support/backends.ts";
 import { T0 } from "../support/db.ts";
 import { addJob, RecordJob, testRegistry } from "../support/jobs.ts";
+import { testRuntime } from "../support/runtime.ts";
 
 /** A long job, simulated: it moves the manual clock on by `payload.ms` while it runs. */
 class TakesTimeJob implements CronJob {
@@ -44,9 +45,7 @@ for (const backend of backends) {
         await other;
       }));
       const { store, runner, clock } = await runnerOn(backend, { concurrency: 1, leaseMarginMs: 1_000 }, registry);
-      const { Runner } = await import("../../src/runner/runner.ts");
-      const { silentLogger } = await import("../../src/logger.ts");
-      const otherRunner = new Runner({ store, registry, clock, logger: silentLogger }, { runnerName: "other" });
+      const { runner: otherRunner } = testRuntime(store, { clock, registry, runner: { runnerName: "other" } });
       await addJob(store, T0, { name: "first", jobType: "takes_time", payload: JSON.stringify({ ms: 5_000 }), runAt: new Date(T0 - 2000), timeoutSeconds: 60 });
       const second = await addJob(store, T0, { name: "second", jobType: "record", runAt: new Date(T0 - 1000), timeoutSeconds: 2 });
       const tick = await runner.runDueJobs();

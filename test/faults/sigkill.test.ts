@@ -5,7 +5,7 @@ import { LEASE_EXPIRED_ERROR } from "../../src/lifecycle/lifecycle.ts";
 import { backends, describeOn } from "../support/backends.ts";
 import { tempDir } from "../support/db.ts";
 import { overlappingRuns, readJournal, spansOf } from "../support/fault-jobs.ts";
-import { postTick, startServer, waitUntil, type ServerProcess } from "../support/fault-server.ts";
+import { postTick, startServer, waitUntil, type ServerProcess } from "../support/server-process.ts";
 import { addJob } from "../support/jobs.ts";
 
 const KILLS = 20;

@@ -1,10 +1,10 @@
-import { describe, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import path from "node:path";
 import { backends, describeOn, runnerOn } from "../support/backends.ts";
 import { T0, tempDir } from "../support/db.ts";
 import { execRaw } from "../support/fault-db.ts";
 import { readJournal } from "../support/fault-jobs.ts";
-import { postTick, startServer, waitForTicks, waitUntil } from "../support/fault-server.ts";
+import { postTick, startServer, waitForTicks, waitUntil } from "../support/server-process.ts";
 import { addJob, GateJob, testRegistry } from "../support/jobs.ts";
 
 const GRACE_MS = 2_500;

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { freshStore, onCleanup } from "../support/db.ts";
-import { hasStackTrace, postTick, startServer, waitForTicks } from "../support/fault-server.ts";
+import { hasStackTrace, postTick, startServer, waitForTicks } from "../support/server-process.ts";
 import { addJob } from "../support/jobs.ts";
 
 /**

@@ -5,18 +5,17 @@
  * store's calls to prove that a refused caller reached no database; and the checks every
  * answer must pass.
  */
-import { assembleRuntime } from "../../src/runtime.ts";
 import { expect } from "bun:test";
 import { ManualClock } from "../../src/clock.ts";
 import { defaultRegistry } from "../../src/jobs/registry.ts";
 import type { Logger } from "../../src/logger.ts";
-import { Runner } from "../../src/runner/runner.ts";
 import { buildApp } from "../../src/server/app.ts";
 import type { Store } from "../../src/store/store.ts";
 import { T0, tempDir } from "../support/db.ts";
 import { SECRETS } from "../support/server.ts";
 import { openDatabase, type Backend } from "./databases.ts";
 import { seedDatabase } from "./seed.ts";
+import { testRuntime } from "../support/runtime.ts";
 
 export { SECRETS, T0 };
 
@@ -87,7 +86,7 @@ export async function fuzzBench(label: string, backend: Backend = "sqlite") {
   const logger: Logger = { info() {}, warn() {}, error: (msg, fields) => { errors.push(`${msg} ${JSON.stringify(fields)}`); } };
   const clock = new ManualClock(T0);
   const registry = defaultRegistry();
-  const runtime = assembleRuntime(counted.store, registry, { clock, logger, runner: { runnerName: "fuzz/1", abortGraceMs: 50 } });
+  const runtime = testRuntime(counted.store, { clock, registry, logger, runner: { runnerName: "fuzz/1", abortGraceMs: 50 } });
   const { runner } = runtime;
   const app = buildApp({ ...runtime, secrets: SECRETS, freshnessDir: tempDir() });
   await seedDatabase((request) => app.handle(request), database);

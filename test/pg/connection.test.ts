@@ -1,17 +1,17 @@
-import { assembleRuntime } from "../../src/runtime.ts";
 import { describe, expect, test } from "bun:test";
 import path from "node:path";
 import { ManualClock } from "../../src/clock.ts";
 import { AppError } from "../../src/errors.ts";
 import type { Logger } from "../../src/logger.ts";
-import { Runner } from "../../src/runner/runner.ts";
 import { buildApp } from "../../src/server/app.ts";
 import { PgStore } from "../../src/store/pg-store.ts";
 import { postgresAvailable } from "../support/backends.ts";
 import { testRegistry } from "../support/jobs.ts";
 import { dbNow, insertJobs, notifyChanged, startInstance, waitFor } from "../support/pg-instances.ts";
-import { afterTest, freshPgStore, PG_ADMIN_URL, pgClient } from "../support/pg.ts";
+import { onCleanup } from "../support/cleanup.ts";
+import { freshPgStore, PG_ADMIN_URL, pgClient } from "../support/pg.ts";
 import { cronRequest, SECRETS } from "../support/server.ts";
+import { testRuntime } from "../support/runtime.ts";
 
 const root = path.resolve(import.meta.dir, "../..");
 
@@ -35,11 +35,11 @@ describe.skipIf(!postgresAvailable)("PostgreSQL connection trouble", () => {
   test("the database restarting during a tick: 503 with a clear log line, no half-finished rows, then it recovers by itself", async () => {
     const { store, url, name } = await freshPgStore();
     const admin = pgClient(PG_ADMIN_URL, 1);
-    afterTest(() => bringUp(admin, name)); // so that the database can be dropped even if the test fails
+    onCleanup(() => bringUp(admin, name)); // so that the database can be dropped even if the test fails
     const clock = new ManualClock(Math.floor(Date.now() / 1000) * 1000);
     const registry = testRegistry();
     const { logger, errors } = capturingLogger();
-    const runtime = assembleRuntime(store, registry, { clock, logger, runner: { runnerName: "test/1", abortGraceMs: 50 } });
+    const runtime = testRuntime(store, { clock, registry, logger, runner: { abortGraceMs: 50 } });
     const { runner } = runtime;
     const app = buildApp({ ...runtime, secrets: SECRETS, freshnessDir: "/nonexistent" });
     // Slow jobs first (by next_run_at), so the tick is still running when the database goes away.
@@ -88,7 +88,7 @@ describe.skipIf(!postgresAvailable)("PostgreSQL connection trouble", () => {
   test("app serve: ticks fail with 503 while the database is down, and it picks up again by itself, LISTEN included", async () => {
     const { url, name } = await freshPgStore();
     const admin = pgClient(PG_ADMIN_URL, 1);
-    afterTest(() => bringUp(admin, name));
+    onCleanup(() => bringUp(admin, name));
     const instance = await startInstance(url);
     await takeDown(admin, name);
     const post = () => fetch(`${instance.url}/api/cron/run`, { method: "POST", headers: { authorization: `Bearer ${SECRETS.cronSecret}` } });

@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { postgresAvailable } from "../support/backends.ts";
 import { auditViolations, dbNow, faketimeAvailable, insertJobs, installAudit, notifyChanged, startInstance, waitFor } from "../support/pg-instances.ts";
 import { freshPgStore, pgClient } from "../support/pg.ts";
-import { waitForTicks } from "../support/fault-server.ts";
+import { waitForTicks } from "../support/server-process.ts";
 import { SECRETS } from "../support/server.ts";
 
 if (postgresAvailable && !faketimeAvailable) {

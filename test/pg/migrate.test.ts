@@ -4,7 +4,8 @@ import journal from "../../db/migrations/pg/meta/_journal.json";
 import { pgMigrations } from "../../db/migrations.ts";
 import { PgStore } from "../../src/store/pg-store.ts";
 import { postgresAvailable } from "../support/backends.ts";
-import { afterTest, freshPgDatabase, pgClient } from "../support/pg.ts";
+import { onCleanup } from "../support/cleanup.ts";
+import { freshPgDatabase, pgClient } from "../support/pg.ts";
 
 const root = path.resolve(import.meta.dir, "../..");
 
@@ -20,7 +21,7 @@ describe.skipIf(!postgresAvailable)("PostgreSQL migrations", () => {
       const child = Bun.spawn([process.execPath, path.join(root, "src/cli/index.ts"), "migrate"], {
         cwd: root, env: { ...process.env, DATABASE_URL: url }, stdout: "pipe", stderr: "pipe",
       });
-      afterTest(() => { child.kill("SIGKILL"); });
+      onCleanup(() => { child.kill("SIGKILL"); });
       return child;
     });
     const codes = await Promise.all(children.map((c) => c.exited));
@@ -39,7 +40,7 @@ describe.skipIf(!postgresAvailable)("PostgreSQL migrations", () => {
   test("ten stores opening at once in one process migrate once; reopening applies nothing", async () => {
     const { url } = await freshPgDatabase();
     const stores = await Promise.all(Array.from({ length: 10 }, () => PgStore.open(url, { poolSize: 2 })));
-    for (const store of stores) afterTest(() => store.close());
+    for (const store of stores) onCleanup(() => store.close());
     const sql = pgClient(url);
     expect((await sql`SELECT count(*)::int AS n FROM drizzle.__drizzle_migrations`)[0].n).toBe(pgMigrations.length);
     const again = await PgStore.open(url, { poolSize: 1 });

@@ -1,17 +1,16 @@
 import { describe, expect, test } from "bun:test";
-import { assembleRuntime } from "../../src/runtime.ts";
 import { ManualClock } from "../../src/clock.ts";
 import { AppError } from "../../src/errors.ts";
 import { defaultRegistry } from "../../src/jobs/registry.ts";
-import { silentLogger } from "../../src/logger.ts";
-import { Runner } from "../../src/runner/runner.ts";
 import { DbClock } from "../../src/store/db-clock.ts";
 import { PgStore } from "../../src/store/pg-store.ts";
 import * as q from "../../src/store/pg-statements.ts";
 import { postgresAvailable } from "../support/backends.ts";
 import { freshStore, T0 } from "../support/db.ts";
 import { addJob } from "../support/jobs.ts";
-import { afterTest, freshPgStore, pgClient } from "../support/pg.ts";
+import { onCleanup } from "../support/cleanup.ts";
+import { freshPgStore, pgClient } from "../support/pg.ts";
+import { testRuntime } from "../support/runtime.ts";
 
 const past = new Date(T0 - 1000);
 
@@ -78,7 +77,7 @@ describe.skipIf(!postgresAvailable)("the PostgreSQL store, where it differs from
     const sql = pgClient(url);
     await sql`INSERT INTO cron_jobs (name, job_type, user_id, run_at, is_active) VALUES ('seed-once', 'noop', NULL, ${past}, true)`;
     await sql`INSERT INTO cron_jobs (name, job_type, user_id, interval_minutes, is_active) VALUES ('seed-every', 'noop', NULL, 15, true)`;
-    const runner = new Runner({ store, registry: defaultRegistry(), clock: new ManualClock(T0), logger: silentLogger }, { runnerName: "test/1" });
+    const { runner } = testRuntime(store, { registry: defaultRegistry() });
     const tick = await runner.runDueJobs();
     expect(tick.results.map((r) => [r.name, r.status]).sort()).toEqual([["seed-every", "succeeded"], ["seed-once", "succeeded"]]);
     const rows = await sql`SELECT name, next_run_at, last_run_at FROM cron_jobs`;
@@ -128,9 +127,9 @@ describe.skipIf(!postgresAvailable)("the PostgreSQL store, where it differs from
     const { store, url } = await freshPgStore();
     const other = await PgStore.open(url, { poolSize: 2 });
     const clock = new ManualClock(T0);
-    const a = assembleRuntime(store, defaultRegistry(), { clock, logger: silentLogger });
-    const b = assembleRuntime(other, defaultRegistry(), { clock, logger: silentLogger });
-    afterTest(() => b.close());
+    const a = testRuntime(store, { clock, registry: defaultRegistry() });
+    const b = testRuntime(other, { clock, registry: defaultRegistry() });
+    onCleanup(() => b.close());
     await Promise.all([a.watch(), b.watch()]);
     let heard = 0;
     let echoed = 0;
@@ -164,7 +163,7 @@ describe.skipIf(!postgresAvailable)("the PostgreSQL store, where it differs from
   test("the database clock: a host whose own clock is five minutes behind still reads the database's time", async () => {
     const { store } = await freshPgStore();
     const clock = await DbClock.start(() => store.databaseNow(), { local: () => Date.now() - 5 * 60_000, intervalMs: 60_000 });
-    afterTest(() => clock.stop());
+    onCleanup(() => clock.stop());
     expect(Math.abs(clock.offsetMs - 5 * 60_000)).toBeLessThan(100);
     const database = await store.databaseNow();
     expect(Math.abs(clock.now() - database)).toBeLessThan(100);
@@ -180,7 +179,7 @@ describe.skipIf(!postgresAvailable)("the PostgreSQL store, where it differs from
     const { store } = await freshPgStore();
     const user = await store.insertUser({ email: "p@example.com", status: "pending", passwordHash: null, registrationTokenHash: null }, T0);
     const job = await addJob(store, T0, { name: "invalidate_pending_registration", jobType: "invalidate_pending_registration", userId: user.id, runAt: past });
-    const pgRunner = new Runner({ store, registry: defaultRegistry(), clock: new ManualClock(T0), logger: silentLogger }, { runnerName: "test/1" });
+    const { runner: pgRunner } = testRuntime(store, { registry: defaultRegistry() });
     const tick = await pgRunner.runDueJobs();
     expect(tick.results).toEqual([{ id: job.id, name: job.name, jobType: job.jobType, userId: user.id, status: "succeeded", durationMs: 0 }]);
     expect(await store.getUser(user.id)).toBeUndefined();

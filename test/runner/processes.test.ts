@@ -3,11 +3,10 @@ import { Database } from "bun:sqlite";
 import fs from "node:fs";
 import path from "node:path";
 import { ManualClock } from "../../src/clock.ts";
-import { silentLogger } from "../../src/logger.ts";
-import { Runner } from "../../src/runner/runner.ts";
-import { freshStore, onCleanup } from "../support/db.ts";
-import { waitUntil } from "../support/fault-server.ts";
-import { addJob, testRegistry } from "../support/jobs.ts";
+import { freshStore, onCleanup, tempDir } from "../support/db.ts";
+import { SERVER_SECRETS_ENV, waitUntil } from "../support/server-process.ts";
+import { addJob } from "../support/jobs.ts";
+import { testRuntime } from "../support/runtime.ts";
 
 const JOBS = 10_000;
 const root = path.resolve(import.meta.dir, "../..");
@@ -29,7 +28,7 @@ function hasOpen(pid: number, file: string): boolean {
 }
 
 function spawn(args: string[], env: Record<string, string> = {}) {
-  const child = Bun.spawn([bun, ...args], { cwd: root, env: { ...process.env, ...env }, stdout: "pipe", stderr: "pipe" });
+  const child = Bun.spawn([bun, ...args], { cwd: tempDir(), env: { ...process.env, ...SERVER_SECRETS_ENV, ...env }, stdout: "pipe", stderr: "pipe" });
   onCleanup(() => { child.kill("SIGKILL"); });
   return child;
 }
@@ -46,7 +45,7 @@ describe("several OS processes on one SQLite file", () => {
     // rather than one draining everything before the other has started.
     const gate = new Database(file);
     gate.run("BEGIN IMMEDIATE");
-    const children = [1, 2].map(() => spawn(["src/cli/index.ts", "cron-runner", "--local"], { DATABASE_URL: file }));
+    const children = [1, 2].map(() => spawn([path.join(root, "src/cli/index.ts"), "cron-runner", "--local"], { DATABASE_URL: file }));
     const opened = await waitUntil(() => children.every((c) => hasOpen(c.pid, file)), 20_000, 10);
     gate.run("COMMIT");
     gate.close();
@@ -80,7 +79,7 @@ describe("several OS processes on one SQLite file", () => {
     const { store, file } = freshStore();
     const now = Date.now();
     const job = await addJob(store, now, { name: "victim", jobType: "sleep", payload: JSON.stringify({ ms: 300 }), timeoutSeconds: 2, runAt: new Date(now - 1000) });
-    const child = spawn([path.join(root, "test/support/tick-process.ts"), file, "500"]);
+    const child = spawn([path.join(root, "test/support/app-with-test-jobs.ts"), "tick", JSON.stringify({ runner: { leaseMarginMs: 500 } })], { DATABASE_URL: file });
     // Wait until the child holds the lease, then kill it mid-job.
     expect(await waitUntil(async () => Boolean((await store.getJob(job.id))?.lockedBy), 20_000, 10)).toBe(true);
     const leased = (await store.getJob(job.id))!;
@@ -90,7 +89,7 @@ describe("several OS processes on one SQLite file", () => {
     // The survivor's clock stands where the dead run's lease ends, whatever the wall clock says.
     const lockedUntil = leased.lockedUntil!.getTime();
     const clock = new ManualClock(lockedUntil - 1);
-    const runner = new Runner({ store, registry: testRegistry(), clock, logger: silentLogger }, { runnerName: "survivor" });
+    const { runner } = testRuntime(store, { clock, runner: { runnerName: "survivor" } });
     expect((await runner.runDueJobs()).claimed).toBe(0); // lease still live
     expect((await store.listRuns({ limit: 5 })).items).toHaveLength(0);
     clock.set(lockedUntil);

@@ -1,10 +1,12 @@
-import { describe, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { backoffMs, LEASE_EXPIRED_ERROR } from "../../src/lifecycle/lifecycle.ts";
 import { backends, describeOn, runnerOn } from "../support/backends.ts";
 import { T0 } from "../support/db.ts";
 import type { CronJob } from "../../src/jobs/cron-job.ts";
-import { waitUntil } from "../support/fault-server.ts";
+import { waitUntil } from "../support/server-process.ts";
 import { addJob, GateJob, RecordJob, testRegistry } from "../support/jobs.ts";
+import { ManualClock } from "../../src/clock.ts";
+import { testRuntime } from "../support/runtime.ts";
 
 const MIN = 60_000;
 const past = new Date(T0 - 1000);
@@ -213,13 +215,10 @@ for (const backend of backends) {
     test("two ticks at once in one process never run a job twice (1,000 due jobs)", async () => {
       const record = new RecordJob();
       const { store } = await backend.open();
-      const { ManualClock } = await import("../../src/clock.ts");
-      const { Runner } = await import("../../src/runner/runner.ts");
-      const { silentLogger } = await import("../../src/logger.ts");
       const clock = new ManualClock(T0);
       const registry = testRegistry(record);
       for (let i = 0; i < 1000; i++) await addJob(store, T0, { name: `j${i}`, jobType: "record", runAt: past });
-      const runners = [1, 2].map((n) => new Runner({ store, registry, clock, logger: silentLogger }, { runnerName: `r${n}`, batchSize: 50 }));
+      const runners = [1, 2].map((n) => testRuntime(store, { clock, registry, runner: { runnerName: `r${n}`, batchSize: 50 } }).runner);
       const ticks = await Promise.all(runners.map((r) => r.runDueJobs()));
       expect(ticks[0]!.claimed + ticks[1]!.claimed).toBe(1000);
       // They contended: each tick claimed a share, and the history puts each run under its tick.

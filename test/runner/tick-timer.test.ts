@@ -1,14 +1,13 @@
 import { describe, expect, test } from "bun:test";
 import { systemClock } from "../../src/clock.ts";
-import { silentLogger } from "../../src/logger.ts";
 import { TickTimer } from "../../src/runner/tick-timer.ts";
-import { assembleRuntime } from "../../src/runtime.ts";
 import { freshStore, onCleanup } from "../support/db.ts";
-import { addJob, testRegistry } from "../support/jobs.ts";
+import { addJob } from "../support/jobs.ts";
+import { testRuntime } from "../support/runtime.ts";
 
 function startScheduler() {
   const { store } = freshStore();
-  const runtime = assembleRuntime(store, testRegistry(), { clock: systemClock, logger: silentLogger, runner: { runnerName: "timer" } });
+  const runtime = testRuntime(store, { clock: systemClock, runner: { runnerName: "timer" } });
   const { runner } = runtime;
   const scheduler = new TickTimer(runtime);
   onCleanup(() => scheduler.stop());

@@ -5,7 +5,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { freePort } from "../support/binary.ts";
 import { onCleanup, tempDir } from "../support/db.ts";
-import { startServer } from "../support/fault-server.ts";
+import { startServer } from "../support/server-process.ts";
 import { SECRETS } from "../support/server.ts";
 
 const root = path.resolve(import.meta.dir, "../..");

@@ -1,11 +1,10 @@
 import { describe } from "bun:test";
-import { ManualClock } from "../../src/clock.ts";
 import { defaultRegistry, type JobRegistry } from "../../src/jobs/registry.ts";
-import { silentLogger } from "../../src/logger.ts";
-import { Runner, type RunnerOptions } from "../../src/runner/runner.ts";
+import type { RunnerOptions } from "../../src/runner/runner.ts";
 import type { Store } from "../../src/store/store.ts";
-import { freshStore, T0 } from "./db.ts";
+import { freshStore } from "./db.ts";
 import { freshPgStore, PG_ADMIN_URL, probePostgres } from "./pg.ts";
+import { testRuntime } from "./runtime.ts";
 import { runSlow } from "./slow.ts";
 
 /**
@@ -65,10 +64,8 @@ export function describeOn(backend: BackendCase, name: string, fn: () => void, {
   describe.skipIf(!backend.available || (slow && !runSlow))(name, fn);
 }
 
-/** A runner over a fresh database of `backend` and a manual clock at `T0`. */
+/** A runtime (runner, services) over a fresh database of `backend` and a manual clock at `T0` (`testRuntime`). */
 export async function runnerOn(backend: BackendCase, options: Partial<RunnerOptions> = {}, registry: JobRegistry = defaultRegistry()) {
   const { store, databaseUrl } = await backend.open();
-  const clock = new ManualClock(T0);
-  const runner = new Runner({ store, registry, clock, logger: silentLogger }, { runnerName: "test/1", ...options });
-  return { store, databaseUrl, clock, runner, registry };
+  return { ...testRuntime(store, { registry, runner: options }), store, databaseUrl };
 }

@@ -1,13 +1,12 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { ManualClock } from "../../src/clock.ts";
-import { defaultRegistry, JobRegistry } from "../../src/jobs/registry.ts";
-import { silentLogger } from "../../src/logger.ts";
-import { Runner, type RunnerOptions } from "../../src/runner/runner.ts";
+import { defaultRegistry, type JobRegistry } from "../../src/jobs/registry.ts";
+import type { RunnerOptions } from "../../src/runner/runner.ts";
 import { SqliteStore } from "../../src/store/sqlite-store.ts";
 
 import { onCleanup } from "./cleanup.ts";
+import { testRuntime } from "./runtime.ts";
 
 export { onCleanup };
 
@@ -28,10 +27,8 @@ export function freshStore(options: { busyTimeoutMs?: number } = {}): { store: S
 
 export const T0 = Date.parse("2026-01-05T12:00:00.000Z");
 
-/** A runner over a fresh database and a manual clock at `T0`. */
+/** A runtime (runner, services) over a fresh database and a manual clock at `T0` (`testRuntime`). */
 export function freshRunner(options: Partial<RunnerOptions> = {}, registry: JobRegistry = defaultRegistry()) {
   const { store, file } = freshStore();
-  const clock = new ManualClock(T0);
-  const runner = new Runner({ store, registry, clock, logger: silentLogger }, { runnerName: "test/1", ...options });
-  return { store, file, clock, runner, registry };
+  return { ...testRuntime(store, { registry, runner: options }), store, file };
 }

@@ -1,61 +1,22 @@
-import type { SQL, Subprocess } from "bun";
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { afterTest } from "./pg.ts";
-import { followServerLog } from "./server-log.ts";
-import { SECRETS } from "./server.ts";
+import type { SQL } from "bun";
+import { faketimeAvailable, startServer, waitUntil, type ServerProcess } from "./server-process.ts";
 
-const root = path.resolve(import.meta.dir, "../..");
-const bun = process.execPath;
+export { faketimeAvailable };
 
-/** Whether Debian's libfaketime (package `faketime`) is here to move one process's clock. */
-export const faketimeAvailable = ["x86_64-linux-gnu", "aarch64-linux-gnu"]
-  .some((arch) => fs.existsSync(`/usr/lib/${arch}/faketime/libfaketime.so.1`));
-
-/** One `app serve` process, as an operator runs it on one host. */
-export interface Instance {
-  child: Subprocess<"ignore", "ignore", "pipe">;
-  pid: number;
-  /** The server's base URL (it listens on a port of its own choosing, PORT=0). */
-  url: string;
-  /** `runner` of the history rows it writes (host/pid). */
-  runner: string;
-  /** Its log lines so far (JSON, one per event). */
-  logs(): Record<string, unknown>[];
-  exited: Promise<number>;
-}
+/** One `app serve` process, as an operator runs it on one host (a server process of the one kind tests start). */
+export type Instance = ServerProcess;
 
 export interface InstanceOptions {
-  /** Runs the process under Debian's `faketime` with this offset (e.g. "+5m"): its wall clock is off by that much. */
+  /** Runs the process under Debian's libfaketime with this offset (e.g. "+5m"): its wall clock is off by that much. */
   faketime?: string;
   env?: Record<string, string>;
 }
 
-/** Starts `app serve` on `databaseUrl` and waits until it listens; killed after the test. */
-export async function startInstance(databaseUrl: string, options: InstanceOptions = {}): Promise<Instance> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cronjobs-instance-"));
-  afterTest(() => fs.rmSync(dir, { recursive: true, force: true }));
-  const command = [bun, path.join(root, "src/cli/index.ts"), "serve", "--shutdown-grace", "2"];
-  // libfaketime preloaded into the server itself (what `faketime -f` does), not through the
-  // `faketime` wrapper: the wrapper forks, so killing it would leave the server running.
-  const faked = options.faketime ? { LD_PRELOAD: "/usr/$LIB/faketime/libfaketime.so.1", FAKETIME: options.faketime } : {};
-  const child = Bun.spawn(command, {
-    cwd: dir,
-    env: {
-      ...process.env, ...faked, DATABASE_URL: databaseUrl, HOST: "127.0.0.1", PORT: "0", CRON_SECRET: SECRETS.cronSecret,
-      ADMIN_TOKEN: SECRETS.adminToken, FRESHNESS_DIR: path.join(dir, "freshness"), DB_POOL_SIZE: "5", ...options.env,
-    },
-    stdin: "ignore", stdout: "ignore", stderr: "pipe",
+/** Starts `app serve` on `databaseUrl` (2 s shutdown grace, 5 connections) and waits until it listens; killed after the test. */
+export function startInstance(databaseUrl: string, options: InstanceOptions = {}): Promise<Instance> {
+  return startServer({
+    databaseUrl, entry: "app", args: ["--shutdown-grace", "2"], faketime: options.faketime, env: { DB_POOL_SIZE: "5", ...options.env },
   });
-  afterTest(async () => {
-    child.kill("SIGKILL");
-    await child.exited;
-  });
-  const { lines, url: listening } = followServerLog(child.stderr, child.exited);
-  const url = await listening;
-  const hostname = (await Bun.$`hostname`.text()).trim();
-  return { child, pid: child.pid, url, runner: `${hostname}/${child.pid}`, logs: () => lines, exited: child.exited };
 }
 
 /**
@@ -94,15 +55,8 @@ export async function notifyChanged(sql: SQL): Promise<void> {
   await sql`SELECT pg_notify('cronjobs_changed', '')`;
 }
 
-/** Polls `check` every `everyMs` until it answers true or `timeoutMs` passes. */
-export async function waitFor(check: () => Promise<boolean>, timeoutMs: number, everyMs = 50): Promise<boolean> {
-  const deadline = performance.now() + timeoutMs;
-  while (performance.now() < deadline) {
-    if (await check()) return true;
-    await Bun.sleep(everyMs);
-  }
-  return check();
-}
+/** Polls `check` every `everyMs` until it answers true or `timeoutMs` passes (`waitUntil`). */
+export const waitFor = waitUntil;
 
 /** The database server's time, in ms since the epoch. */
 export async function dbNow(sql: SQL): Promise<number> {

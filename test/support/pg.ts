@@ -1,8 +1,7 @@
 import { SQL } from "bun";
-import { onTestFinished } from "bun:test";
 import { randomBytes } from "node:crypto";
 import { PgStore } from "../../src/store/pg-store.ts";
-import { onCleanup } from "./db.ts";
+import { onCleanup } from "./cleanup.ts";
 
 /**
  * PostgreSQL for tests: `TEST_DATABASE_URL` names a server (and a database to connect to for
@@ -20,31 +19,6 @@ export function pgUrl(name: string): string {
   const url = new URL(PG_ADMIN_URL);
   url.pathname = `/${encodeURIComponent(name)}`;
   return url.toString();
-}
-
-let pending: (() => unknown)[] | undefined;
-
-/**
- * Runs `fn` after the current test, last registered first. Through `onTestFinished`, which
- * holds in every test file of a run (an `afterEach` in a shared module only hooks the first
- * file that imports it), so no pool or database outlives its test; outside a test body it
- * falls back to `onCleanup`.
- */
-export function afterTest(fn: () => unknown): void {
-  if (pending === undefined) {
-    const mine: (() => unknown)[] = [];
-    try {
-      onTestFinished(async () => {
-        pending = undefined;
-        while (mine.length > 0) await Promise.resolve().then(mine.pop()!).catch(() => {});
-      });
-    } catch {
-      onCleanup(fn as () => void);
-      return;
-    }
-    pending = mine;
-  }
-  pending.push(fn);
 }
 
 let admin: SQL | undefined;
@@ -70,7 +44,7 @@ export async function probePostgres(): Promise<boolean> {
 export async function freshPgDatabase(): Promise<{ name: string; url: string }> {
   const name = `cronjobs_test_${randomBytes(6).toString("hex")}`;
   await adminClient().unsafe(`CREATE DATABASE "${name}"`);
-  afterTest(() => dropPgDatabase(name));
+  onCleanup(() => dropPgDatabase(name));
   return { name, url: pgUrl(name) };
 }
 
@@ -83,7 +57,7 @@ export async function dropPgDatabase(name: string): Promise<void> {
 export async function freshPgStore(options: { poolSize?: number } = {}): Promise<{ store: PgStore; url: string; name: string }> {
   const { name, url } = await freshPgDatabase();
   const store = await PgStore.open(url, { poolSize: options.poolSize ?? 4 });
-  afterTest(() => store.close());
+  onCleanup(() => store.close());
   return { store, url, name };
 }
 
@@ -94,7 +68,7 @@ export async function freshPgStore(options: { poolSize?: number } = {}): Promise
 export async function freshPgRole(url: string): Promise<string> {
   const role = `cronjobs_test_role_${randomBytes(4).toString("hex")}`;
   await adminClient().unsafe(`CREATE ROLE "${role}" LOGIN SUPERUSER`);
-  afterTest(() => adminClient().unsafe(`DROP ROLE IF EXISTS "${role}"`));
+  onCleanup(async () => { await adminClient().unsafe(`DROP ROLE IF EXISTS "${role}"`); });
   const as = new URL(url);
   as.username = role;
   as.password = "";
@@ -104,6 +78,6 @@ export async function freshPgRole(url: string): Promise<string> {
 /** A plain client on a test database, for the assertions the store interface does not offer. */
 export function pgClient(url: string, max = 2): SQL {
   const client = new SQL(url, { database: databaseOf(url), max, idleTimeout: 5 });
-  afterTest(() => client.close());
+  onCleanup(() => client.close());
   return client;
 }

@@ -1,18 +1,17 @@
 import { ManualClock, type Clock } from "../../src/clock.ts";
-import { silentLogger } from "../../src/logger.ts";
 import type { RunnerOptions } from "../../src/runner/runner.ts";
-import { assembleRuntime } from "../../src/runtime.ts";
 import { buildApp } from "../../src/server/app.ts";
 import type { Store } from "../../src/store/store.ts";
 import { T0 } from "./db.ts";
 import { testRegistry } from "./jobs.ts";
+import { testRuntime } from "./runtime.ts";
 
-export const SECRETS = { cronSecret: "cron-secret-0123456789abcdef", adminToken: "admin-token-0123456789abcdef" };
+export const SECRETS = { cronSecret: "cron-secret-0123456789abcdef", adminToken: "admin-token-0123456789abcdef", jobSigningSecret: "job-signing-secret-0123456789abcdef" };
 
 /** The real app over `store`, built without listening; `app.handle(request)` drives it. */
 export function testApp(store: Store, { clock = new ManualClock(T0) as Clock, runner: options = {} as Partial<RunnerOptions> } = {}) {
   const registry = testRegistry();
-  const runtime = assembleRuntime(store, registry, { clock, logger: silentLogger, runner: { runnerName: "test/1", abortGraceMs: 50, ...options } });
+  const runtime = testRuntime(store, { clock, registry, runner: { abortGraceMs: 50, ...options } });
   const { runner } = runtime;
   let changes = 0;
   runtime.changes.subscribe(() => { changes++; });

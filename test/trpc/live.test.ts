@@ -2,18 +2,17 @@ import { describe, expect, test } from "bun:test";
 import { createClient } from "../../src/client.ts";
 import { systemClock } from "../../src/clock.ts";
 import { defaultRegistry } from "../../src/jobs/registry.ts";
-import { silentLogger } from "../../src/logger.ts";
 import { TickTimer } from "../../src/runner/tick-timer.ts";
-import { assembleRuntime } from "../../src/runtime.ts";
 import { buildApp } from "../../src/server/app.ts";
 import { freshStore, onCleanup, tempDir } from "../support/db.ts";
-import { waitUntil } from "../support/fault-server.ts";
+import { waitUntil } from "../support/server-process.ts";
 import { ADMIN_TOKEN, CRON_SECRET } from "./support.ts";
+import { testRuntime } from "../support/runtime.ts";
 
 /** A real server with its own timer (as `app serve` wires it), on the system clock. */
 async function serverWithTimer() {
   const { store } = freshStore();
-  const runtime = assembleRuntime(store, defaultRegistry(), { clock: systemClock, logger: silentLogger, runner: { runnerName: "test/live" } });
+  const runtime = testRuntime(store, { clock: systemClock, registry: defaultRegistry(), runner: { runnerName: "test/live" } });
   const { runner } = runtime;
   const scheduler = new TickTimer(runtime);
   const app = buildApp({ ...runtime, freshnessDir: tempDir(), secrets: { cronSecret: CRON_SECRET, adminToken: ADMIN_TOKEN } })

@@ -2,12 +2,11 @@ import { expect } from "bun:test";
 import { ManualClock } from "../../src/clock.ts";
 import type { CronJob } from "../../src/jobs/cron-job.ts";
 import { builtinJobs, JobRegistry } from "../../src/jobs/registry.ts";
-import { silentLogger } from "../../src/logger.ts";
-import { assembleRuntime } from "../../src/runtime.ts";
 import type { ServerDeps } from "../../src/server/deps.ts";
 import { createControlPlane, type ControlPlane } from "../../src/trpc/context.ts";
 import { createCaller } from "../../src/trpc/router.ts";
 import { freshStore, T0, tempDir } from "../support/db.ts";
+import { testRuntime } from "../support/runtime.ts";
 
 export const ADMIN_TOKEN = "admin-token-0123456789abcdef";
 export const CRON_SECRET = "cron-secret-0123456789abcdef";
@@ -17,7 +16,7 @@ export function freshDeps(extraJobs: CronJob<any>[] = []) {
   const { store, file } = freshStore();
   const clock = new ManualClock(T0);
   const registry = new JobRegistry([...builtinJobs(), ...extraJobs]);
-  const runtime = assembleRuntime(store, registry, { clock, logger: silentLogger, runner: { runnerName: "test/1" } });
+  const runtime = testRuntime(store, { clock, registry });
   const pokes = { count: 0 };
   runtime.changes.subscribe(() => { pokes.count++; });
   const deps: ServerDeps = { ...runtime, secrets: { cronSecret: CRON_SECRET, adminToken: ADMIN_TOKEN }, freshnessDir: tempDir() };

@@ -1,14 +1,26 @@
 import type { Subprocess } from "bun";
 import fs from "node:fs";
+import { hostname } from "node:os";
 import path from "node:path";
-import { atRunEnd } from "./cleanup.ts";
-import { onCleanup, tempDir } from "./db.ts";
+import type { TestAppOptions } from "./app-with-test-jobs.ts";
+import { atRunEnd, onCleanup } from "./cleanup.ts";
+import { tempDir } from "./db.ts";
 import { followServerLog } from "./server-log.ts";
 import { SECRETS } from "./server.ts";
-import type { TestServeOptions } from "./serve-with-test-jobs.ts";
+
+/**
+ * The one way tests start a server process: `app serve` (or the same boot path with the test
+ * job types) on a port of its own, the test secrets in its environment, its JSON log
+ * followed. Killed after the test (onCleanup), and at the end of the run whatever happened.
+ */
 
 const root = path.resolve(import.meta.dir, "../..");
 const bun = process.execPath;
+
+/** The environment every test server gets (then `options.env` on top). */
+export const SERVER_SECRETS_ENV = {
+  CRON_SECRET: SECRETS.cronSecret, ADMIN_TOKEN: SECRETS.adminToken, JOB_SIGNING_SECRET: SECRETS.jobSigningSecret,
+};
 
 // Every server still running when the test process exits is killed, even if a test's cleanup did not run.
 const running = new Set<Subprocess>();
@@ -16,58 +28,75 @@ atRunEnd(() => {
   for (const child of running) child.kill("SIGKILL");
 });
 
-/** A server process of the fault suite. */
+/** Whether Debian's libfaketime (package `faketime`) is here to move one process's clock. */
+export const faketimeAvailable = ["x86_64-linux-gnu", "aarch64-linux-gnu"]
+  .some((arch) => fs.existsSync(`/usr/lib/${arch}/faketime/libfaketime.so.1`));
+
+/** A server process started by `startServer`. */
 export interface ServerProcess {
   child: Subprocess<"ignore", "ignore", "pipe">;
   pid: number;
+  /** Its base URL (it listens on a port of its own choosing, PORT=0). */
   url: string;
+  /** `runner` of the history rows it writes (host/pid). */
+  runner: string;
   /** Its log lines so far (JSON, one per event; other lines as `{ msg }`). */
   logs(): Record<string, unknown>[];
+  /** Resolves with the exit code once it has exited and its last log lines are read. */
   exited: Promise<number>;
 }
 
 export interface ServerOptions {
   databaseUrl: string;
   /**
-   * `app`: the real `app serve` (built-in job types only). `test-jobs`: the same boot path with
-   * the test job types registered (test/support/serve-with-test-jobs.ts).
+   * `app`: the real `app serve` (built-in job types only). `test-jobs`: the same boot path
+   * (`createRuntime` + `serveRuntime`) with the test job types registered
+   * (test/support/app-with-test-jobs.ts).
    */
   entry?: "app" | "test-jobs";
   /** For `test-jobs`: grace period, journal file and runner options. */
-  testJobs?: TestServeOptions;
+  testJobs?: TestAppOptions;
   /** For `app`: extra arguments after `serve`. */
   args?: string[];
-  env?: Record<string, string>;
+  /** On top of the test secrets, HOST/PORT and FRESHNESS_DIR; `undefined` removes a variable. */
+  env?: Record<string, string | undefined>;
   /** Runs it through this command prefix, e.g. setpriv as another user (its working dir is then open to all). */
   prefix?: string[];
   /** For `app`: the program instead of `bun src/cli/index.ts`, e.g. a compiled binary another user can read. */
   program?: string[];
+  /** Runs it with Debian's libfaketime at this offset (e.g. "+5m"): its wall clock is off by that much. */
+  faketime?: string;
 }
 
 /** Starts a server on a port of its own (PORT=0) and waits until it listens; SIGKILLed after the test. */
 export async function startServer(options: ServerOptions): Promise<ServerProcess> {
-  const dir = tempDir("cronjobs-fault-server-");
+  const dir = tempDir("cronjobs-server-");
   const command = options.entry === "test-jobs"
-    ? [bun, path.join(root, "test/support/serve-with-test-jobs.ts"), JSON.stringify(options.testJobs ?? {})]
+    ? [bun, path.join(root, "test/support/app-with-test-jobs.ts"), "serve", JSON.stringify(options.testJobs ?? {})]
     : [...(options.program ?? [bun, path.join(root, "src/cli/index.ts")]), "serve", ...(options.args ?? [])];
   if (options.prefix) fs.chmodSync(dir, 0o777);
+  // libfaketime preloaded into the server itself (what `faketime -f` does), not through the
+  // `faketime` wrapper: the wrapper forks, so killing it would leave the server running.
+  const faked = options.faketime ? { LD_PRELOAD: "/usr/$LIB/faketime/libfaketime.so.1", FAKETIME: options.faketime } : {};
+  const env: Record<string, string | undefined> = {
+    ...process.env, ...faked, DATABASE_URL: options.databaseUrl, HOST: "127.0.0.1", PORT: "0", ...SERVER_SECRETS_ENV,
+    FRESHNESS_DIR: path.join(dir, "freshness"), DB_POOL_SIZE: "12", ...options.env,
+  };
+  for (const key of Object.keys(env)) if (env[key] === undefined) delete env[key];
   const child = Bun.spawn([...(options.prefix ?? []), ...command], {
-    cwd: dir,
-    env: {
-      ...process.env, DATABASE_URL: options.databaseUrl, HOST: "127.0.0.1", PORT: "0", CRON_SECRET: SECRETS.cronSecret,
-      ADMIN_TOKEN: SECRETS.adminToken, FRESHNESS_DIR: path.join(dir, "freshness"), DB_POOL_SIZE: "12", ...options.env,
-    },
-    stdin: "ignore", stdout: "ignore", stderr: "pipe",
+    cwd: dir, env: env as Record<string, string>, stdin: "ignore", stdout: "ignore", stderr: "pipe",
   });
   running.add(child);
   void child.exited.then(() => running.delete(child));
-  onCleanup(() => { child.kill("SIGKILL"); });
+  onCleanup(async () => {
+    child.kill("SIGKILL");
+    await child.exited;
+  });
   const log = followServerLog(child.stderr, child.exited);
-  // Resolves once the process has exited and its last log lines are read.
   const exited = child.exited.then(async (code) => { await log.read.catch(() => {}); return code; });
   const url = await log.url;
   const lines = log.lines;
-  return { child, pid: child.pid, url, logs: () => lines, exited };
+  return { child, pid: child.pid, url, runner: `${hostname()}/${child.pid}`, logs: () => lines, exited };
 }
 
 /** `POST /api/cron/run` with the cron secret; answers the status and the parsed body. */
