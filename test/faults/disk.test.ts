@@ -279,9 +279,6 @@ describe("a read-only database (SQLite)", () => {
   });
 
   const nobody = asNobody();
-  if (nobody === undefined) {
-    console.warn("\n*** read-only database test SKIPPED (counted as skipped): cannot run a process as `nobody` (setpriv, as root) ***\n");
-  }
   test.skipIf(nobody === undefined)("a database file the service user cannot write: ticks answer 503, cron-runner --local exits 2, notify-stale reports the overdue job; the file is unchanged", async () => {
     const dir = tempDir();
     const data = path.join(dir, "data");

@@ -14,7 +14,7 @@ import { SqliteStore } from "../../src/store/sqlite-store.ts";
 import type { Store } from "../../src/store/store.ts";
 import { backends, describeOn } from "../support/backends.ts";
 import { onCleanup } from "../support/db.ts";
-import { waitUntil } from "../support/fault-server.ts";
+import { waitUntil } from "../support/server-process.ts";
 import { testRegistry } from "../support/jobs.ts";
 
 const SIGNING_SECRET = "cancel-test-signing-secret-0123456789";
