@@ -1,0 +1,106 @@
+/**
+ * Rows the web application writes straight into cron_jobs, against real `app serve` processes
+ * (SPEC §2, §4): seen within milliseconds of their commit with no POST, crontab or NOTIFY from
+ * the writer; a hand UPDATE takes effect the same way; a 100,000-row backlog drains with every
+ * job run once while /healthz keeps answering.
+ */
+import { Database } from "bun:sqlite";
+import { describe, expect, test } from "bun:test";
+import path from "node:path";
+import { postgresAvailable } from "../support/backends.ts";
+import { onCleanup, tempDir } from "../support/db.ts";
+import { startServer, waitUntil } from "../support/fault-server.ts";
+import { startInstance, waitFor } from "../support/pg-instances.ts";
+import { freshPgDatabase, pgClient } from "../support/pg.ts";
+
+/** A server on a fresh SQLite file, and the web application's own connection to that file. */
+async function sqliteServer() {
+  const file = path.join(tempDir("cronjobs-hand-rows-"), "app.db");
+  const server = await startServer({ databaseUrl: file });
+  const web = new Database(file);
+  web.run("PRAGMA busy_timeout = 5000");
+  onCleanup(() => web.close());
+  const runs = () => web.query<{ job_id: number; name: string; started_at: number; scheduled_for: number | null }, []>(
+    "SELECT job_id, name, started_at, scheduled_for FROM cron_job_runs ORDER BY id").all();
+  return { server, web, runs };
+}
+
+describe("rows written by hand while app serve runs (SQLite)", () => {
+  test("a row inserted by plain SQL (seed columns only) 3 s ahead starts within 1 s of its run_at", async () => {
+    const { web, runs } = await sqliteServer();
+    const runAt = Date.now() + 3_000;
+    web.run(`INSERT INTO cron_jobs (name, job_type, user_id, run_at, is_active) VALUES ('hand', 'noop', NULL, ${runAt}, 1)`);
+    expect(await waitUntil(() => runs().length > 0, 10_000)).toBe(true);
+    const [run] = runs();
+    expect(run!.name).toBe("hand");
+    const late = run!.started_at - runAt;
+    expect(late).toBeGreaterThanOrEqual(0);
+    expect(late).toBeLessThan(1_000);
+  }, 20_000);
+
+  test("a hand UPDATE moving run_at an hour later: nothing runs at the old time", async () => {
+    const { web, runs } = await sqliteServer();
+    const runAt = Date.now() + 2_000;
+    web.run(`INSERT INTO cron_jobs (name, job_type, run_at) VALUES ('moved', 'noop', ${runAt})`);
+    web.run(`UPDATE cron_jobs SET run_at = ${runAt + 3_600_000} WHERE name = 'moved'`);
+    const nextRunAt = () => web.query<{ at: number | null }, []>("SELECT next_run_at AS at FROM cron_jobs WHERE name = 'moved'").get()?.at;
+    // The server derives the new time (the trigger cleared the old one).
+    expect(await waitUntil(() => nextRunAt() === runAt + 3_600_000, 5_000, 20)).toBe(true);
+    await Bun.sleep(Math.max(0, runAt + 1_000 - Date.now()));
+    expect(runs()).toEqual([]);
+    expect(nextRunAt()).toBe(runAt + 3_600_000);
+  }, 20_000);
+
+  test("100,000 hand-written rows (one-time and interval, seed columns only) drain with every job run once and /healthz answering throughout", async () => {
+    const { server, web } = await sqliteServer();
+    const now = Date.now();
+    web.transaction(() => {
+      web.run(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 50000)
+        INSERT INTO cron_jobs (name, job_type, run_at, is_active) SELECT 'once-' || i, 'noop', ${now - 1_000}, 1 FROM n`);
+      // Interval rows without run_at: the server derives next_run_at, in batches.
+      web.run(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 50000)
+        INSERT INTO cron_jobs (name, job_type, interval_minutes, is_active) SELECT 'every-' || i, 'noop', 60, 1 FROM n`);
+    })();
+    const ids = web.query<{ lo: number; hi: number }, []>("SELECT min(id) AS lo, max(id) AS hi FROM cron_jobs").get()!;
+    const count = () => web.query<{ n: number }, []>("SELECT count(*) AS n FROM cron_job_runs").get()!.n;
+    const health: number[] = [];
+    let done = false;
+    const probe = (async () => {
+      while (!done) health.push((await fetch(`${server.url}/healthz`)).status);
+    })();
+    const drained = await waitUntil(() => count() >= 100_000, 120_000, 100);
+    done = true;
+    await probe;
+    expect(drained).toBe(true);
+    expect(web.query("SELECT count(*) AS runs, count(DISTINCT job_id) AS jobs, min(job_id) AS lo, max(job_id) AS hi, count(*) FILTER (WHERE status <> 'succeeded') AS failed FROM cron_job_runs").get())
+      .toEqual({ runs: 100_000, jobs: 100_000, lo: ids.lo, hi: ids.hi, failed: 0 });
+    expect(web.query("SELECT count(*) FILTER (WHERE interval_minutes IS NULL) AS once, count(*) FILTER (WHERE last_run_at IS NOT NULL) AS ran FROM cron_jobs").get())
+      .toEqual({ once: 0, ran: 50_000 });
+    expect(health.length).toBeGreaterThan(0);
+    expect(health.filter((status) => status !== 200)).toEqual([]);
+  }, 180_000);
+});
+
+describe.skipIf(!postgresAvailable)("rows written by hand while two app serve instances run (PostgreSQL)", () => {
+  test("a row inserted by plain SQL 3 s ahead starts within 1 s of its run_at; with one server gone, the other hears the next", async () => {
+    const { url } = await freshPgDatabase();
+    const instances = await Promise.all([startInstance(url), startInstance(url)]);
+    // The web application: a plain connection, no NOTIFY of its own.
+    const web = pgClient(url);
+    const insertAndRun = async (name: string) => {
+      const [row] = await web`INSERT INTO cron_jobs (name, job_type, run_at) VALUES (${name}, 'noop', now() + interval '3 seconds') RETURNING id, run_at`;
+      expect(await waitFor(async () => (await web`SELECT 1 FROM cron_job_runs WHERE job_id = ${row.id}`).length > 0, 10_000, 50)).toBe(true);
+      const [run] = await web`SELECT runner, extract(epoch FROM started_at - ${row.run_at}::timestamptz) * 1000 AS late FROM cron_job_runs WHERE job_id = ${row.id}`;
+      expect(Number(run.late)).toBeGreaterThanOrEqual(0);
+      expect(Number(run.late)).toBeLessThan(1_000);
+      return run.runner as string;
+    };
+    const first = await insertAndRun("hand-1");
+    const ran = instances.find((i) => i.runner === first)!;
+    expect(ran).toBeDefined();
+    ran.child.kill("SIGKILL");
+    await ran.exited;
+    const second = await insertAndRun("hand-2");
+    expect(second).toBe(instances.find((i) => i !== ran)!.runner);
+  }, 40_000);
+});
