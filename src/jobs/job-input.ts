@@ -46,7 +46,8 @@ const text = (max: number) => storableText(z.string().trim().min(1, "must not be
  */
 export const jobFields = z.strictObject({
   /** Identifies the job; `(name, userId)` is unique. */
-  name: text(200).refine((value) => !CONTROL_CHARS.test(value), "must not contain control characters (newline, tab, ESC, DEL, C1)"),
+  // NUL is a control character too, refused once by `storableText` already.
+  name: text(200).refine((value) => value.includes("\u0000") || !CONTROL_CHARS.test(value), "must not contain control characters (newline, tab, ESC, DEL, C1)"),
   /** Registry key of the code that runs it; defaults to `name`. */
   jobType: text(200).optional(),
   userId: z.int("must be a whole number").positive("must be a user id (≥ 1)").nullable().optional(),
