@@ -9,7 +9,7 @@ import { describe, expect, test } from "bun:test";
 import path from "node:path";
 import { postgresAvailable } from "../support/backends.ts";
 import { onCleanup, tempDir } from "../support/db.ts";
-import { startServer, waitUntil } from "../support/fault-server.ts";
+import { startServer, waitUntil } from "../support/server-process.ts";
 import { startInstance, waitFor } from "../support/pg-instances.ts";
 import { freshPgDatabase, pgClient } from "../support/pg.ts";
 
