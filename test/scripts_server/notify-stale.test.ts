@@ -241,6 +241,32 @@ describe("app notify-stale", () => {
     expect(health.checks.filter((c) => c.name === "cron_runner" || c.name === "tests").map((c) => c.status)).toEqual(["unknown", "unknown"]);
   });
 
+  test("failing_jobs: while a job stays failing, reminders follow --remind-every; each job has its own message", async () => {
+    const { store, file, runner } = freshRunner({}, testRegistry());
+    await addJob(store, T0, { name: "first", jobType: "fail", intervalMinutes: 60, runAt: new Date(T0) });
+    const hook = startReceiver();
+    const { clock, run } = watchdog({ webhook: hook.url, skip: new Set(["cron_runner", "tests", "overdue_jobs", "dead_jobs"]), limits: { ...DEFAULT_LIMITS, failures: 1 } }, file);
+    await runner.runDueJobs();
+    expect(await run()).toBe(1);
+    expect(texts(hook)).toHaveLength(1);
+    clock.advance(30 * MIN);
+    await addJob(store, T0, { name: "second", jobType: "fail", intervalMinutes: 60, runAt: new Date(T0) });
+    await runner.runDueJobs();
+    expect(await run()).toBe(1);
+    expect(texts(hook)).toHaveLength(2); // the second job's own message, though the source was stale already
+    expect(texts(hook)[1]).toContain("second (fail) failed its last 1 run");
+    expect(texts(hook)[1]).not.toContain("first");
+    clock.advance(29 * MIN);
+    expect(await run()).toBe(1);
+    expect(texts(hook)).toHaveLength(2);
+    clock.advance(2 * MIN); // an hour after the first message
+    expect(await run()).toBe(1);
+    expect(texts(hook)).toHaveLength(3);
+    expect(texts(hook)[2]).toContain("still stale: failing_jobs");
+    expect(texts(hook)[2]).toContain("first (fail)");
+    expect(texts(hook)[2]).toContain("second (fail)");
+  });
+
   test("--failures N sets how many runs in a row make a job failing", async () => {
     const { store, file, runner } = freshRunner({}, testRegistry());
     await addJob(store, T0, { name: "every-minute", jobType: "fail", intervalMinutes: 1, runAt: new Date(T0) });
