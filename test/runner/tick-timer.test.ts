@@ -1,9 +1,12 @@
-import { describe, expect, test } from "bun:test";
+import { describe, expect, jest, test } from "bun:test";
 import { systemClock } from "../../src/clock.ts";
 import { TickTimer } from "../../src/runner/tick-timer.ts";
-import { freshStore, onCleanup } from "../support/db.ts";
+import { freshStore, onCleanup, T0 } from "../support/db.ts";
 import { addJob } from "../support/jobs.ts";
 import { testRuntime } from "../support/runtime.ts";
+import { AppError } from "../../src/errors.ts";
+import type { Logger } from "../../src/logger.ts";
+import { waitUntil } from "../support/server-process.ts";
 
 function startScheduler() {
   const { store } = freshStore();
@@ -38,7 +41,8 @@ describe("the server's own timer", () => {
   test("poke() re-arms the timer for a job added while it sleeps", async () => {
     const { store, scheduler, runtime } = startScheduler();
     scheduler.start();
-    await Bun.sleep(100); // the first tick found nothing: the timer now sleeps up to a minute
+    // The first tick found nothing: the timer now sleeps up to a minute.
+    expect(await waitUntil(() => runtime.runner.metrics.ticks >= 1, 10_000, 5)).toBe(true);
     const dueAt = Date.now() + 300;
     const job = await addJob(store, Date.now(), { name: "added-later", runAt: new Date(dueAt) });
     runtime.changes.publish();
@@ -57,5 +61,54 @@ describe("the server's own timer", () => {
     expect(runs).toHaveLength(1);
     expect(runs[0]!.runner).toBe("timer");
     expect(runner.metrics.ticks).toBeLessThanOrEqual(3); // the first, the one at lease end, maybe one more
+  });
+
+  test("a tick that fails is retried after 5 s, not before and not a minute later (fake timers, no waiting)", async () => {
+    const { store } = freshStore();
+    // The database is down for the first tick: the store's claim throws, as a dead connection's would.
+    const down = { now: true };
+    let storeCalls = 0; // counted as they are made: a tick reaches the store at once
+    const flaky = new Proxy(store, {
+      get(target, key) {
+        const value: unknown = Reflect.get(target, key, target);
+        if (typeof value !== "function") return value;
+        storeCalls++;
+        if (key === "claimDue" && down.now) return async () => { throw new AppError("UNAVAILABLE", "the database is unavailable"); };
+        return value.bind(target);
+      },
+    });
+    const events: { level: string; msg: string; fields?: Record<string, unknown> }[] = [];
+    const heard = new Map<string, PromiseWithResolvers<void>>();
+    const when = (msg: string) => { if (!heard.has(msg)) heard.set(msg, Promise.withResolvers<void>()); return heard.get(msg)!.promise; };
+    const log = (level: string) => (msg: string, fields?: Record<string, unknown>) => {
+      events.push({ level, msg, fields });
+      when(msg);
+      heard.get(msg)!.resolve();
+    };
+    const logger: Logger = { info: log("info"), warn: log("warn"), error: log("error") };
+    const runtime = testRuntime(flaky, { logger, runner: { runnerName: "timer" } });
+    const job = await addJob(store, T0, { name: "waiting", runAt: new Date(T0 - 1000) });
+
+    jest.useFakeTimers();
+    onCleanup(() => { jest.useRealTimers(); });
+    const timer = new TickTimer(runtime);
+    onCleanup(() => timer.stop());
+    timer.start();
+    await when("tick failed");
+    expect(events.filter((e) => e.msg === "tick failed")).toEqual([{ level: "error", msg: "tick failed", fields: { error: "the database is unavailable" } }]);
+    down.now = false;
+    const callsAfterFailure = storeCalls;
+
+    jest.advanceTimersByTime(4_999);
+    expect(storeCalls).toBe(callsAfterFailure); // no retry yet: no tick has touched the store
+    expect(events.map((e) => e.msg)).toEqual(["tick failed"]);
+    expect((await store.listRuns({ limit: 5 })).items).toEqual([]);
+
+    jest.advanceTimersByTime(1); // 5 s after the failure
+    await when("tick");
+    expect(events.map((e) => e.msg)).toEqual(["tick failed", "tick"]);
+    expect(events[1]!.fields).toMatchObject({ claimed: 1, succeeded: 1 });
+    const runs = (await store.listRuns({ limit: 5 })).items;
+    expect(runs.map((r) => [r.jobId, r.status, r.runner])).toEqual([[job.id, "succeeded", "timer"]]);
   });
 });
