@@ -1,7 +1,7 @@
 import type { Config } from "../src/config.ts";
 import type { CronJob } from "../src/jobs/cron-job.ts";
 import { createRuntime } from "../src/runtime.ts";
-import { EXIT } from "../src/cli/action.ts";
+import { EXIT } from "../src/exit-codes.ts";
 import { summarize } from "./summary.ts";
 
 /** `app cron-runner --local`: one tick in this process, for hosts that run no server. */

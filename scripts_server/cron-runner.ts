@@ -6,14 +6,14 @@
  * ("%s" prints the text as is, a "%" in a job name or an error included).
  */
 import path from "node:path";
-import { EXIT } from "../src/cli/action.ts";
+import { EXIT } from "../src/exit-codes.ts";
 import type { Config } from "../src/config.ts";
 import { systemClock } from "../src/clock.ts";
 import { errorMessage } from "../src/errors.ts";
 import type { JobRunResult, TickResult } from "../src/runner/runner.ts";
 import { resolveSecrets } from "../src/secrets.ts";
 import { escapeControl } from "../src/text/escape.ts";
-import { asCronRunnerMarker, FRESHNESS_FILES, readJsonFile, writeFileAtomic, type CronRunnerMarker } from "./freshness.ts";
+import { asCronRunnerMarker, FRESHNESS_FILES, readJsonFile, writeFileAtomic, type CronRunnerMarker } from "../src/freshness/files.ts";
 import { summarize } from "./summary.ts";
 
 export interface CronRunnerOptions {

@@ -1,19 +1,7 @@
 import { XMLParser } from "fast-xml-parser";
+import type { TestCounts, TestFailure } from "../src/freshness/tests-report.ts";
 
-export interface TestCounts {
-  tests: number;
-  passed: number;
-  failed: number;
-  skipped: number;
-}
-
-/** One failing test case of a JUnit report. */
-export interface TestFailure {
-  /** The describe path and the test name, joined with " > ". */
-  name: string;
-  file: string | null;
-  message: string;
-}
+export type { TestCounts, TestFailure };
 
 export interface JUnitSummary {
   counts: TestCounts;

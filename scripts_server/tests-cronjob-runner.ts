@@ -5,19 +5,20 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { EXIT } from "../src/cli/action.ts";
+import { EXIT } from "../src/exit-codes.ts";
 import { systemClock } from "../src/clock.ts";
 import type { Config } from "../src/config.ts";
 import { errorMessage } from "../src/errors.ts";
 import { escapeControl } from "../src/text/escape.ts";
-import { formatAge } from "./freshness-check.ts";
-import { ensureDir, FRESHNESS_FILES, readJsonFile, shellQuote, writeFileAtomic } from "./freshness.ts";
+import { formatAge } from "../src/freshness/check.ts";
+import { ensureDir, FRESHNESS_FILES, readJsonFile, shellQuote, writeFileAtomic } from "../src/freshness/files.ts";
 import { parseJUnit } from "./junit.ts";
 import { acquireLock } from "./lock-file.ts";
 import { runCommand } from "./run-command.ts";
 import { selfInvocation } from "./self.ts";
-import { renderTestsPage } from "./tests-page.ts";
-import { asTestsReport, buildReport, STATUS_LABEL, type ReportInput, type TestsReport } from "./tests-report.ts";
+import { renderTestsPage } from "../src/freshness/tests-page.ts";
+import { asTestsReport, STATUS_LABEL, type TestsReport } from "../src/freshness/tests-report.ts";
+import { buildReport, type ReportInput } from "./tests-report.ts";
 
 /** The project's own suite; `$JUNIT_REPORT` is where the command writes its JUnit report. */
 export const DEFAULT_TEST_COMMAND = `bun test --reporter=junit --reporter-outfile="$JUNIT_REPORT"`;

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import * as z from "zod/mini";
 import { AppError } from "./errors.ts";
-import { parseTokens, TokenTable } from "./secrets.ts";
+import { parseTokens, TokenTable } from "./tokens.ts";
 
 /**
  * The only reader of the environment. Every setting has an environment variable and a

@@ -17,7 +17,8 @@ export function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
 
 /** The same issues as data: messages by field. */
 export function fieldErrorsOf(issues: readonly z.core.$ZodIssue[]): FieldErrors {
-  const fields: FieldErrors = {};
+  // No prototype: a field may be called anything, `__proto__` and `constructor` included.
+  const fields: FieldErrors = Object.create(null);
   for (const issue of issues) (fields[fieldOf(issue)] ??= []).push(messageOf(issue));
   return fields;
 }

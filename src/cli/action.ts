@@ -1,7 +1,7 @@
 import { AppError } from "../errors.ts";
+import { EXIT } from "../exit-codes.ts";
 
-/** Exit codes of the CLI, mapped in this one place. */
-export const EXIT = { OK: 0, FAILED: 1, UNUSABLE: 2 } as const;
+export { EXIT };
 
 /**
  * Runs a command body: an `AppError` becomes one line on stderr and an exit code

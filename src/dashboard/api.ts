@@ -1,11 +1,10 @@
 /**
- * The page's calls: the control plane (`/trpc`, `AppRouter`) and the dashboard's read models
- * (`/api/dashboard`), both with the admin token as a bearer header. Types only come from
- * the server; none of its code is bundled.
+ * The page's calls: the control plane (`/trpc`, `AppRouter`), the dashboard's read models
+ * among them (`dashboard.*`), with the token as a bearer header. Types only come from the
+ * server; none of its code is bundled.
  */
 import { createTRPCClient, httpBatchLink, TRPCClientError } from "@trpc/client";
 import type { inferRouterOutputs } from "@trpc/server";
-import type { DashboardRouter } from "../trpc/dashboard-router.ts";
 import type { AppRouter } from "../trpc/router.ts";
 import { session } from "./session.ts";
 
@@ -14,7 +13,7 @@ export type AppOutputs = inferRouterOutputs<AppRouter>;
 export type JobView = AppOutputs["jobs"]["list"]["items"][number];
 export type RunView = AppOutputs["runs"]["list"]["items"][number];
 export type { JobTypeView } from "../trpc/routers/job-types.ts";
-export type DashboardOutputs = inferRouterOutputs<DashboardRouter>;
+export type DashboardOutputs = AppOutputs["dashboard"];
 export type HealthView = DashboardOutputs["health"];
 export type RunsOverview = DashboardOutputs["runsOverview"];
 export type JobStrip = RunsOverview["strips"][number];
@@ -32,7 +31,8 @@ const link = (url: string) => httpBatchLink({
 });
 
 export const api = createTRPCClient<AppRouter>({ links: [link("/trpc")] });
-export const dashboardApi = createTRPCClient<DashboardRouter>({ links: [link("/api/dashboard")] });
+/** The dashboard's read models: the same client, the same mount. */
+export const dashboardApi = api.dashboard;
 
 /** Checks a token with a cheap call; answers the job types on success. */
 export async function tryToken(token: string) {

@@ -1,7 +1,7 @@
 import { Elysia } from "elysia";
 import { errorMessage } from "../errors.ts";
 import { createControlPlane } from "../trpc/context.ts";
-import { handleTrpc } from "../trpc/handler.ts";
+import { handleTrpc } from "./trpc-route.ts";
 import { VERSION } from "../version.ts";
 import { handleCronRun } from "./cron-route.ts";
 import { dashboardRoutes } from "./dashboard-route.ts";

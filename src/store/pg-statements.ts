@@ -109,6 +109,11 @@ export const SCHEDULE_ROWS = `
   FROM json_to_recordset($1::text::json) AS f(id bigint, next_run_at timestamptz, error text)
   WHERE c.id = f.id AND c.next_run_at IS NULL`;
 
+/** $1 from, $2 bucket size (ms): runs finished since `from`, counted by epoch-aligned bucket and status. */
+export const RUNS_BY_BUCKET = `
+  SELECT (floor(extract(epoch FROM finished_at) * 1000 / $2::bigint) * $2::bigint)::bigint AS start, status, count(*)::int AS n
+  FROM cron_job_runs WHERE finished_at >= $1::timestamptz GROUP BY 1, 2`;
+
 /** The database server's clock, in milliseconds since the epoch. */
 export const DB_NOW = `SELECT (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS ms`;
 

@@ -14,7 +14,7 @@ import { statsOf } from "./store-stats.ts";
 
 const DUE_AT = lifecycleSql(POSTGRES, "now()").dueAt;
 import type {
-  ClaimOptions, CronJobRecord, CronJobRunRecord, Finish, FinishOutcome, JobChange, JobFilter, JobValues, ScheduledRow,
+  ClaimOptions, CronJobRecord, CronJobRunRecord, Finish, FinishOutcome, JobChange, JobFilter, JobValues, RunBucketCount, RunStatus, ScheduledRow,
   NewUser, Page, RunFilter, Store, StoreStats, UserRecord,
 } from "./store.ts";
 
@@ -231,6 +231,13 @@ export class PgStore implements Store {
         filter.to !== undefined ? lt(cronJobRuns.finishedAt, filter.to) : undefined,
       )).orderBy(desc(cronJobRuns.id)).limit(filter.limit + 1);
       return page<CronJobRunRecord>(rows, filter.limit);
+    });
+  }
+
+  countRunsByBucket(from: number, bucketMs: number) {
+    return this.guard("cannot count runs", async () => {
+      const rows = await this.client.unsafe<{ start: string | number; status: RunStatus; n: number }[]>(q.RUNS_BY_BUCKET, [at(from), Math.trunc(bucketMs)]);
+      return rows.map((r): RunBucketCount => ({ start: Number(r.start), status: r.status, n: Number(r.n) }));
     });
   }
 

@@ -13,7 +13,7 @@ import { statsOf } from "./store-stats.ts";
 
 const LIFECYCLE_NOW = lifecycleSql(SQLITE, "$now");
 import type {
-  ClaimOptions, CronJobRecord, CronJobRunRecord, Finish, FinishOutcome, JobChange, JobFilter, JobValues, ScheduledRow,
+  ClaimOptions, CronJobRecord, CronJobRunRecord, Finish, FinishOutcome, JobChange, JobFilter, JobValues, RunBucketCount, ScheduledRow,
   NewUser, Page, RunFilter, Store, StoreStats, UserRecord,
 } from "./store.ts";
 
@@ -290,6 +290,12 @@ export class SqliteStore implements Store {
       )).orderBy(desc(cronJobRuns.id)).limit(filter.limit + 1).all();
       return page<CronJobRunRecord>(rows, filter.limit);
     });
+  }
+
+  countRunsByBucket(from: number, bucketMs: number) {
+    return this.guard("cannot count runs", () => this.client.query<RunBucketCount, [number, number]>(
+      `SELECT (finished_at / ?1) * ?1 AS start, status, count(*) AS n FROM cron_job_runs WHERE finished_at >= ?2 GROUP BY 1, 2`,
+    ).all(Math.trunc(bucketMs), from));
   }
 
   stats(now: number) {

@@ -77,6 +77,13 @@ export interface RunFilter {
   to?: Date | undefined;
 }
 
+/** Runs of one status in one bucket: `start` is the bucket's start (epoch ms). */
+export interface RunBucketCount {
+  start: number;
+  status: RunStatus;
+  n: number;
+}
+
 export interface StoreStats {
   jobs: number;
   /** Due now and not leased, judging rows nobody has scheduled yet by their seed columns. */
@@ -159,6 +166,8 @@ export interface ReadStore {
   getJob(id: number): Promise<CronJobRecord | undefined>;
   listJobs(filter: JobFilter, now: number): Promise<Page<CronJobRecord>>;
   listRuns(filter: RunFilter): Promise<Page<CronJobRunRecord>>;
+  /** Runs finished since `from`, counted by status in buckets of `bucketMs` aligned to the epoch (one GROUP BY). */
+  countRunsByBucket(from: number, bucketMs: number): Promise<RunBucketCount[]>;
   stats(now: number): Promise<StoreStats>;
   /** Cheap liveness check of the database. */
   ping(): Promise<void>;

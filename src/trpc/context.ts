@@ -1,12 +1,20 @@
 import { CLIENT_HEADER, clientKind, type ClientKind } from "../actor.ts";
 import { bearerToken, TokenTable } from "../secrets.ts";
-import type { ServerDeps } from "../server/deps.ts";
+import type { Runtime } from "../runtime.ts";
+import type { Secrets } from "../secrets.ts";
 
-/** What the procedures work with, built once per server: the runtime and the tokens it accepts. */
-export interface ControlPlane extends Omit<ServerDeps, "secrets" | "freshnessDir"> {
+/** What the procedures work with, built once per server: the runtime, the tokens it accepts, and where freshness files live. */
+export interface ControlPlane extends Omit<Runtime, "close" | "watch"> {
   /** The tokens procedures accept (`Authorization: Bearer <token>`): admins, and viewers for queries. */
   tokens: TokenTable;
+  /** Where the freshness markers and the tests status page live (the dashboard's health reads them). */
+  freshnessDir: string;
+  /** When this server started: the watchdog's "watching since" when it never ran here. */
+  startedAt: number;
 }
+
+/** What `createControlPlane` needs: the runtime, its secrets and the freshness folder. */
+export type PlaneDeps = Omit<Runtime, "close" | "watch"> & { secrets: Secrets; freshnessDir: string };
 
 /**
  * The context of one call: the control plane, the token the caller presented, if any, and the
@@ -19,8 +27,8 @@ export interface TrpcContext {
   client?: ClientKind;
 }
 
-export function createControlPlane(deps: ServerDeps): ControlPlane {
-  return { ...deps, tokens: TokenTable.from(deps.secrets) };
+export function createControlPlane({ secrets, ...deps }: PlaneDeps): ControlPlane {
+  return { ...deps, tokens: TokenTable.from(secrets), startedAt: deps.clock.now() };
 }
 
 /** Reads the bearer token of a request; nothing touches the database here. */

@@ -1,4 +1,5 @@
 import { createCallerFactory, router } from "./init.ts";
+import { dashboardRouter } from "./routers/dashboard.ts";
 import { jobTypesRouter } from "./routers/job-types.ts";
 import { jobsRouter } from "./routers/jobs.ts";
 import { runsRouter } from "./routers/runs.ts";
@@ -10,6 +11,7 @@ export const appRouter = router({
   runs: runsRouter,
   jobTypes: jobTypesRouter,
   users: usersRouter,
+  dashboard: dashboardRouter,
 });
 
 export type AppRouter = typeof appRouter;

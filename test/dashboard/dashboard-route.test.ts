@@ -1,19 +1,18 @@
 /**
  * The dashboard's server side without a browser or a port: the page and its bundled files
- * (compressed, cached, no data in them), and the dashboard's procedures (token required,
- * chart counts kept between calls, health read from the freshness folder).
+ * (compressed, cached, no data in them), and the dashboard's procedures under the one `/trpc`
+ * mount (token required, chart counted by the database, health read from the freshness folder).
  */
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, test } from "bun:test";
 import { createTRPCClient, httpLink, TRPCClientError } from "@trpc/client";
 import { cronJobRuns } from "../../db/schema/sqlite.ts";
-import { bucketStartOf } from "../../src/dashboard/buckets.ts";
+import { bucketStartOf } from "../../src/reads/run-buckets.ts";
 import { buildApp } from "../../src/server/app.ts";
 import { dashboardFiles, pickEncoding } from "../../src/server/dashboard-assets.ts";
 import type { RunStatus } from "../../src/store/store.ts";
-import { RunTally } from "../../src/trpc/dashboard-reads.ts";
-import type { DashboardRouter } from "../../src/trpc/dashboard-router.ts";
+import type { AppRouter } from "../../src/trpc/router.ts";
 import { ADMIN_TOKEN, freshDeps } from "../trpc/support.ts";
 
 const HOUR = 3_600_000;
@@ -24,9 +23,9 @@ function setup() {
   env.clock.advance(HOUR / 2);
   const app = buildApp(env.deps);
   const get = (url: string, headers: Record<string, string> = {}) => app.handle(new Request(`http://localhost${url}`, { headers }));
-  const client = (token?: string) => createTRPCClient<DashboardRouter>({
+  const client = (token?: string) => createTRPCClient<AppRouter>({
     links: [httpLink({
-      url: "http://localhost/api/dashboard",
+      url: "http://localhost/trpc",
       headers: token ? { authorization: `Bearer ${token}` } : {},
       fetch: (url, init) => app.handle(new Request(url, init as RequestInit)),
     })],
@@ -36,7 +35,7 @@ function setup() {
     jobId: r.jobId ?? 1, name: `job-${r.jobId ?? 1}`, jobType: "noop", userId: null, scheduledFor: null, startedAt: new Date(r.finishedAt - 5),
     finishedAt: new Date(r.finishedAt), status: r.status, error: r.status === "succeeded" ? null : `error ${++n}`, attempt: 1, runId: "t", runner: "t/1",
   }))).run();
-  return { ...env, app, get, client, addRuns };
+  return { ...env, app, get, client: (token?: string) => client(token).dashboard, addRuns };
 }
 
 describe("the page and its files", () => {
@@ -98,29 +97,12 @@ describe("the dashboard's procedures", () => {
     for (const call of [() => client().health.query(), () => client("wrong").runsOverview.query(), () => client("wrong").summary.query()]) {
       const err = await call().catch((e: unknown) => e);
       expect(err).toBeInstanceOf(TRPCClientError);
-      expect((err as TRPCClientError<DashboardRouter>).data?.code).toBe("UNAUTHORIZED");
+      expect((err as TRPCClientError<AppRouter>).data?.code).toBe("UNAUTHORIZED");
     }
     expect((await client(ADMIN_TOKEN).summary.query()).jobs).toBe(0);
   });
 
-  test("a body past 64 KiB is refused with 413, even one sent in chunks without a length", async () => {
-    const { app } = setup();
-    const chunk = new TextEncoder().encode("x".repeat(16 * 1024));
-    let sent = 0;
-    const endless = new ReadableStream<Uint8Array>({
-      pull(controller) {
-        sent += chunk.byteLength;
-        controller.enqueue(chunk);
-      },
-    });
-    const res = await app.handle(new Request("http://localhost/api/dashboard/summary", {
-      method: "POST", headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" }, body: endless,
-    }));
-    expect(res.status).toBe(413);
-    expect(sent).toBeLessThan(1024 * 1024); // stopped reading soon after the limit
-  });
-
-  test("the chart counts runs per hour of the last day; later calls add only the new runs", async () => {
+  test("the chart counts runs per hour of the last day, by status, in one GROUP BY on each call", async () => {
     const { client, clock, addRuns } = setup();
     const now = clock.now();
     addRuns([
@@ -130,7 +112,7 @@ describe("the dashboard's procedures", () => {
     const api = client(ADMIN_TOKEN);
     const first = await api.runsOverview.query();
     expect(first.chart.buckets).toHaveLength(24);
-    expect(first.chart.buckets.at(-1)).toEqual({ start: bucketStartOf(now, HOUR), succeeded: 1, failed: 1, timedOut: 0 });
+    expect(first.chart.buckets.at(-1)).toEqual({ start: bucketStartOf(now, HOUR), succeeded: 1, failed: 1, timedOut: 0, cancelled: 0, skipped: 0 });
     expect(first.chart.buckets.at(-3)).toMatchObject({ succeeded: 0, failed: 0, timedOut: 1 });
     addRuns([{ status: "succeeded", finishedAt: now }, { status: "succeeded", finishedAt: now - 1 }]);
     const second = await api.runsOverview.query();
@@ -141,18 +123,17 @@ describe("the dashboard's procedures", () => {
     expect(second.strips.map((s) => [s.jobId, s.runs.map((r) => r.status)])).toEqual([[1, ["succeeded", "failed", "timed_out", "succeeded", "succeeded", "succeeded"]]]);
   });
 
-  test("a tally counts the whole window again after its recount interval, and stops at its limit", async () => {
-    const { store, clock, addRuns } = setup();
+  test("a run pruned or recorded out of order is counted right at the next call; cancelled and skipped runs have their own counts", async () => {
+    const { client, store, clock, addRuns } = setup();
     const now = clock.now();
     addRuns(Array.from({ length: 30 }, (_, i) => ({ status: "succeeded" as const, finishedAt: now - i * 1000 })));
-    const tally = new RunTally(store, undefined, { maxRuns: 10_000, recountEveryMs: 60_000 });
-    expect((await tally.chart(now)).buckets.at(-1)!.succeeded).toBe(30);
-    // A run gone since the last count (pruned) is still counted by increments, and no longer after the recount.
+    const api = client(ADMIN_TOKEN);
+    expect((await api.runsOverview.query()).chart.buckets.at(-1)!.succeeded).toBe(30);
     store.client.run("DELETE FROM cron_job_runs WHERE id = 5");
-    expect((await tally.chart(now + 1000)).buckets.at(-1)!.succeeded).toBe(30);
-    expect((await tally.chart(now + 61_000)).buckets.at(-1)!.succeeded).toBe(29);
-    const capped = await new RunTally(store, undefined, { maxRuns: 5, recountEveryMs: 60_000 }).chart(now);
-    expect(capped.truncated).toBe(true);
+    addRuns([{ status: "cancelled", finishedAt: now - 2 * HOUR }, { status: "skipped", finishedAt: now - 2 * HOUR }]);
+    const chart = (await api.runsOverview.query()).chart;
+    expect(chart.buckets.at(-1)!.succeeded).toBe(29);
+    expect(chart.buckets.at(-3)).toMatchObject({ cancelled: 1, skipped: 1 });
   });
 
   test("health: the freshness sources, the figures of /metrics, the tests page when it exists", async () => {
@@ -164,7 +145,7 @@ describe("the dashboard's procedures", () => {
     // Nothing reported yet: unknown, never fresh.
     expect(health.checks.filter((c) => c.name === "cron_runner" || c.name === "tests").map((c) => c.status)).toEqual(["unknown", "unknown"]);
     expect(health.testsPage).toBe(false);
-    expect(await api.testsPage.query().catch((e: TRPCClientError<DashboardRouter>) => e.data?.code)).toBe("NOT_FOUND");
+    expect(await api.testsPage.query().catch((e: TRPCClientError<AppRouter>) => e.data?.code)).toBe("NOT_FOUND");
 
     const old = new Date(clock.now() - 3600_000).toISOString();
     fs.writeFileSync(path.join(deps.freshnessDir, "cron_runner.json"), JSON.stringify({

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Browser, Page } from "playwright-core";
-import { DAY_OF_HOURS, bucketRuns, windowStart } from "../../src/dashboard/buckets.ts";
+import { DAY_OF_HOURS, bucketRuns, windowStart } from "../../src/reads/run-buckets.ts";
 import { fieldErrors } from "../../src/dashboard/field-errors.ts";
 import { TRPCClientError } from "../../src/client.ts";
 import { tempDir } from "../support/db.ts";

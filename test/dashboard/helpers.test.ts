@@ -1,6 +1,6 @@
 import { TRPCClientError } from "@trpc/client";
 import { describe, expect, test } from "bun:test";
-import { addRun, bucketRuns, bucketsOf, DAY_OF_HOURS, windowStart, type Tally } from "../../src/dashboard/buckets.ts";
+import { addRun, bucketRuns, bucketsOf, DAY_OF_HOURS, windowStart, type Tally } from "../../src/reads/run-buckets.ts";
 import { fieldErrors } from "../../src/dashboard/field-errors.ts";
 import { formatDateTime, formatDuration, formatUtc, relativeTime } from "../../src/dashboard/format.ts";
 

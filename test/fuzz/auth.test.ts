@@ -6,7 +6,7 @@
  */
 import { afterAll, describe, expect, test } from "bun:test";
 import fc from "fast-check";
-import { MAX_BODY_BYTES } from "../../src/trpc/handler.ts";
+import { MAX_BODY_BYTES } from "../../src/server/trpc-route.ts";
 import { Entries, hostileString, jsonText } from "./arbitraries.ts";
 import { fuzzBench, REQUEST_BUDGET, requestsSent, runsOf, SECRETS } from "./harness.ts";
 import { inputOf, PROCEDURE_NAMES, PROCEDURES } from "./procedures.ts";

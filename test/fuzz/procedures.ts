@@ -65,6 +65,10 @@ export const PROCEDURES: Record<string, { type: "query" | "mutation"; fields: st
     valid: fc.record({ ...page, jobId: good.id, status: fc.constantFrom("succeeded", "failed", "timed_out"), from: good.instant, to: good.instant }, { requiredKeys: [] }),
   },
   "jobTypes.list": { type: "query", fields: [], valid: null },
+  "dashboard.summary": { type: "query", fields: [], valid: null },
+  "dashboard.runsOverview": { type: "query", fields: ["strips"], valid: fc.record({ strips: fc.integer({ min: 0, max: 50 }) }, { requiredKeys: [] }) },
+  "dashboard.health": { type: "query", fields: [], valid: null },
+  "dashboard.testsPage": { type: "query", fields: [], valid: null },
   "users.register": {
     type: "mutation",
     fields: ["email", "password"],

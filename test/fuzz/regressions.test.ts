@@ -3,7 +3,7 @@
  */
 import { describe, expect, test } from "bun:test";
 import { buildApp } from "../../src/server/app.ts";
-import { MAX_BODY_BYTES as TRPC_MAX } from "../../src/trpc/handler.ts";
+import { MAX_BODY_BYTES as TRPC_MAX } from "../../src/server/trpc-route.ts";
 import { ADMIN_TOKEN, freshDeps, T0 } from "../trpc/support.ts";
 import { dumpSqlite } from "./databases.ts";
 import { cronRun, endlessStream, streamOf } from "./requests.ts";

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
-import { DEFAULT_LIMITS, evaluateFreshness, type FreshnessSources } from "../../scripts_server/freshness-check.ts";
-import type { CronRunnerMarker } from "../../scripts_server/freshness.ts";
-import type { TestsReport } from "../../scripts_server/tests-report.ts";
+import { DEFAULT_LIMITS, evaluateFreshness, type FreshnessSources } from "../../src/freshness/check.ts";
+import type { CronRunnerMarker } from "../../src/freshness/files.ts";
+import type { TestsReport } from "../../src/freshness/tests-report.ts";
 import { T0 } from "../support/db.ts";
 
 const MIN = 60_000;

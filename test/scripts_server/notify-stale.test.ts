@@ -1,15 +1,15 @@
 import { describe, expect, test } from "bun:test";
 import fs from "node:fs";
 import path from "node:path";
-import { DEFAULT_LIMITS, type SourceName } from "../../scripts_server/freshness-check.ts";
-import { writeFileAtomic, type CronRunnerMarker } from "../../scripts_server/freshness.ts";
+import { DEFAULT_LIMITS, type SourceName } from "../../src/freshness/check.ts";
+import { writeFileAtomic, type CronRunnerMarker } from "../../src/freshness/files.ts";
 import { runNotifyStale, type NotifyStaleOptions } from "../../scripts_server/notify-stale.ts";
 import { ManualClock } from "../../src/clock.ts";
 import { loadConfig } from "../../src/config.ts";
 import { freePort } from "../support/binary.ts";
 import { freshRunner, freshStore, onCleanup, T0, tempDir } from "../support/db.ts";
 import { addJob, testRegistry } from "../support/jobs.ts";
-import { readHealth } from "../../src/trpc/dashboard-reads.ts";
+import { readHealth } from "../../src/reads/dashboard-reads.ts";
 import { readJson, runCli, startReceiver } from "./support.ts";
 
 const MIN = 60_000;

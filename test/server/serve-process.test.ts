@@ -66,7 +66,7 @@ describe("app serve, attacked from loopback", () => {
     const heads = [
       "POST /trpc/jobs.create HTTP/1.1\r\nhost: 127.0.0.1\r\n",
       "POST /trpc/jobs.create,jobs.delete?batch=1 HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer wrong-token-0123456789\r\n",
-      "GET /api/dashboard/health HTTP/1.1\r\nhost: 127.0.0.1\r\n",
+      "GET /trpc/dashboard.health HTTP/1.1\r\nhost: 127.0.0.1\r\n",
     ];
     const MiB = 1024 * 1024;
     const results = await Promise.all(Array.from({ length: 300 }, (_, i) => announceBody(port, heads[i % heads.length]!, MiB)));

@@ -48,7 +48,7 @@ describe("VIEWER_TOKEN", () => {
   test("reads everything: jobs, runs, job types and the dashboard's read models", async () => {
     const { app: server } = app();
     expect((await server.handle(create(ALICE))).status).toBe(200);
-    for (const path of ["/trpc/jobs.list", "/trpc/runs.list", "/trpc/jobTypes.list", "/trpc/jobs.get?input=%7B%22id%22%3A1%7D", "/api/dashboard/health", "/api/dashboard/summary"]) {
+    for (const path of ["/trpc/jobs.list", "/trpc/runs.list", "/trpc/jobTypes.list", "/trpc/jobs.get?input=%7B%22id%22%3A1%7D", "/trpc/dashboard.health", "/trpc/dashboard.summary"]) {
       for (const token of [VIEWER, AUDITOR]) {
         const res = await server.handle(call(path, token));
         expect({ path, status: res.status }).toEqual({ path, status: 200 });

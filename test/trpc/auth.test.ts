@@ -97,7 +97,7 @@ describe("HTTP: /trpc and /api/cron/run keep their secrets apart", () => {
     expect(bad.status).toBe(400);
     const badBody = await bad.json() as { error: { message: string; data: Record<string, unknown> } };
     expect(badBody.error.message).toBe("intervalMinutes: must be at least 1");
-    expect(badBody.error.data).toEqual({ code: "BAD_REQUEST", httpStatus: 400, path: "jobs.create" });
+    expect(badBody.error.data).toEqual({ code: "BAD_REQUEST", httpStatus: 400, path: "jobs.create", fieldErrors: { intervalMinutes: ["must be at least 1"] } });
 
     const missing = await app.handle(get(`/trpc/jobs.get?input=${encodeURIComponent(JSON.stringify({ id: 7 }))}`, ADMIN_TOKEN));
     expect(missing.status).toBe(404);

@@ -27,7 +27,6 @@ export class RunsChart {
   private readonly readout = h("p", { class: "chart-readout muted", "aria-live": "off" }, "Point at a bar for its figures.");
   private readonly totals = new Map<string, HTMLElement>();
   private readonly tbody = h("tbody");
-  private readonly note = h("p", { class: "hint" });
   private plot: uPlot | undefined;
   private chart: Chart | undefined;
   private dataKey = "";
@@ -43,7 +42,7 @@ export class RunsChart {
     }));
     this.el = h("section", { class: "card chart-card", "aria-labelledby": "chart-title" },
       h("div", { class: "card-head" }, h("h2", { id: "chart-title" }, "Runs in the last 24 hours"), legend),
-      this.plotEl, this.readout, this.note,
+      this.plotEl, this.readout,
       h("details", { class: "chart-table" }, h("summary", {}, "Show as table"),
         h("table", { class: "table compact", "data-testid": "chart-table" },
           h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Hour"), SERIES.map((s) => h("th", { scope: "col", class: "num" }, s.label)))),
@@ -67,7 +66,6 @@ export class RunsChart {
     this.tbody.replaceChildren(...chart.buckets.map((b) => h("tr", { "data-start": new Date(b.start).toISOString() },
       h("th", { scope: "row", title: `${formatUtc(b.start)} – ${formatUtc(b.start + chart.bucketMs)}` }, span(b.start, chart.bucketMs)),
       SERIES.map((s) => h("td", { class: "num", "data-series": s.key }, String(b[s.key]))))));
-    this.note.textContent = chart.truncated ? "More runs finished than the chart counts at once; it shows the most recent." : "";
     const data: uPlot.AlignedData = [chart.buckets.map((b) => b.start / 1000), ...SERIES.map((s) => chart.buckets.map((b) => b[s.key]))];
     if (this.plot) this.plot.setData(data);
     else this.plot = new uPlot(this.options(chart.bucketMs / 1000), data, this.plotEl);

@@ -1,9 +1,9 @@
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { errorMessage } from "../errors.ts";
 import { bearerToken } from "../secrets.ts";
-import { boundedRequest, withoutBody } from "../server/request-body.ts";
-import { contextFromRequest, type ControlPlane } from "./context.ts";
-import { appRouter } from "./router.ts";
+import { boundedRequest, withoutBody } from "./request-body.ts";
+import { contextFromRequest, type ControlPlane } from "../trpc/context.ts";
+import { appRouter } from "../trpc/router.ts";
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 

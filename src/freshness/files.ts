@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
-import { AppError, errorMessage } from "../src/errors.ts";
+import { AppError, errorMessage } from "../errors.ts";
 
 /** The files of the freshness folder (SPEC §8), by role. */
 export const FRESHNESS_FILES = {

@@ -2,8 +2,8 @@
  * The watchdog's memory (`freshness/notify_stale_state.json`) and what it decides from it:
  * notify on each change of state, remind at an interval while stale, never once a minute.
  */
-import { escapeControl } from "../src/text/escape.ts";
-import { formatAge, formatTime, type FreshnessCheck, type FreshnessStatus } from "./freshness-check.ts";
+import { escapeControl } from "../text/escape.ts";
+import { formatAge, formatTime, type FreshnessCheck, type FreshnessStatus } from "./check.ts";
 
 export type ChannelName = "webhook" | "command";
 

@@ -4,10 +4,10 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { firstRunAt, scheduleOf } from "../src/schedule/schedule.ts";
-import type { CronJobRecord, CronJobRunRecord, Store } from "../src/store/store.ts";
-import { escapeControl } from "../src/text/escape.ts";
-import { asCronRunnerMarker, FRESHNESS_FILES, readJsonFile, type CronRunnerMarker } from "./freshness.ts";
+import { firstRunAt, scheduleOf } from "../schedule/schedule.ts";
+import type { CronJobRecord, CronJobRunRecord, Store } from "../store/store.ts";
+import { escapeControl } from "../text/escape.ts";
+import { asCronRunnerMarker, FRESHNESS_FILES, readJsonFile, type CronRunnerMarker } from "./files.ts";
 import { asTestsReport, STATUS_LABEL, type TestsReport } from "./tests-report.ts";
 
 export const SOURCE_NAMES = ["cron_runner", "tests", "overdue_jobs", "dead_jobs", "failing_jobs"] as const;

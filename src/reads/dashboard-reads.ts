@@ -5,79 +5,28 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { DEFAULT_LIMITS, evaluateFreshness, readFreshnessSources, type FreshnessCheck } from "../../scripts_server/freshness-check.ts";
-import { FRESHNESS_FILES, readFileNoFollow, readJsonFile } from "../../scripts_server/freshness.ts";
-import { asNotifyState } from "../../scripts_server/notify-state.ts";
-import { addRun, bucketsOf, DAY_OF_HOURS, windowStart, type Bucket, type BucketOptions, type Tally } from "../dashboard/buckets.ts";
+import { DEFAULT_LIMITS, evaluateFreshness, readFreshnessSources, type FreshnessCheck } from "../freshness/check.ts";
+import { FRESHNESS_FILES, readFileNoFollow, readJsonFile } from "../freshness/files.ts";
+import { asNotifyState } from "../freshness/notify-state.ts";
+import { addCount, bucketsOf, DAY_OF_HOURS, windowStart, type Bucket, type BucketOptions, type Tally } from "./run-buckets.ts";
 import { errorMessage } from "../errors.ts";
-import type { ServerDeps } from "../server/deps.ts";
-import type { RunStatus, Store, StoreStats } from "../store/store.ts";
+import type { Clock } from "../clock.ts";
+import type { RunnerMetrics } from "../runner/metrics.ts";
+import type { ReadStore, RunStatus, Store, StoreStats } from "../store/store.ts";
 import { VERSION } from "../version.ts";
-
-const PAGE = 1000;
 
 /** The chart's answer: one entry per bucket, oldest first. */
 export interface RunChart {
   now: number;
   bucketMs: number;
   buckets: Bucket[];
-  /** More runs finished in the window than were counted (`maxRuns`). */
-  truncated: boolean;
 }
 
-/**
- * Counts of runs per bucket, kept between calls: each call reads only the runs newer than
- * the last it saw, and the whole window is counted again every `recountEveryMs` (so runs
- * committed out of id order, or pruned, are right again within that time). Calls are
- * serialized, so two dashboards polling at once do not count a run twice.
- */
-export class RunTally {
-  private tally: Tally = new Map();
-  private newestId = 0;
-  private countedAt = Number.NEGATIVE_INFINITY;
-  private truncated = false;
-  private queue: Promise<unknown> = Promise.resolve();
-
-  constructor(
-    private readonly store: Pick<Store, "listRuns">,
-    private readonly options: BucketOptions = DAY_OF_HOURS,
-    private readonly limits = { maxRuns: 200_000, recountEveryMs: 60_000 },
-  ) {}
-
-  chart(now: number): Promise<RunChart> {
-    const next = this.queue.then(() => this.update(now));
-    this.queue = next.catch(() => undefined);
-    return next;
-  }
-
-  private async update(now: number): Promise<RunChart> {
-    const from = new Date(windowStart(now, this.options));
-    const recount = now - this.countedAt >= this.limits.recountEveryMs || now < this.countedAt;
-    const tally: Tally = recount ? new Map() : this.tally;
-    let newest = recount ? 0 : this.newestId;
-    let counted = 0;
-    let cursor: number | undefined;
-    let truncated = recount ? false : this.truncated;
-    for (;;) {
-      const page = await this.store.listRuns({ limit: Math.min(PAGE, this.limits.maxRuns - counted), cursor, from });
-      let reachedSeen = false;
-      for (const run of page.items) {
-        if (!recount && run.id <= this.newestId) { reachedSeen = true; break; }
-        addRun(tally, { finishedAt: run.finishedAt.getTime(), status: run.status }, this.options.sizeMs);
-        newest = Math.max(newest, run.id);
-        counted++;
-      }
-      if (reachedSeen || page.nextCursor === null) break;
-      if (counted >= this.limits.maxRuns) { truncated = true; break; }
-      cursor = page.nextCursor;
-    }
-    for (const start of tally.keys()) if (start < from.getTime()) tally.delete(start);
-    this.tally = tally;
-    this.newestId = newest;
-    this.truncated = truncated;
-    if (recount) this.countedAt = now;
-    return { now, bucketMs: this.options.sizeMs, buckets: bucketsOf(tally, now, this.options), truncated };
-  }
+/** Runs per bucket over the window ending at `now`, counted by the database in one GROUP BY. */
+export async function readRunChart(store: Pick<ReadStore, "countRunsByBucket">, now: number, options: BucketOptions = DAY_OF_HOURS): Promise<RunChart> {
+  const tally: Tally = new Map();
+  for (const { start, status, n } of await store.countRunsByBucket(windowStart(now, options), options.sizeMs)) addCount(tally, start, status, n);
+  return { now, bucketMs: options.sizeMs, buckets: bucketsOf(tally, now, options) };
 }
 
 /** One mark of a job's strip. */
@@ -134,7 +83,12 @@ export interface HealthView {
   testsPage: boolean;
 }
 
-export type HealthDeps = Pick<ServerDeps, "store" | "runner" | "clock" | "freshnessDir">;
+export interface HealthDeps {
+  store: Store;
+  runner: { metrics: RunnerMetrics };
+  clock: Clock;
+  freshnessDir: string;
+}
 
 /** Reads the health view; a part that cannot be read says why instead of failing the rest. */
 export async function readHealth(deps: HealthDeps, startedAt: number): Promise<HealthView> {

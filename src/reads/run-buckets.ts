@@ -1,6 +1,6 @@
 /**
- * Runs per time bucket for the 24-hour chart. Pure: the server tallies with it, the tests
- * check it, the chart draws what it answers. Buckets are aligned to multiples of their size
+ * Runs per time bucket for the 24-hour chart. Pure: the server fills it from one GROUP BY
+ * (`countRunsByBucket`), the tests check it, the chart draws what it answers. Buckets are aligned to multiples of their size
  * since the epoch (whole hours), the last one holds "now".
  */
 
@@ -20,6 +20,8 @@ export interface Bucket {
   succeeded: number;
   failed: number;
   timedOut: number;
+  cancelled: number;
+  skipped: number;
 }
 
 /** A run as the chart counts it. */
@@ -36,13 +38,20 @@ export const windowStart = (now: number, { count, sizeMs }: BucketOptions) => bu
 /** Counts of one bucket, keyed by bucket start; `addRun` adds to it. */
 export type Tally = Map<number, Omit<Bucket, "start">>;
 
-export function addRun(tally: Tally, run: CountedRun, sizeMs: number): void {
-  const start = bucketStartOf(run.finishedAt, sizeMs);
+const EMPTY = (): Omit<Bucket, "start"> => ({ succeeded: 0, failed: 0, timedOut: 0, cancelled: 0, skipped: 0 });
+const FIELD: Record<RunStatus, keyof Omit<Bucket, "start">> = {
+  succeeded: "succeeded", failed: "failed", timed_out: "timedOut", cancelled: "cancelled", skipped: "skipped",
+};
+
+/** Adds `n` runs of `status` to the bucket starting at `start`. */
+export function addCount(tally: Tally, start: number, status: RunStatus, n: number): void {
   let counts = tally.get(start);
-  if (!counts) tally.set(start, (counts = { succeeded: 0, failed: 0, timedOut: 0 }));
-  if (run.status === "succeeded") counts.succeeded++;
-  else if (run.status === "failed") counts.failed++;
-  else counts.timedOut++;
+  if (!counts) tally.set(start, (counts = EMPTY()));
+  counts[FIELD[status]] += n;
+}
+
+export function addRun(tally: Tally, run: CountedRun, sizeMs: number): void {
+  addCount(tally, bucketStartOf(run.finishedAt, sizeMs), run.status, 1);
 }
 
 /** The window's buckets at `now`, oldest first, empty ones included; runs outside it are left out. */
@@ -50,7 +59,7 @@ export function bucketsOf(tally: Tally, now: number, options: BucketOptions = DA
   const first = windowStart(now, options);
   return Array.from({ length: options.count }, (_, i) => {
     const start = first + i * options.sizeMs;
-    return { start, ...(tally.get(start) ?? { succeeded: 0, failed: 0, timedOut: 0 }) };
+    return { start, ...(tally.get(start) ?? EMPTY()) };
   });
 }
 
