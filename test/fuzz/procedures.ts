@@ -54,6 +54,7 @@ export const PROCEDURES: Record<string, { type: "query" | "mutation"; fields: st
   "jobs.resume": { type: "mutation", fields: ["id"], valid: byId },
   "jobs.runNow": { type: "mutation", fields: ["id"], valid: byId },
   "jobs.retry": { type: "mutation", fields: ["id"], valid: byId },
+  "jobs.cancel": { type: "mutation", fields: ["id"], valid: byId },
   "jobs.preview": {
     type: "query",
     fields: ["runAt", "intervalMinutes", "cron", "timezone", "count"],
