@@ -3,6 +3,8 @@ import { beforeAll, describe, expect, test } from "bun:test";
 import { loadConfig } from "../../src/config.ts";
 import { resolveSecrets } from "../../src/secrets.ts";
 import { buildApp } from "../../src/server/app.ts";
+import type { CronJob } from "../../src/jobs/cron-job.ts";
+import { createClient } from "../../src/client.ts";
 import { compiledApp } from "../support/binary.ts";
 import { onCleanup, tempDir } from "../support/db.ts";
 import { ADMIN_TOKEN, CRON_SECRET, freshDeps } from "../trpc/support.ts";
@@ -14,8 +16,8 @@ beforeAll(async () => {
 }, 120_000);
 
 /** The real app listening on a free port, with `secrets`; stopped after the test. */
-function server(secrets = { cronSecret: CRON_SECRET, adminToken: ADMIN_TOKEN }) {
-  const env = freshDeps();
+function server(secrets = { cronSecret: CRON_SECRET, adminToken: ADMIN_TOKEN }, jobs: CronJob<any>[] = []) {
+  const env = freshDeps(jobs);
   const app = buildApp({ ...env.deps, secrets }).listen({ hostname: "127.0.0.1", port: 0 });
   onCleanup(async () => { await app.stop(true); });
   return { ...env, url: `http://127.0.0.1:${app.server!.port}` };
@@ -188,4 +190,44 @@ describe("app jobs (the compiled binary) against a running server", () => {
     expect(addZoned.stderr).toContain("timezone: ");
     expect(await store.getJob(Number(id))).toMatchObject({ intervalMinutes: 15, timezone: null });
   });
+
+  test("run shows the run's output after its result; runs --json carries it; cancel stops a running run, and a job not running is refused", async () => {
+    const waiting = Promise.withResolvers<void>();
+    const chatty: CronJob = {
+      type: "chatty", description: "Says three lines.",
+      async run({ log }) { log("fetched 3 feeds"); log("\u001b[31mred\u001b[0m is escaped"); log("done"); },
+    };
+    const waiter: CronJob = {
+      type: "waiter", description: "Waits until aborted.",
+      run: ({ signal, log }) => new Promise((_, reject) => {
+        log("started");
+        waiting.resolve();
+        signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+      }),
+    };
+    const { url } = server(undefined, [chatty, waiter]);
+    const env = { APP_URL: url, ADMIN_TOKEN };
+    const client = createClient({ url, token: ADMIN_TOKEN });
+    const said = await client.jobs.create.mutate({ name: "chatty", jobType: "chatty", intervalMinutes: 60 });
+
+    const run = await app(["run", String(said.id)], env);
+    expect(run).toMatchObject({ code: 0, stderr: "" });
+    expect(run.stdout).toMatch(new RegExp(`^job ${said.id} \\(chatty\\): succeeded in \\d+ ms\n--- output ---\nfetched 3 feeds\n\\\\x1b\\[31mred\\\\x1b\\[0m is escaped\ndone\n$`));
+    const runs = JSON.parse((await app(["runs", "--job", String(said.id), "--json"], env)).stdout);
+    expect(runs.items).toEqual([expect.objectContaining({ status: "succeeded", output: "fetched 3 feeds\n\u001b[31mred\u001b[0m is escaped\ndone" })]);
+
+    const slow = await client.jobs.create.mutate({ name: "slow", jobType: "waiter", intervalMinutes: 60 });
+    const idle = await app(["cancel", String(slow.id)], env);
+    expect(idle.code).toBe(1);
+    expect(idle.stderr).toContain(`job ${slow.id} is not running`);
+    const running = client.jobs.runNow.mutate({ id: slow.id });
+    await waiting.promise;
+    const cancelled = await app(["cancel", String(slow.id)], env);
+    expect(cancelled).toMatchObject({ code: 0, stderr: "" });
+    expect(cancelled.stdout).toContain(`the run of job ${slow.id} (slow) stops within a second`);
+    expect(await running).toMatchObject({ status: "cancelled", error: "cancelled", output: "started" });
+    const listed = JSON.parse((await app(["runs", "--status", "cancelled", "--json"], env)).stdout);
+    expect(listed.items).toEqual([expect.objectContaining({ jobId: slow.id, status: "cancelled", error: "cancelled", output: "started" })]);
+    expect((await app(["cancel", "999999"], env))).toMatchObject({ code: 1, stderr: expect.stringContaining("does not exist") });
+  }, 30_000);
 });

@@ -12,6 +12,7 @@ export default defineCommand({
     pause: () => import("../jobs/by-id.ts").then((m) => m.pause),
     resume: () => import("../jobs/by-id.ts").then((m) => m.resume),
     run: () => import("../jobs/by-id.ts").then((m) => m.run),
+    cancel: () => import("../jobs/by-id.ts").then((m) => m.cancel),
     retry: () => import("../jobs/by-id.ts").then((m) => m.retry),
     runs: () => import("../jobs/runs.ts").then((m) => m.default),
     types: () => import("../jobs/types.ts").then((m) => m.default),

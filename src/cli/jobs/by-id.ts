@@ -4,7 +4,7 @@ import { EXIT } from "../action.ts";
 import { connectionArgs, jobsAction } from "./connect.ts";
 import { jobId } from "./job-flags.ts";
 import { escapeControl } from "../../text/escape.ts";
-import { printJob, printJson } from "./output.ts";
+import { printJob, printJson, printOutput } from "./output.ts";
 
 /** A command that acts on one job by id and prints what the server answered. */
 function byId<T>(name: string, description: string, call: (client: Client, id: number) => Promise<T>, print: (result: T) => number | void) {
@@ -33,8 +33,13 @@ export const rm = byId("rm", "Deletes a job (a run still going finishes and is r
   process.stdout.write(`deleted job ${r.id}${r.wasRunning ? " (its current run will finish and be recorded)" : ""}\n`);
 });
 
-/** Exit 1 when the run did not succeed, as `app cron-runner` does. */
-export const run = byId("run", "Runs a job now, through the same claim as a tick; exit 1 if the run fails.", (c, id) => c.jobs.runNow.mutate({ id }), (r) => {
+/** Exit 1 when the run did not succeed, as `app cron-runner` does. The run's output follows its result. */
+export const run = byId("run", "Runs a job now, through the same claim as a tick, and shows its output; exit 1 if the run fails.", (c, id) => c.jobs.runNow.mutate({ id }), (r) => {
   process.stdout.write(`${escapeControl(`job ${r.id} (${r.name}): ${r.status} in ${r.durationMs} ms${r.error ? `: ${r.error}` : ""}`)}\n`);
+  if (r.output) printOutput(r.output);
   return r.status === "succeeded" ? EXIT.OK : EXIT.FAILED;
+});
+
+export const cancel = byId("cancel", "Stops the job's running run (on whichever server runs it); it is recorded cancelled.", (c, id) => c.jobs.cancel.mutate({ id }), (job) => {
+  process.stdout.write(`${escapeControl(`cancel requested: the run of job ${job.id} (${job.name}) stops within a second and is recorded cancelled`)}\n`);
 });

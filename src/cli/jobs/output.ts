@@ -38,7 +38,7 @@ export function printJob(job: JobView): void {
     ["cron", job.cron === null ? "-" : `${job.cron} (${job.timezone ?? "UTC"})`], ["every", job.intervalMinutes === null ? "-" : `${job.intervalMinutes} min`], ["run at", time(job.runAt)], ["next run", time(job.nextRunAt)],
     ["last run", time(job.lastRunAt)], ["attempts", `${job.attempts}/${job.maxAttempts}`], ["timeout", `${job.timeoutSeconds} s`],
     ["payload", job.payload === null ? "-" : JSON.stringify(job.payload)], ["last error", job.lastError ?? "-"],
-    ["leased by", job.lockedBy === null ? "-" : `${job.lockedBy} until ${time(job.lockedUntil)}`],
+    ["leased by", job.lockedBy === null ? "-" : `${job.lockedBy} until ${time(job.lockedUntil)}${job.cancelRequestedAt ? ` (cancel requested ${time(job.cancelRequestedAt)})` : ""}`],
     ["created", time(job.createdAt)], ["updated", time(job.updatedAt)],
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
@@ -49,6 +49,15 @@ export function printRuns(runs: RunView[]): void {
   printTable(["ID", "JOB", "NAME", "STATUS", "STARTED", "DURATION", "ATTEMPT", "ERROR"], runs.map((r) => [
     String(r.id), String(r.jobId), r.name, r.status, time(r.startedAt), `${r.durationMs} ms`, String(r.attempt), r.error ?? "",
   ]));
+}
+
+/**
+ * A run's output under a rule, line by line as the job wrote it; control characters within a
+ * line are shown escaped, so the output cannot move the cursor or recolour the terminal.
+ */
+export function printOutput(output: string): void {
+  process.stdout.write("--- output ---\n");
+  for (const line of output.split("\n")) process.stdout.write(`${escapeControl(line)}\n`);
 }
 
 /** A schedule's words, then its start times: UTC, and the wall clock of its zone with the offset. */

@@ -1,13 +1,14 @@
 import { defineCommand } from "citty";
 import { AppError } from "../../errors.ts";
+import { RUN_STATUSES } from "../../lifecycle/lifecycle.ts";
 import { connectionArgs, jobsAction } from "./connect.ts";
 import { jobId } from "./job-flags.ts";
 import { printJson, printMore, printRuns } from "./output.ts";
 
-const STATUSES = ["succeeded", "failed", "timed_out"] as const;
+const STATUSES = RUN_STATUSES;
 
 export default defineCommand({
-  meta: { name: "runs", description: "Lists finished runs, newest first." },
+  meta: { name: "runs", description: "Lists finished runs, newest first (--json: with each run's output)." },
   args: {
     ...connectionArgs,
     job: { type: "string", description: "only the runs of this job id" },
