@@ -78,6 +78,7 @@ export interface SeedRun {
   finishedAt: number;
   durationMs?: number;
   error?: string | null;
+  output?: string | null;
 }
 
 /** Writes history rows as if they had run. */
@@ -86,7 +87,7 @@ export function seedRuns(server: Server, runs: SeedRun[]): void {
   server.store.orm.insert(cronJobRuns).values(runs.map((r) => ({
     jobId: r.jobId, name: r.name, jobType: "noop", userId: null, scheduledFor: null,
     startedAt: new Date(r.finishedAt - (r.durationMs ?? 20)), finishedAt: new Date(r.finishedAt),
-    status: r.status, error: r.error ?? (r.status === "succeeded" ? null : "boom"), attempt: 1, runId: "seed", runner: "seed/1",
+    status: r.status, error: r.error ?? (r.status === "succeeded" ? null : "boom"), output: r.output ?? null, attempt: 1, runId: "seed", runner: "seed/1",
   }))).run();
 }
 

@@ -20,10 +20,10 @@ export function openDialog(title: string, body: Node[], { wide = false, onClose 
 }
 
 /** Asks before something that cannot be undone; resolves true on confirmation. */
-export function confirmAction(title: string, message: string, confirmLabel: string): Promise<boolean> {
+export function confirmAction(title: string, message: string, confirmLabel: string, dismissLabel = "Cancel"): Promise<boolean> {
   return new Promise((resolve) => {
     let confirmed = false;
-    const cancel = h("button", { type: "button", class: "btn", onclick: () => close() }, "Cancel");
+    const cancel = h("button", { type: "button", class: "btn", onclick: () => close() }, dismissLabel);
     const ok = h("button", { type: "button", class: "btn danger", onclick: () => { confirmed = true; close(); } }, confirmLabel);
     const { close } = openDialog(title, [h("p", {}, message), h("div", { class: "dialog-actions" }, cancel, ok)], { onClose: () => resolve(confirmed) });
     cancel.focus();

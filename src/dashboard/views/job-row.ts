@@ -21,7 +21,7 @@ function icon(name: keyof typeof ICONS): Node {
   return svg.cloneNode(true);
 }
 
-export type JobAction = "run" | "pause" | "resume" | "retry" | "edit" | "delete";
+export type JobAction = "run" | "pause" | "resume" | "retry" | "cancel" | "edit" | "delete";
 
 export const JOB_COLUMNS = ["Name", "Type", "User", "Schedule", "Next run", "Last run", "State", "Attempts", "Last error", "Actions"] as const;
 
@@ -69,7 +69,7 @@ export class JobRow {
     c.Attempts.classList.toggle("warn", job.attempts > 0);
     setText(c["Last error"], job.lastError ?? "", job.lastError ?? undefined);
     this.tr.dataset.state = job.state;
-    const key = `${job.state}|${busy ?? ""}|${job.name}`;
+    const key = `${job.state}|${busy ?? ""}|${job.name}|${job.cancelRequestedAt !== null}`;
     if (key !== this.actionsKey) {
       this.actionsKey = key;
       replaceKeepingFocus(c.Actions, this.actions(job, busy));
@@ -87,9 +87,11 @@ export class JobRow {
         "aria-disabled": off ? "true" : undefined, onclick: () => { if (!off) this.onAction(this.job, action); },
       }, action === "edit" || action === "delete" ? [icon(action), h("span", { class: "label-narrow" }, label)] : busy === action ? `${label}…` : label);
     };
+    // A running job's run can be cancelled (once: then it says so until the run has stopped).
     const toggle = job.state === "dead" ? button("retry", "Retry", "toggle", { class: "primary-soft" })
       : job.state === "paused" ? button("resume", "Resume", "toggle")
-      : button("pause", "Pause", "toggle", { disabled: running });
+      : running ? button("cancel", job.cancelRequestedAt === null ? "Cancel run" : "Cancelling", "toggle", { class: "danger-soft", disabled: job.cancelRequestedAt !== null })
+      : button("pause", "Pause", "toggle");
     return h("div", { class: "actions" },
       button("run", busy === "run" || running ? "Running" : "Run now", "run", { disabled: running || job.state === "dead" }),
       toggle,

@@ -118,6 +118,7 @@ export class JobsView implements View {
   private async act(job: JobView, action: JobAction): Promise<void> {
     if (action === "edit") return this.openForm(job);
     if (action === "delete" && !(await confirmAction("Delete job", `Delete “${job.name}” (#${job.id})? Its run history stays; the job itself cannot be brought back.`, "Delete job"))) return;
+    if (action === "cancel" && !(await confirmCancel(job))) return;
     this.busy.set(job.id, action);
     this.rows.get(job.id)?.update(job, Date.now(), action);
     try {
@@ -142,6 +143,7 @@ export class JobsView implements View {
       case "pause": await api.jobs.pause.mutate(id); return `Paused “${job.name}”.`;
       case "resume": await api.jobs.resume.mutate(id); return `Resumed “${job.name}”.`;
       case "retry": await api.jobs.retry.mutate(id); return `“${job.name}” will run again now.`;
+      case "cancel": await api.jobs.cancel.mutate(id); return `Cancelling “${job.name}”: its run stops within a second.`;
       case "delete": await api.jobs.delete.mutate(id); return `Deleted “${job.name}”.`;
     }
   }
@@ -152,4 +154,11 @@ export class JobsView implements View {
       onSaved: (saved) => { toast(job ? `Saved “${saved.name}”.` : `Created “${saved.name}” (#${saved.id}).`); this.ctx.kick(); },
     });
   }
+}
+
+/** Asks before stopping a running run, saying what becomes of the job. */
+function confirmCancel(job: JobView): Promise<boolean> {
+  const recurring = job.intervalMinutes !== null || job.cron !== null;
+  const then = recurring ? "The job then waits for its next slot." : "The job is then paused; resume it to run it again.";
+  return confirmAction("Cancel run", `Stop the run of “${job.name}” (#${job.id}) now? It is aborted and recorded as cancelled. ${then}`, "Cancel run", "Keep running");
 }

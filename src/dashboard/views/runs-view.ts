@@ -8,9 +8,19 @@ import { renderStrips } from "./runs-strips.ts";
 import type { View, ViewContext } from "./view.ts";
 
 const PAGE_SIZE = 50;
-const COLUMNS = ["Finished", "Job", "Type", "Status", "Duration", "Attempt", "Error"] as const;
-const STATUSES = [["", "All statuses"], ["succeeded", "Succeeded"], ["failed", "Failed"], ["timed_out", "Timed out"]] as const;
+const COLUMNS = ["Finished", "Job", "Type", "Status", "Duration", "Attempt", "Error", "Output"] as const;
+const STATUSES = [
+  ["", "All statuses"], ["succeeded", "Succeeded"], ["failed", "Failed"], ["timed_out", "Timed out"], ["cancelled", "Cancelled"], ["skipped", "Skipped"],
+] as const;
 type Status = (typeof STATUSES)[number][0];
+
+/** One run's rows: its line, and the line below it that shows its output when opened. */
+interface RunRow {
+  tr: HTMLTableRowElement;
+  finished: HTMLTableCellElement;
+  output?: HTMLTableRowElement;
+  open: boolean;
+}
 
 /** The run history: the 24-hour chart, each job's last runs, and the runs table with its filters. */
 export class RunsView implements View {
@@ -19,7 +29,7 @@ export class RunsView implements View {
   private readonly strips = h("div", { class: "strips" }, Array.from({ length: 6 }, () => h("div", { class: "strip skeleton" }, h("span", { class: "sk" }))));
   private readonly tbody = h("tbody", {}, skeletonRows(8, COLUMNS.length));
   private readonly pager = new Pager(PAGE_SIZE, () => this.ctx.kick());
-  private readonly rows = new Map<number, { tr: HTMLTableRowElement; finished: HTMLTableCellElement }>();
+  private readonly rows = new Map<number, RunRow>();
   private jobId: number | undefined;
   private status: Status;
   private stripsKey = "";
@@ -89,11 +99,11 @@ export class RunsView implements View {
         this.jobId !== undefined || this.status ? "No runs match these filters." : "No runs yet.")));
       return;
     }
-    const trs = items.map((run) => {
+    const trs = items.flatMap((run) => {
       let row = this.rows.get(run.id);
       if (!row) this.rows.set(run.id, (row = this.row(run)));
       setTime(row.finished, run.finishedAt, now);
-      return row.tr;
+      return row.open && row.output ? [row.tr, row.output] : [row.tr];
     });
     const ids = new Set(items.map((r) => r.id));
     for (const id of this.rows.keys()) if (!ids.has(id)) this.rows.delete(id);
@@ -101,10 +111,11 @@ export class RunsView implements View {
     if (current.length !== trs.length || trs.some((tr, i) => current[i] !== tr)) this.tbody.replaceChildren(...trs);
   }
 
-  private row(run: RunView) {
+  private row(run: RunView): RunRow {
     const finished = h("td", { "data-label": "Finished" });
     const error = h("td", { "data-label": "Error", class: "col-error" });
     setText(error, run.error ?? "", run.error ?? undefined);
+    const output = h("td", { "data-label": "Output", class: "col-output" });
     const tr = h("tr", { "data-run-id": run.id, "data-status": run.status },
       finished,
       h("td", { "data-label": "Job" }, h("a", { href: `#/runs?job=${run.jobId}`, class: "job-name" }, run.name), h("span", { class: "job-id" }, `#${run.jobId}`)),
@@ -112,7 +123,33 @@ export class RunsView implements View {
       h("td", { "data-label": "Status" }, h("span", { class: `badge status-${run.status}` }, run.status.replace("_", " "))),
       h("td", { "data-label": "Duration", class: "num" }, formatDuration(run.durationMs)),
       h("td", { "data-label": "Attempt", class: "num" }, String(run.attempt)),
-      error);
-    return { tr, finished };
+      error,
+      output);
+    const row: RunRow = { tr, finished, open: false };
+    output.append(run.output === null ? h("span", { class: "muted" }, "—") : this.outputToggle(run, run.output, row));
+    return row;
+  }
+
+  /**
+   * The button that opens the run's output in a row below it. The text goes in as text (never as
+   * markup), in a `<pre>` that keeps its lines and scrolls when long.
+   */
+  private outputToggle(run: RunView, text: string, row: RunRow): HTMLElement {
+    const id = `run-output-${run.id}`;
+    const lines = text.split("\n").length;
+    const button = h("button", {
+      type: "button", class: "btn small", "aria-expanded": "false", "aria-controls": id,
+      "aria-label": `Output of ${run.name} (run ${run.id})`, "data-action": "output",
+    }, "Show");
+    button.addEventListener("click", () => {
+      row.output ??= h("tr", { class: "run-output-row", "data-output-of": run.id },
+        h("td", { colspan: COLUMNS.length }, h("pre", { class: "run-output", id, tabindex: 0 }, text)));
+      row.open = !row.open;
+      button.setAttribute("aria-expanded", String(row.open));
+      button.textContent = row.open ? "Hide" : "Show";
+      if (row.open) row.tr.after(row.output);
+      else row.output.remove();
+    });
+    return h("span", { class: "output-toggle" }, button, h("span", { class: "muted output-size" }, lines === 1 ? "1 line" : `${lines} lines`));
   }
 }
