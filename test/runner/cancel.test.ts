@@ -7,35 +7,18 @@ import { systemClock } from "../../src/clock.ts";
 import type { CronJob, JobContext } from "../../src/jobs/cron-job.ts";
 import { HttpJob } from "../../src/jobs/http-job.ts";
 import { stateOf } from "../../src/lifecycle/lifecycle.ts";
-import { silentLogger } from "../../src/logger.ts";
-import { assembleRuntime, type Runtime } from "../../src/runtime.ts";
+import type { Runtime } from "../../src/runtime.ts";
 import { PgStore } from "../../src/store/pg-store.ts";
 import { SqliteStore } from "../../src/store/sqlite-store.ts";
 import type { Store } from "../../src/store/store.ts";
 import { backends, describeOn } from "../support/backends.ts";
 import { onCleanup } from "../support/db.ts";
 import { waitUntil } from "../support/server-process.ts";
+import { hangingTarget } from "../support/hanging-target.ts";
 import { testRegistry } from "../support/jobs.ts";
+import { testRuntime } from "../support/runtime.ts";
 
 const SIGNING_SECRET = "cancel-test-signing-secret-0123456789";
-
-/** A loopback target that takes requests and never answers; tells when one arrives and when its client hangs up. */
-export function hangingTarget() {
-  const arrived = Promise.withResolvers<void>();
-  const closed = Promise.withResolvers<void>();
-  let requests = 0;
-  const server = Bun.serve({
-    hostname: "127.0.0.1", port: 0, idleTimeout: 0,
-    fetch(request) {
-      requests++;
-      request.signal.addEventListener("abort", () => closed.resolve(), { once: true });
-      arrived.resolve();
-      return new Promise<Response>(() => {});
-    },
-  });
-  onCleanup(() => { void server.stop(true); });
-  return { url: `http://127.0.0.1:${server.port}/hook`, arrived: arrived.promise, closed: closed.promise, requests: () => requests };
-}
 
 /** Waits on its signal, and says when it has started (a job "hanging" without a network). */
 class WaitJob implements CronJob {
@@ -81,8 +64,7 @@ for (const backend of backends) {
       const other: Store = backend.name === "sqlite" ? SqliteStore.open(databaseUrl) : await PgStore.open(databaseUrl, { migrate: false });
       onCleanup(() => other.close());
       const registry = testRegistry(new HttpJob({ signingSecret: SIGNING_SECRET }), ...jobs);
-      const runtime = (s: Store, name: string): Runtime =>
-        assembleRuntime(s, registry, { clock: systemClock, logger: silentLogger, runner: { runnerName: name, abortGraceMs: 200 } });
+      const runtime = (s: Store, name: string): Runtime => testRuntime(s, { clock: systemClock, registry, runner: { runnerName: name, abortGraceMs: 200 } });
       const a = runtime(store, "a/1");
       const b = runtime(other, "b/1");
       await a.watch();
@@ -199,7 +181,7 @@ describe("the cancel watch asks the database nothing while no run is in flight",
       },
     });
     void databaseUrl;
-    const rt = assembleRuntime(counted, testRegistry(wait), { clock: systemClock, logger: silentLogger });
+    const rt = testRuntime(counted, { clock: systemClock, registry: testRegistry(wait) });
     onCleanup(() => rt.runner.shutdown(100));
     await rt.jobs.create({ name: "idle", jobType: "noop", intervalMinutes: 60, runAt: new Date(systemClock.now() + 3_600_000).toISOString() });
     await Bun.sleep(600);
