@@ -8,7 +8,7 @@ import path from "node:path";
 import { DEFAULT_LIMITS, evaluateFreshness, readFreshnessSources, type FreshnessCheck } from "../freshness/check.ts";
 import { FRESHNESS_FILES, readFileNoFollow, readJsonFile } from "../freshness/files.ts";
 import { asNotifyState } from "../freshness/notify-state.ts";
-import { addCount, bucketsOf, DAY_OF_HOURS, windowStart, type Bucket, type BucketOptions, type Tally } from "./run-buckets.ts";
+import { addCount, bucketsOf, DAY_OF_HOURS, windowStart, type Bucket, type BucketOptions, type BucketCounts } from "./run-buckets.ts";
 import { errorMessage } from "../errors.ts";
 import type { Clock } from "../clock.ts";
 import type { RunnerMetrics } from "../runner/metrics.ts";
@@ -24,7 +24,7 @@ export interface RunChart {
 
 /** Runs per bucket over the window ending at `now`, counted by the database in one GROUP BY. */
 export async function readRunChart(store: Pick<ReadStore, "countRunsByBucket">, now: number, options: BucketOptions = DAY_OF_HOURS): Promise<RunChart> {
-  const tally: Tally = new Map();
+  const tally: BucketCounts = new Map();
   for (const { start, status, n } of await store.countRunsByBucket(windowStart(now, options), options.sizeMs)) addCount(tally, start, status, n);
   return { now, bucketMs: options.sizeMs, buckets: bucketsOf(tally, now, options) };
 }

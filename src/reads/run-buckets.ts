@@ -36,7 +36,7 @@ export const bucketStartOf = (ms: number, sizeMs: number) => Math.floor(ms / siz
 export const windowStart = (now: number, { count, sizeMs }: BucketOptions) => bucketStartOf(now, sizeMs) - (count - 1) * sizeMs;
 
 /** Counts of one bucket, keyed by bucket start; `addRun` adds to it. */
-export type Tally = Map<number, Omit<Bucket, "start">>;
+export type BucketCounts = Map<number, Omit<Bucket, "start">>;
 
 const EMPTY = (): Omit<Bucket, "start"> => ({ succeeded: 0, failed: 0, timedOut: 0, cancelled: 0, skipped: 0 });
 const FIELD: Record<RunStatus, keyof Omit<Bucket, "start">> = {
@@ -44,18 +44,18 @@ const FIELD: Record<RunStatus, keyof Omit<Bucket, "start">> = {
 };
 
 /** Adds `n` runs of `status` to the bucket starting at `start`. */
-export function addCount(tally: Tally, start: number, status: RunStatus, n: number): void {
+export function addCount(tally: BucketCounts, start: number, status: RunStatus, n: number): void {
   let counts = tally.get(start);
   if (!counts) tally.set(start, (counts = EMPTY()));
   counts[FIELD[status]] += n;
 }
 
-export function addRun(tally: Tally, run: CountedRun, sizeMs: number): void {
+export function addRun(tally: BucketCounts, run: CountedRun, sizeMs: number): void {
   addCount(tally, bucketStartOf(run.finishedAt, sizeMs), run.status, 1);
 }
 
 /** The window's buckets at `now`, oldest first, empty ones included; runs outside it are left out. */
-export function bucketsOf(tally: Tally, now: number, options: BucketOptions = DAY_OF_HOURS): Bucket[] {
+export function bucketsOf(tally: BucketCounts, now: number, options: BucketOptions = DAY_OF_HOURS): Bucket[] {
   const first = windowStart(now, options);
   return Array.from({ length: options.count }, (_, i) => {
     const start = first + i * options.sizeMs;
@@ -65,7 +65,7 @@ export function bucketsOf(tally: Tally, now: number, options: BucketOptions = DA
 
 /** Tallies `runs` into the window's buckets at `now`. */
 export function bucketRuns(runs: Iterable<CountedRun>, now: number, options: BucketOptions = DAY_OF_HOURS): Bucket[] {
-  const tally: Tally = new Map();
+  const tally: BucketCounts = new Map();
   for (const run of runs) addRun(tally, run, options.sizeMs);
   return bucketsOf(tally, now, options);
 }

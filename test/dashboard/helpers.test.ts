@@ -1,6 +1,6 @@
 import { TRPCClientError } from "@trpc/client";
 import { describe, expect, test } from "bun:test";
-import { addRun, bucketRuns, bucketsOf, DAY_OF_HOURS, windowStart, type Tally } from "../../src/reads/run-buckets.ts";
+import { addRun, bucketRuns, bucketsOf, DAY_OF_HOURS, windowStart, type BucketCounts } from "../../src/reads/run-buckets.ts";
 import { fieldErrors } from "../../src/dashboard/field-errors.ts";
 import { formatDateTime, formatDuration, formatUtc, relativeTime } from "../../src/dashboard/format.ts";
 
@@ -62,7 +62,7 @@ describe("bucketing", () => {
   });
 
   test("a tally kept across calls moves with the window", () => {
-    const tally: Tally = new Map();
+    const tally: BucketCounts = new Map();
     addRun(tally, { finishedAt: now - 23 * hour, status: "succeeded" }, hour);
     expect(bucketsOf(tally, now)[0]!.succeeded).toBe(1);
     expect(bucketsOf(tally, now + hour).every((b) => b.succeeded === 0)).toBe(true);
