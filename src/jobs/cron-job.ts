@@ -17,7 +17,7 @@ export interface JobContext<P = unknown> {
   /** Adds a line to this run's output, stored with its history row (at most 64 KiB). */
   log(message: string): void;
   clock: Clock;
-  /** Aborts when the job's timeout passes or the process shuts down. */
+  /** Aborts when the job's timeout passes, `jobs.cancel` stops the run, or the process shuts down. */
   signal: AbortSignal;
   /** Adds a line to this run's output (SPEC §3.2). */
   log(message: string): void;
