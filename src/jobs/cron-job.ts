@@ -19,8 +19,6 @@ export interface JobContext<P = unknown> {
   clock: Clock;
   /** Aborts when the job's timeout passes, `jobs.cancel` stops the run, or the process shuts down. */
   signal: AbortSignal;
-  /** Adds a line to this run's output (SPEC §3.2). */
-  log(message: string): void;
   /** Extends this run's lease by `ms` from now (default: the job's timeout); false once it was lost. */
   heartbeat(ms?: number): Promise<boolean>;
 }
