@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { checkTimezone, scheduleOf, ScheduleError } from "../schedule/schedule.ts";
+import { checkTimezone, scheduleOf, ScheduleError, type ScheduleFields } from "../schedule/schedule.ts";
 import { CONTROL_CHARS } from "../text/escape.ts";
 import { storableText } from "../validation.ts";
 import type { JobRegistry } from "./registry.ts";
@@ -112,13 +112,7 @@ function checkJob(registry: JobRegistry) {
     if (job.timezone !== null && job.cron === null) {
       ctx.addIssue({ code: "custom", path: ["timezone"], message: "only a cron schedule has a time zone (give cron, or leave timezone out)" });
     }
-    try {
-      scheduleOf(job);
-      if (job.timezone !== null) checkTimezone(job.timezone);
-    } catch (err) {
-      if (!(err instanceof ScheduleError)) throw err;
-      ctx.addIssue({ code: "custom", path: [err.field], message: err.message.replace(`${err.field}: `, "") });
-    }
+    addScheduleIssues(job, ctx);
     if (JSON.stringify(job.payload).length > MAX_PAYLOAD_BYTES) {
       ctx.addIssue({ code: "custom", path: ["payload"], message: `larger than ${MAX_PAYLOAD_BYTES / 1024} KiB` });
     } else if (type?.payloadSchema) {
@@ -148,4 +142,15 @@ export function jobSchema(registry: JobRegistry): z.ZodType<JobSpec, JobInput> {
     schemas.set(registry, schema);
   }
   return schema;
+}
+
+/** Adds an issue naming the field at fault when `schedule` cannot be used (a bad cron, zone, interval or time). */
+export function addScheduleIssues(schedule: ScheduleFields, ctx: z.RefinementCtx): void {
+  try {
+    scheduleOf(schedule);
+    if (schedule.timezone !== null) checkTimezone(schedule.timezone);
+  } catch (err) {
+    if (!(err instanceof ScheduleError)) throw err;
+    ctx.addIssue({ code: "custom", path: [err.field], message: err.message.replace(`${err.field}: `, "") });
+  }
 }

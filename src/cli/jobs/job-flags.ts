@@ -67,3 +67,19 @@ export function jobId(value: unknown): number {
   if (!Number.isInteger(id) || id < 1) throw new AppError("INVALID_INPUT", `not a job id: ${String(value)}`);
   return id;
 }
+
+/** The `--limit`/`--cursor` flags of a paged list. */
+export function pageFlags(noun: string) {
+  return {
+    limit: { type: "string", description: `${noun} per page (default 50)` },
+    cursor: { type: "string", description: "the page after this cursor (printed under a full page)" },
+  } as const;
+}
+
+/** `--limit`/`--cursor` as a list's input (the server checks their range). */
+export function pageOf(args: { limit?: string; cursor?: string }): { limit?: number; cursor?: number } {
+  return {
+    limit: args.limit === undefined ? undefined : Number(args.limit),
+    cursor: args.cursor === undefined ? undefined : Number(args.cursor),
+  };
+}

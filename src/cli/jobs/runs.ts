@@ -2,7 +2,7 @@ import { defineCommand } from "citty";
 import { AppError } from "../../errors.ts";
 import { RUN_STATUSES } from "../../lifecycle/lifecycle.ts";
 import { connectionArgs, jobsAction } from "./connect.ts";
-import { jobId } from "./job-flags.ts";
+import { jobId, pageFlags, pageOf } from "./job-flags.ts";
 import { printJson, printMore, printRuns } from "./output.ts";
 
 const STATUSES = RUN_STATUSES;
@@ -15,8 +15,7 @@ export default defineCommand({
     status: { type: "string", description: `only runs with this status (${STATUSES.join(", ")})` },
     from: { type: "string", description: "only runs finished at or after this ISO time" },
     to: { type: "string", description: "only runs finished before this ISO time" },
-    limit: { type: "string", description: "runs per page (default 50)" },
-    cursor: { type: "string", description: "the page after this cursor" },
+    ...pageFlags("runs"),
   },
   run: ({ args }) => jobsAction(args, async ({ client, json }) => {
     const status = args.status as (typeof STATUSES)[number] | undefined;
@@ -26,8 +25,7 @@ export default defineCommand({
       status,
       from: args.from,
       to: args.to,
-      limit: args.limit === undefined ? undefined : Number(args.limit),
-      cursor: args.cursor === undefined ? undefined : Number(args.cursor),
+      ...pageOf(args),
     });
     if (json) return printJson(page);
     printRuns(page.items);

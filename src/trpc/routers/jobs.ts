@@ -1,9 +1,8 @@
 import { JOB_STATES } from "../../lifecycle/lifecycle.ts";
 import { z } from "zod";
-import { instantField, jobFields, jobPatchFields } from "../../jobs/job-input.ts";
+import { addScheduleIssues, instantField, jobFields, jobPatchFields } from "../../jobs/job-input.ts";
 import { jobView } from "../../jobs/job-view.ts";
 import { PREVIEW_COUNT, PREVIEW_MAX_COUNT, previewSchedule } from "../../schedule/preview.ts";
-import { checkTimezone, scheduleOf, ScheduleError } from "../../schedule/schedule.ts";
 import { storableText } from "../../validation.ts";
 import { adminProcedure, router } from "../init.ts";
 
@@ -37,15 +36,7 @@ const previewInput = z.strictObject({
   timezone: jobFields.shape.timezone,
   count: z.int("must be a whole number").min(1, "must be at least 1").max(PREVIEW_MAX_COUNT, `must be at most ${PREVIEW_MAX_COUNT}`).optional(),
 }).transform((input) => ({ runAt: input.runAt ?? null, intervalMinutes: input.intervalMinutes ?? null, cron: input.cron ?? null, timezone: input.timezone ?? null, count: input.count }))
-  .superRefine((schedule, ctx) => {
-    try {
-      scheduleOf(schedule);
-      if (schedule.timezone !== null) checkTimezone(schedule.timezone);
-    } catch (err) {
-      if (!(err instanceof ScheduleError)) throw err;
-      ctx.addIssue({ code: "custom", path: [err.field], message: err.message.replace(`${err.field}: `, "") });
-    }
-  });
+  .superRefine(addScheduleIssues);
 
 export const jobsRouter = router({
   /** Jobs, newest first, by pages: `{ items, nextCursor }`. */
