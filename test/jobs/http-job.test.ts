@@ -125,7 +125,7 @@ describe("http job", () => {
     expect(result.error).toStartWith("HTTP 500: database is down xxx");
     const row = (await env.store.getJob(job.id))!;
     expect(row.lastError).toStartWith("HTTP 500: database is down");
-    expect((await env.store.listRuns({ limit: 1 })).items[0]).toMatchObject({ status: "failed", error: result.error });
+    expect((await env.store.listRuns({ limit: 1 })).items[0]).toMatchObject({ status: "failed", error: result.error, output: body });
     const direct = await runDirect({ url: app.url("/boom") });
     expect(direct.error).toBe(result.error);
     expect(direct.output).toBe(body);
@@ -182,6 +182,7 @@ describe("http job", () => {
     expect(streamed.output).toBe(`${"b".repeat(8192)}… [${1024 * 1024 - 8192} bytes truncated]`);
     const env = setup();
     expect((await runHttpJob(env, { url: app.url("/big") })).result.status).toBe("succeeded");
+    expect((await env.store.listRuns({ limit: 1 })).items[0]!.output).toBe(sized.output);
   });
 
   test("a refused connection fails with a clear message", async () => {
@@ -207,6 +208,15 @@ describe("http job", () => {
     // An entry with a port allows that port only.
     expect((await runDirect({ url: app.url("/hook") }, [`127.0.0.1:${new URL(app.url("/")).port}`])).error).toBeUndefined();
     expect((await runDirect({ url: "http://127.0.0.1:1/x" }, [`127.0.0.1:${new URL(app.url("/")).port}`])).error).toStartWith("host 127.0.0.1 is not allowed");
+  });
+
+  test("without a signing secret (none could be generated), every run fails saying why, and nothing is sent", async () => {
+    const app = target({ "/hook": () => new Response("ok") });
+    const why = "JOB_SIGNING_SECRET is not set and cannot be generated (…); set JOB_SIGNING_SECRET";
+    const env = freshRunner({ abortGraceMs: 50 }, defaultRegistry([], { jobSigningSecret: new Error(why) }));
+    const { result } = await runHttpJob(env, { url: app.url("/hook") });
+    expect(result).toMatchObject({ status: "failed", error: why });
+    expect(app.seen).toHaveLength(0);
   });
 
   test("a bad payload is refused at create with BAD_REQUEST naming the field", async () => {
