@@ -59,7 +59,7 @@ for (const [backend, cases] of [[sqliteBackend, sqliteCases], [postgresBackend, 
       const auth = { authorization: `Bearer ${SECRETS.adminToken}` };
       const firstPage = async () => {
         const list = await app.handle(new Request(`http://localhost/trpc/jobs.list?input=${encodeURIComponent(JSON.stringify({ limit: 50 }))}`, { headers: auth }));
-        const summary = await app.handle(new Request("http://localhost/api/dashboard/summary", { headers: auth }));
+        const summary = await app.handle(new Request("http://localhost/trpc/dashboard.summary", { headers: auth }));
         const metrics = await app.handle(new Request("http://localhost/metrics"));
         expect([list.status, summary.status, metrics.status]).toEqual([200, 200, 200]);
         const items = ((await list.json()) as { result: { data: { items: { name: string; state: string; lastError: string | null }[] } } }).result.data.items;
