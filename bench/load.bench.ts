@@ -3,31 +3,23 @@
  * default, 1,000 future jobs in the table: `POST /api/cron/run` with nothing due, tRPC
  * `jobs.list` (20 per page) and, as the baseline of a bare route, `GET /healthz`. Each run lasts
  * BENCH_LOAD_SECONDS (default 10) with BENCH_LOAD_CONNECTIONS connections (default 32).
- * BENCH_APP names an already built binary (default: built here, as `bun run build` does).
+ * The binary is built here from the current tree with the flags of `npm run build`.
  */
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { SqliteStore } from "../src/store/sqlite-store.ts";
+import { BUILT_AS, compiledApp } from "./build.ts";
 
 const SECONDS = Number(process.env.BENCH_LOAD_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_LOAD_CONNECTIONS ?? 32);
 const THREADS = Math.max(1, Math.min(2, navigator.hardwareConcurrency));
-const root = path.resolve(import.meta.dir, "..");
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cronjobs-load-"));
 const cronSecret = "load-cron-secret-0123456789";
 const adminToken = "load-admin-token-0123456789";
 
 if (!Bun.which("wrk")) {
   throw new Error("wrk is not installed (Debian package wrk)");
-}
-
-async function appBinary(): Promise<string> {
-  if (process.env.BENCH_APP) return process.env.BENCH_APP;
-  const outfile = path.join(dir, "app");
-  const build = Bun.spawn([process.execPath, "build", "--compile", "--minify", "src/cli/index.ts", "--outfile", outfile], { cwd: root, stdout: "ignore", stderr: "pipe" });
-  if ((await build.exited) !== 0) throw new Error(`build failed: ${await new Response(build.stderr).text()}`);
-  return outfile;
 }
 
 /** Parses wrk's `--latency` report into requests/s and latency percentiles (ms). */
@@ -56,7 +48,7 @@ async function wrk(url: string, script: string): Promise<ReturnType<typeof parse
   return parseWrk(out);
 }
 
-const binary = await appBinary();
+const binary = await compiledApp();
 const file = path.join(dir, "data", "app.db");
 const seed = SqliteStore.open(file);
 const future = Date.now() + 86_400_000;
@@ -68,7 +60,10 @@ await seed.close();
 
 const server = Bun.spawn([binary, "serve"], {
   cwd: dir, stdout: "ignore", stderr: "pipe",
-  env: { PATH: process.env.PATH ?? "", DATABASE_URL: file, HOST: "127.0.0.1", PORT: "0", CRON_SECRET: cronSecret, ADMIN_TOKEN: adminToken, FRESHNESS_DIR: path.join(dir, "freshness") },
+  env: {
+    PATH: process.env.PATH ?? "", DATABASE_URL: file, HOST: "127.0.0.1", PORT: "0", CRON_SECRET: cronSecret, ADMIN_TOKEN: adminToken,
+    JOB_SIGNING_SECRET: "load-job-signing-secret-0123456789", FRESHNESS_DIR: path.join(dir, "freshness"),
+  },
 });
 try {
   const reader = server.stderr.pipeThrough(new TextDecoderStream()).getReader();
@@ -96,7 +91,7 @@ try {
     ["tRPC `jobs.list` (GET, 20 of 1,000 jobs)", await wrk(list, bearer)],
     ["`GET /healthz` (bare route, baseline)", await wrk(`${url}/healthz`, "")],
   ];
-  console.log(`wrk -t${THREADS} -c${CONNECTIONS} -d${SECONDS}s --latency, loopback, compiled app serve on SQLite (1,000 future jobs)\n`);
+  console.log(`wrk -t${THREADS} -c${CONNECTIONS} -d${SECONDS}s --latency, loopback, compiled app serve (${BUILT_AS}) on SQLite (1,000 future jobs, written by hand with next_run_at)\n`);
   console.log("| endpoint | requests/s | p50 | p99 | requests | non-2xx | socket errors |\n|---|---|---|---|---|---|---|");
   for (const [name, r] of rows) {
     console.log(`| ${name} | ${Math.round(r.rps).toLocaleString("en-US")} | ${r.p50.toFixed(2)} ms | ${r.p99.toFixed(2)} ms | ${r.requests.toLocaleString("en-US")} | ${r.non2xx} | ${r.errors} |`);
