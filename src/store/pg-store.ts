@@ -11,8 +11,8 @@ import * as q from "./pg-statements.ts";
 import type { JobState } from "../lifecycle/lifecycle.ts";
 import { lifecycleSql, POSTGRES } from "../lifecycle/lifecycle-sql.ts";
 import { statsOf } from "./store-stats.ts";
+import { jobListWhere, POSTGRES_LISTS, runListWhere } from "./filters.ts";
 
-const DUE_AT = lifecycleSql(POSTGRES, "now()").dueAt;
 import type {
   ClaimOptions, CronJobRecord, CronJobRunRecord, Finish, FinishOutcome, JobChange, JobFilter, JobValues, RunBucketCount, RunStatus, ScheduledRow,
   NewUser, Page, RunFilter, Store, StoreStats, UserRecord,
@@ -170,20 +170,7 @@ export class PgStore implements Store {
 
   listJobs(filter: JobFilter, now: number) {
     return this.guard("cannot list jobs", async () => {
-      const when = at(now);
-      const where: (Condition | undefined)[] = [
-        filter.cursor !== undefined ? lt(cronJobs.id, filter.cursor) : undefined,
-        filter.active !== undefined ? eq(cronJobs.isActive, filter.active) : undefined,
-        filter.jobType !== undefined ? eq(cronJobs.jobType, filter.jobType) : undefined,
-        filter.userId === null ? isNull(cronJobs.userId) : filter.userId !== undefined ? eq(cronJobs.userId, filter.userId) : undefined,
-        filter.dueBefore !== undefined ? sql`${cronJobs.isActive} and ${sql.raw(DUE_AT)} <= ${filter.dueBefore.toISOString()}::timestamptz` : undefined,
-        filter.failingAtLeast !== undefined
-          ? and(eq(cronJobs.isActive, true), sql`(${cronJobs.intervalMinutes} is not null or ${cronJobs.cron} is not null) and ${cronJobs.attempts} >= ${filter.failingAtLeast}`)
-          : undefined,
-        filter.search ? sql`strpos(lower(${cronJobs.name}), lower(${filter.search})) > 0` : undefined,
-      ];
-      if (filter.state !== undefined) where.push(sql.raw(lifecycleSql(POSTGRES, `'${when.toISOString()}'::timestamptz`).state[filter.state]));
-      const rows = await this.orm.select().from(cronJobs).where(and(...where)).orderBy(desc(cronJobs.id)).limit(filter.limit + 1);
+      const rows = await this.orm.select().from(cronJobs).where(jobListWhere(cronJobs, POSTGRES_LISTS, filter, now)).orderBy(desc(cronJobs.id)).limit(filter.limit + 1);
       return page<CronJobRecord>(rows.map(withDates), filter.limit);
     });
   }
@@ -223,13 +210,7 @@ export class PgStore implements Store {
 
   listRuns(filter: RunFilter) {
     return this.guard("cannot list runs", async () => {
-      const rows = await this.orm.select().from(cronJobRuns).where(and(
-        filter.cursor !== undefined ? lt(cronJobRuns.id, filter.cursor) : undefined,
-        filter.jobId !== undefined ? eq(cronJobRuns.jobId, filter.jobId) : undefined,
-        filter.status !== undefined ? eq(cronJobRuns.status, filter.status) : undefined,
-        filter.from !== undefined ? gte(cronJobRuns.finishedAt, filter.from) : undefined,
-        filter.to !== undefined ? lt(cronJobRuns.finishedAt, filter.to) : undefined,
-      )).orderBy(desc(cronJobRuns.id)).limit(filter.limit + 1);
+      const rows = await this.orm.select().from(cronJobRuns).where(runListWhere(cronJobRuns, POSTGRES_LISTS, filter)).orderBy(desc(cronJobRuns.id)).limit(filter.limit + 1);
       return page<CronJobRunRecord>(rows, filter.limit);
     });
   }

@@ -10,6 +10,7 @@ import { CHUNK, ms, prepareHot, pushRunParams } from "./sqlite-statements.ts";
 import { deadChange, type JobState } from "../lifecycle/lifecycle.ts";
 import { lifecycleSql, SQLITE } from "../lifecycle/lifecycle-sql.ts";
 import { statsOf } from "./store-stats.ts";
+import { jobListWhere, runListWhere, SQLITE_LISTS } from "./filters.ts";
 
 const LIFECYCLE_NOW = lifecycleSql(SQLITE, "$now");
 import type {
@@ -232,20 +233,7 @@ export class SqliteStore implements Store {
 
   listJobs(filter: JobFilter, now: number) {
     return this.guard("cannot list jobs", () => {
-      const at = new Date(now);
-      const where: (SQL | undefined)[] = [
-        filter.cursor !== undefined ? lt(cronJobs.id, filter.cursor) : undefined,
-        filter.active !== undefined ? eq(cronJobs.isActive, filter.active) : undefined,
-        filter.jobType !== undefined ? eq(cronJobs.jobType, filter.jobType) : undefined,
-        filter.userId === null ? isNull(cronJobs.userId) : filter.userId !== undefined ? eq(cronJobs.userId, filter.userId) : undefined,
-        filter.dueBefore !== undefined ? sql`${cronJobs.isActive} = 1 and ${sql.raw(LIFECYCLE_NOW.dueAt)} <= ${filter.dueBefore.getTime()}` : undefined,
-        filter.failingAtLeast !== undefined
-          ? and(eq(cronJobs.isActive, true), sql`(${cronJobs.intervalMinutes} is not null or ${cronJobs.cron} is not null) and ${cronJobs.attempts} >= ${filter.failingAtLeast}`)
-          : undefined,
-        filter.search ? sql`instr(lower(${cronJobs.name}), lower(${filter.search})) > 0` : undefined,
-      ];
-      if (filter.state !== undefined) where.push(sql.raw(lifecycleSql(SQLITE, String(Math.trunc(now))).state[filter.state]));
-      const rows = this.orm.select().from(cronJobs).where(and(...where)).orderBy(desc(cronJobs.id)).limit(filter.limit + 1).all();
+      const rows = this.orm.select().from(cronJobs).where(jobListWhere(cronJobs, SQLITE_LISTS, filter, now)).orderBy(desc(cronJobs.id)).limit(filter.limit + 1).all();
       return page(rows, filter.limit);
     });
   }
@@ -281,13 +269,7 @@ export class SqliteStore implements Store {
 
   listRuns(filter: RunFilter) {
     return this.guard("cannot list runs", () => {
-      const rows = this.orm.select().from(cronJobRuns).where(and(
-        filter.cursor !== undefined ? lt(cronJobRuns.id, filter.cursor) : undefined,
-        filter.jobId !== undefined ? eq(cronJobRuns.jobId, filter.jobId) : undefined,
-        filter.status !== undefined ? eq(cronJobRuns.status, filter.status) : undefined,
-        filter.from !== undefined ? sql`${cronJobRuns.finishedAt} >= ${filter.from.getTime()}` : undefined,
-        filter.to !== undefined ? lt(cronJobRuns.finishedAt, filter.to) : undefined,
-      )).orderBy(desc(cronJobRuns.id)).limit(filter.limit + 1).all();
+      const rows = this.orm.select().from(cronJobRuns).where(runListWhere(cronJobRuns, SQLITE_LISTS, filter)).orderBy(desc(cronJobRuns.id)).limit(filter.limit + 1).all();
       return page<CronJobRunRecord>(rows, filter.limit);
     });
   }
