@@ -1,11 +1,19 @@
 import { z } from "zod";
+import { invalidField } from "../errors.ts";
 import { checkTimezone, scheduleOf, ScheduleError, type ScheduleFields } from "../schedule/schedule.ts";
+import { shortestGapMs } from "../schedule/slots.ts";
 import { CONTROL_CHARS } from "../text/escape.ts";
 import { storableText } from "../validation.ts";
 import type { JobRegistry } from "./registry.ts";
 import type { JobValues } from "../store/store.ts";
 
 const MAX_PAYLOAD_BYTES = 64 * 1024;
+
+/** How long a policy may be in seconds (start deadline, jitter): 30 days. */
+const MAX_POLICY_SECONDS = 2_592_000;
+
+/** `catch_up` values (SPEC §5.3.1). */
+export const CATCH_UP_POLICIES = ["once", "skip", "all"] as const;
 const MAX_PAYLOAD_DEPTH = 64;
 
 const DATE_ERROR = "not a date (give an ISO 8601 time with its offset, e.g. 2026-01-05T12:00:00Z)";
@@ -63,7 +71,20 @@ export const jobFields = z.strictObject({
   timeoutSeconds: z.int("must be a whole number of seconds").min(1, "must be at least 1").max(86_400, "must be at most 86400 (one day)").optional(),
   maxAttempts: z.int("must be a whole number").min(1, "must be at least 1").max(1000, "must be at most 1000").optional(),
   isActive: z.boolean("must be true or false").optional(),
+  /** Slots missed while nothing ran: `once` (default) runs one, `skip` none, `all` each (at most 100). */
+  catchUp: z.enum(CATCH_UP_POLICIES, `must be one of ${CATCH_UP_POLICIES.join(", ")}`).optional(),
+  /** A run that would start later than its planned time plus this is not started (`skipped`). */
+  startDeadlineSeconds: z.int("must be a whole number of seconds").min(1, "must be at least 1")
+    .max(MAX_POLICY_SECONDS, `must be at most ${MAX_POLICY_SECONDS} (30 days)`).nullable().optional(),
+  /** Each slot moves later by an offset in [0, jitterSeconds), fixed by the job's id and the slot. */
+  jitterSeconds: z.int("must be a whole number of seconds").min(0, "must be at least 0")
+    .max(MAX_POLICY_SECONDS, `must be at most ${MAX_POLICY_SECONDS} (30 days)`).optional(),
+  /** No run starts at or after this time; the job is then finished. */
+  endsAt: instantField.nullable().optional(),
+  /** The job is finished once this many runs (any status) have finished. */
+  maxRuns: z.int("must be a whole number").min(1, "must be at least 1").nullable().optional(),
 });
+
 
 /** What callers send to create or upsert a job. */
 export type JobInput = z.input<typeof jobFields>;
@@ -80,10 +101,10 @@ export function withoutStrayTimezone<P extends JobPatch>(patch: P): P {
 }
 
 /** A complete job: every field resolved, defaults applied; the payload still a value, not JSON text. */
-export type JobSpec = Omit<JobValues, "payload" | "nextRunAt"> & { payload: unknown };
+export type JobSpec = Required<Omit<JobValues, "payload" | "nextRunAt">> & { payload: unknown };
 
 /** The same defaults as the table's, for a job created through the API. */
-export const JOB_DEFAULTS = { timeoutSeconds: 60, maxAttempts: 5, isActive: true } as const;
+export const JOB_DEFAULTS = { timeoutSeconds: 60, maxAttempts: 5, isActive: true, catchUp: "once", jitterSeconds: 0 } as const;
 
 function complete(job: z.output<typeof jobFields>): JobSpec {
   return {
@@ -98,6 +119,11 @@ function complete(job: z.output<typeof jobFields>): JobSpec {
     timeoutSeconds: job.timeoutSeconds ?? JOB_DEFAULTS.timeoutSeconds,
     maxAttempts: job.maxAttempts ?? JOB_DEFAULTS.maxAttempts,
     isActive: job.isActive ?? JOB_DEFAULTS.isActive,
+    catchUp: job.catchUp ?? JOB_DEFAULTS.catchUp,
+    startDeadlineSeconds: job.startDeadlineSeconds ?? null,
+    jitterSeconds: job.jitterSeconds ?? JOB_DEFAULTS.jitterSeconds,
+    endsAt: job.endsAt ?? null,
+    maxRuns: job.maxRuns ?? null,
   };
 }
 
@@ -113,6 +139,7 @@ function checkJob(registry: JobRegistry) {
       ctx.addIssue({ code: "custom", path: ["timezone"], message: "only a cron schedule has a time zone (give cron, or leave timezone out)" });
     }
     addScheduleIssues(job, ctx);
+    addJitterIssues(job, ctx);
     if (JSON.stringify(job.payload).length > MAX_PAYLOAD_BYTES) {
       ctx.addIssue({ code: "custom", path: ["payload"], message: `larger than ${MAX_PAYLOAD_BYTES / 1024} KiB` });
     } else if (type?.payloadSchema) {
@@ -152,5 +179,31 @@ export function addScheduleIssues(schedule: ScheduleFields, ctx: z.RefinementCtx
   } catch (err) {
     if (!(err instanceof ScheduleError)) throw err;
     ctx.addIssue({ code: "custom", path: [err.field], message: err.message.replace(`${err.field}: `, "") });
+  }
+}
+
+/** Jitter must not move a slot past the next one: at most the interval, or the shortest gap between two cron matches. */
+function addJitterIssues(job: JobSpec, ctx: z.RefinementCtx): void {
+  if (job.jitterSeconds === 0) return;
+  let schedule;
+  try {
+    schedule = scheduleOf(job);
+  } catch {
+    return; // named by addScheduleIssues
+  }
+  const gap = shortestGapMs(schedule, schedule.kind === "once" ? 0 : schedule.startAt ?? 0);
+  if (gap !== null && job.jitterSeconds * 1000 > gap) {
+    const what = schedule.kind === "interval" ? "the interval" : "the shortest gap between two slots";
+    ctx.addIssue({ code: "custom", path: ["jitterSeconds"], message: `must not be longer than ${what} (${gap / 1000} s)` });
+  }
+}
+
+/**
+ * The policy check that needs the job's first run: `ends_at` must come after it (a job that
+ * could never run is refused, not created finished). Throws `INVALID_INPUT` naming the field.
+ */
+export function checkEndsAt(spec: Pick<JobSpec, "endsAt">, firstSlot: number): void {
+  if (spec.endsAt !== null && spec.endsAt.getTime() <= firstSlot) {
+    throw invalidField("endsAt", `must be after the first run (${new Date(firstSlot).toISOString()})`);
   }
 }

@@ -1,16 +1,18 @@
 import type { ChangeFeed } from "../changes.ts";
 import type { Clock } from "../clock.ts";
 import { AppError, invalidField } from "../errors.ts";
-import { isRunning, stateOf } from "../lifecycle/lifecycle.ts";
-import { firstRunAt, nextSlotAfter, scheduleOf } from "../schedule/schedule.ts";
-import type { CronJobRecord, JobChange, JobFilter, JobStore, JobValues, Page, ReadStore, RunFilter, CronJobRunRecord, UserStore } from "../store/store.ts";
+import { endOf, isPausedAll, isRunning, PAUSE_ALL_SETTING, plannedRun, slotOfJob, stateOf } from "../lifecycle/lifecycle.ts";
+import { firstRunAt, nextSlotAfter, scheduleOf, type Schedule } from "../schedule/schedule.ts";
+import type {
+  CronJobRecord, JobChange, JobFilter, JobStore, JobValues, Page, ReadStore, RunFilter, CronJobRunRecord, SettingsStore, UserStore,
+} from "../store/store.ts";
 import { parseInput } from "../validation.ts";
-import { jobSchema, withoutStrayTimezone, type JobInput, type JobPatch, type JobSpec } from "./job-input.ts";
+import { checkEndsAt, jobSchema, withoutStrayTimezone, type JobInput, type JobPatch, type JobSpec } from "./job-input.ts";
 import { parsePayload } from "./job-view.ts";
 import type { JobRegistry } from "./registry.ts";
 
 export interface JobServiceDeps {
-  store: JobStore & ReadStore & Pick<UserStore, "getUser">;
+  store: JobStore & ReadStore & SettingsStore & Pick<UserStore, "getUser">;
   registry: JobRegistry;
   clock: Clock;
   /** Published after every change, so the timers of every instance look again at once. */
@@ -55,14 +57,18 @@ export class JobService {
     const spec = this.check(input);
     await this.checkUser(spec.userId);
     const now = this.deps.clock.now();
+    const slot = firstSlot(spec, now);
+    checkEndsAt(spec, slot);
+    let job: CronJobRecord;
     try {
-      return this.changed(await this.deps.store.insertJob(valuesOf(spec, firstDue(spec, now)), now));
+      job = await this.deps.store.insertJob(valuesOf(spec, new Date(slot)), now);
     } catch (err) {
       if (!(err instanceof AppError && err.code === "CONFLICT")) throw err;
       const existing = await this.deps.store.findJob(spec.name, spec.userId);
       const owner = spec.userId === null ? "no user" : `user ${spec.userId}`;
       throw new AppError("CONFLICT", `a job named "${spec.name}" already exists for ${owner}${existing ? ` (id ${existing.id})` : ""}: update it, or use upsert`, { cause: err });
     }
+    return this.changed(await this.jittered(job, slot, now));
   }
 
   /** Adds the job, or replaces the one with the same `(name, userId)` (clearing its failures). */
@@ -73,8 +79,11 @@ export class JobService {
     const existing = await this.deps.store.findJob(spec.name, spec.userId);
     // An unchanged schedule keeps its slot: a web app that upserts its jobs at every deploy
     // does not make them run again.
-    const nextRunAt = existing?.nextRunAt && sameSchedule(existing, spec) ? existing.nextRunAt : firstDue(spec, now);
-    return this.changed(await this.deps.store.upsertJob(valuesOf(spec, nextRunAt), now));
+    const kept = existing?.nextRunAt && sameSchedule(existing, spec) ? existing : undefined;
+    const slot = kept ? slotOfJob(kept, scheduleOf(spec), now) : firstSlot(spec, now);
+    if (!kept || spec.endsAt?.getTime() !== existing?.endsAt?.getTime()) checkEndsAt(spec, slot);
+    const job = await this.deps.store.upsertJob(valuesOf(spec, kept ? kept.nextRunAt : new Date(slot)), now);
+    return this.changed(await this.jittered(job, slot, now));
   }
 
   /** Changes the given fields; a new schedule is a fresh start (next run derived, failures cleared). */
@@ -85,9 +94,26 @@ export class JobService {
     const given = withoutStrayTimezone(Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as JobPatch);
     const spec = this.check({ ...fieldsOf(job), ...given });
     if (spec.userId !== job.userId) await this.checkUser(spec.userId);
+    const schedule = scheduleOf(spec);
     const change: RowChange = valuesOf(spec, job.nextRunAt);
-    if (!sameSchedule(job, spec)) Object.assign(change, { nextRunAt: firstDue(spec, now), attempts: 0, lastError: null });
-    else if (spec.isActive && !job.isActive) Object.assign(change, reactivation(job, spec, now));
+    let slot: number | null = job.nextRunAt === null ? null : slotOfJob(job, schedule, now);
+    if (!sameSchedule(job, spec)) {
+      slot = firstSlot(spec, now);
+      Object.assign(change, { attempts: 0, lastError: null });
+    } else if (spec.isActive && !job.isActive) {
+      slot = reactivation(job, spec, now);
+    }
+    if (slot !== null) {
+      if ("endsAt" in given || !sameSchedule(job, spec)) checkEndsAt(spec, slot);
+      // The slot planned again with the (maybe new) jitter: the same slot keeps the same time.
+      change.nextRunAt = new Date(plannedRun({ id, jitterSeconds: spec.jitterSeconds }, schedule, slot));
+    }
+    if (change.isActive && endOf(spec, change.nextRunAt?.getTime() ?? null, job.runCount) !== null) {
+      // max_runs lowered to the runs already made (or resumed past its end): the job is finished now.
+      Object.assign(change, { isActive: false, ended: "finished", nextRunAt: null });
+    } else if (spec.isActive && job.ended === "finished") {
+      change.ended = null;
+    }
     return this.write(id, change, now);
   }
 
@@ -99,13 +125,42 @@ export class JobService {
     return this.write(id, { isActive: false }, now);
   }
 
-  /** Re-activates a paused job; a recurring one whose slot passed meanwhile waits for its next slot. */
+  /**
+   * Re-activates a paused (or finished) job; a recurring one whose slot passed meanwhile waits
+   * for its next slot. A job past its `ends_at` or `max_runs` stays finished (`CONFLICT`).
+   */
   async resume(id: number): Promise<CronJobRecord> {
     const job = await this.get(id);
     if (job.isActive) return job;
     const now = this.deps.clock.now();
     const spec = this.check(fieldsOf(job));
-    return this.write(id, { isActive: true, ...reactivation(job, spec, now) }, now);
+    const schedule = scheduleOf(spec);
+    const planned = plannedRun(job, schedule, reactivation(job, spec, now));
+    const end = endOf(job, planned, job.runCount);
+    if (end !== null) throw new AppError("CONFLICT", `job ${id} is finished (${end}): raise maxRuns or endsAt to run it again`);
+    return this.write(id, { isActive: true, ended: null, nextRunAt: new Date(planned) }, now);
+  }
+
+  /** Pause all (SPEC §5.3.1): every tick, on every server, claims nothing until `resumeAll`. */
+  async pauseAll(): Promise<{ paused: boolean }> {
+    return this.setPausedAll(true);
+  }
+
+  /** Ends pause all; jobs paused one by one stay paused. */
+  async resumeAll(): Promise<{ paused: boolean }> {
+    return this.setPausedAll(false);
+  }
+
+  /** Whether all jobs are paused (`pauseAll`). */
+  async pausedAll(): Promise<boolean> {
+    return isPausedAll(await this.deps.store.readSetting(PAUSE_ALL_SETTING));
+  }
+
+  private async setPausedAll(paused: boolean): Promise<{ paused: boolean }> {
+    await this.deps.store.writeSetting(PAUSE_ALL_SETTING, String(paused), this.deps.clock.now());
+    // Timers everywhere look again: on resume, due jobs start at once.
+    this.deps.changes.publish();
+    return { paused };
   }
 
   /** Re-activates a dead (or failing) job: failures cleared, due now. */
@@ -163,6 +218,16 @@ export class JobService {
     return this.changed(job);
   }
 
+  /**
+   * A new row's `next_run_at` moved by its jitter: the offset depends on the job's id, known
+   * only once the row is written. Without jitter the row is answered as written.
+   */
+  private async jittered(job: CronJobRecord, slot: number, now: number): Promise<CronJobRecord> {
+    const planned = plannedRun(job, scheduleOf(job), slot);
+    if (planned === job.nextRunAt?.getTime()) return job;
+    return (await this.deps.store.updateJob(job.id, { nextRunAt: new Date(planned) }, now)) ?? job;
+  }
+
   private changed(job: CronJobRecord): CronJobRecord {
     this.deps.changes.publish();
     return job;
@@ -175,6 +240,7 @@ function fieldsOf(job: CronJobRecord): JobInput {
     name: job.name, jobType: job.jobType, userId: job.userId, runAt: job.runAt, intervalMinutes: job.intervalMinutes,
     cron: job.cron, timezone: job.timezone, payload: parsePayload(job.payload) as JobInput["payload"],
     timeoutSeconds: job.timeoutSeconds, maxAttempts: job.maxAttempts, isActive: job.isActive,
+    catchUp: job.catchUp, startDeadlineSeconds: job.startDeadlineSeconds, jitterSeconds: job.jitterSeconds, endsAt: job.endsAt, maxRuns: job.maxRuns,
   };
 }
 
@@ -187,21 +253,21 @@ function sameSchedule(job: CronJobRecord, spec: JobSpec): boolean {
     && job.cron === spec.cron && job.timezone === spec.timezone;
 }
 
-/** When a new or re-scheduled job is first due (SPEC §4). */
-function firstDue(spec: JobSpec, now: number): Date {
+/** The first slot of a new or re-scheduled job (SPEC §4), before jitter. */
+function firstSlot(spec: JobSpec, now: number): number {
   const next = firstRunAt(scheduleOf(spec), now);
   if (next === null) throw invalidField("cron", "has no match after now");
-  return new Date(next);
+  return next;
 }
 
-/** The row change that makes an inactive job active again; a dead job must be retried instead. */
-function reactivation(job: CronJobRecord, spec: JobSpec, now: number): RowChange {
+/** The slot an inactive job resumes at; a dead job must be retried instead. */
+function reactivation(job: CronJobRecord, spec: JobSpec, now: number): number {
   if (job.ended === "dead") {
     throw new AppError("CONFLICT", `job ${job.id} is dead (${job.lastError ?? `${job.attempts} failed attempts`}): retry it to run it again`);
   }
-  const schedule = scheduleOf(spec);
-  let next = job.nextRunAt?.getTime() ?? firstRunAt(schedule, now);
+  const schedule: Schedule = scheduleOf(spec);
+  let next = job.nextRunAt === null ? firstRunAt(schedule, now) : slotOfJob(job, schedule, now);
   if (schedule.kind !== "once" && next !== null && next <= now) next = nextSlotAfter(schedule, next, now);
   if (next === null) throw invalidField("cron", "has no match after now");
-  return { nextRunAt: new Date(next) };
+  return next;
 }

@@ -7,12 +7,14 @@
  *                        │                 deleted (one-time success)
  *                        │                 dead    (gave up, or the row cannot run)
  *                        │                 finished (ends_at / max_runs reached)
+ *                        ├──not started──▶ skipped (catch-up, start deadline, or past its end): as a finish
  *                        └──process died──▶ due again when the lease ends (a crash, counted)
  *   paused: `is_active` false by hand, by `jobs.pause`, or a one-time run cancelled (`jobs.cancel`);
  *   resume makes it active again.
  */
 import type { CronJobRecord, RunStatus } from "../../db/schema/sqlite.ts";
 import { nextSlotAfter, type Schedule } from "../schedule/schedule.ts";
+import { followingSlot, oldestOfLastSlots, plannedAt, slotOf } from "../schedule/slots.ts";
 
 export const JOB_STATES = ["active", "running", "paused", "dead", "finished"] as const;
 export type JobState = (typeof JOB_STATES)[number];
@@ -33,6 +35,20 @@ export function stateOf(job: StateFields, now: number): JobState {
   if (isRunning(job, now)) return "running";
   if (job.isActive) return "active";
   return job.ended ?? "paused";
+}
+
+// --- pause all ----------------------------------------------------------------------------------
+
+/**
+ * Pause all (SPEC §5.3.1) is one shared setting, not a change to every row: `cron_settings`
+ * row `paused` = 'true' makes every tick, on every server, claim nothing; jobs keep their own
+ * `is_active`, so the ones paused one by one stay paused after resume all.
+ */
+export const PAUSE_ALL_SETTING = "paused";
+
+/** Whether the stored value of `PAUSE_ALL_SETTING` means paused (absent: not paused). */
+export function isPausedAll(value: string | undefined): boolean {
+  return value === "true";
 }
 
 // --- leases ------------------------------------------------------------------------------------
@@ -85,6 +101,83 @@ export interface RunOutcome {
   unusable: boolean;
   /** False when the job ignored its abort and may still be running. */
   settled: boolean;
+  /** Set when the run was not started (`status` is `skipped`): why (`decideStart`). */
+  skipped?: SkipReason;
+}
+
+// --- schedule policies (SPEC §5.3.1) ------------------------------------------------------------
+
+/** `catch_up = all` runs at most this many missed slots; older ones are skipped. */
+export const CATCH_UP_LIMIT = 100;
+
+/** The columns the schedule policies read. */
+export type PolicyFields = Pick<CronJobRecord, "id" | "nextRunAt" | "catchUp" | "startDeadlineSeconds" | "jitterSeconds" | "endsAt" | "maxRuns" | "runCount">;
+
+/** Why a claimed run is not started. */
+export type SkipReason = "ended" | "catch_up" | "deadline";
+
+export type StartDecision = { start: true } | { start: false; reason: SkipReason; error: string };
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** The slot the row's `next_run_at` stands for (its jitter taken off). */
+export function slotOfJob(job: PolicyFields, schedule: Schedule, now: number): number {
+  return slotOf(schedule, job.id, job.jitterSeconds, job.nextRunAt?.getTime() ?? now);
+}
+
+/** When the run of `slot` is planned (`next_run_at`): the slot moved by the job's jitter, never earlier. */
+export function plannedRun(job: Pick<PolicyFields, "id" | "jitterSeconds">, schedule: Schedule, slot: number): number {
+  return plannedAt(schedule, job.id, job.jitterSeconds, slot);
+}
+
+/**
+ * Why a job has ended, if it has: after `runs` finished runs, with its next run planned at
+ * `planned` (null: none). `ends_at`: no run starts at or after it; `max_runs`: runs of any status.
+ */
+export function endOf(job: Pick<PolicyFields, "endsAt" | "maxRuns">, planned: number | null, runs: number): string | null {
+  if (job.maxRuns !== null && runs >= job.maxRuns) return `max_runs (${job.maxRuns}) reached`;
+  if (job.endsAt !== null && planned !== null && planned >= job.endsAt.getTime()) return `past its end (ends_at ${job.endsAt.toISOString()})`;
+  return null;
+}
+
+/**
+ * Whether a claimed run starts (SPEC §5.3.1), as a pure function of the claimed row, its
+ * schedule and now. A run not started is still finished, as `skipped` with the reason, through
+ * the same fenced finish as any run (`decideFinish` with `outcome.skipped`).
+ */
+export function decideStart(job: PolicyFields, schedule: Schedule, now: number): StartDecision {
+  const planned = job.nextRunAt?.getTime() ?? now;
+  const end = endOf(job, planned, job.runCount);
+  if (end !== null) return { start: false, reason: "ended", error: `not started: ${end}` };
+  if (schedule.kind !== "once") {
+    const slot = slotOfJob(job, schedule, now);
+    if (job.catchUp === "skip") {
+      const following = followingSlot(schedule, slot);
+      if (following !== null && following <= now) {
+        return { start: false, reason: "catch_up", error: `not started: the slots missed since ${iso(slot)} are skipped (catch_up = skip)` };
+      }
+    } else if (job.catchUp === "all" && oldestOfLastSlots(schedule, slot, now, CATCH_UP_LIMIT) !== null) {
+      return { start: false, reason: "catch_up", error: `not started: more than ${CATCH_UP_LIMIT} slots missed since ${iso(slot)}; the last ${CATCH_UP_LIMIT} run (catch_up = all)` };
+    }
+  }
+  if (job.startDeadlineSeconds !== null) {
+    const late = now - planned - job.startDeadlineSeconds * 1000;
+    if (late > 0) return { start: false, reason: "deadline", error: `missed its start deadline by ${Math.ceil(late / 1000)} s` };
+  }
+  return { start: true };
+}
+
+/**
+ * The slot a recurring job runs next after the run of `slot`, by its catch-up policy: `all`
+ * takes the very next slot (past or not) so each missed one runs, oldest first; `once` and
+ * `skip` the first slot after now.
+ */
+function nextSlot(job: PolicyFields, schedule: Schedule, slot: number, outcome: RunOutcome, now: number): number | null {
+  if (job.catchUp !== "all") return nextSlotAfter(schedule, slot, now);
+  if (outcome.skipped === "catch_up") return oldestOfLastSlots(schedule, slot, now, CATCH_UP_LIMIT) ?? followingSlot(schedule, slot);
+  // Slots whose deadline has passed too are not each skipped in turn: the next one still in time.
+  if (outcome.skipped === "deadline" && job.startDeadlineSeconds !== null) return nextSlotAfter(schedule, slot, now - job.startDeadlineSeconds * 1000);
+  return followingSlot(schedule, slot);
 }
 
 /** The row change that ends one run, decided here, applied (fenced) by the store. */
@@ -116,33 +209,41 @@ export function decideFinish(job: CronJobRecord, schedule: Schedule | null, outc
     return { kind: "update", isActive: false, ended: "dead", attempts: job.attempts, lastError: outcome.error, lastRunAt: job.lastRunAt, nextRunAt: job.nextRunAt, keepLease };
   }
   const succeeded = outcome.status === "succeeded";
+  // A run not started is neither a success nor a failure: the claim's attempt is undone, the last run and error stay.
+  const notStarted = outcome.skipped !== undefined;
+  const unchanged = { attempts: Math.max(0, job.attempts - 1), lastError: job.lastError, lastRunAt: job.lastRunAt };
+  if (outcome.skipped === "ended") {
+    return { kind: "update", isActive: false, ended: "finished", ...unchanged, nextRunAt: null, keepLease };
+  }
   if (schedule.kind === "once" && succeeded) return { kind: "delete" };
   const lastRunAt = new Date(outcome.startedAt);
   if (outcome.status === "cancelled") return cancelledChange(job, schedule, lastRunAt, now, keepLease);
   if (schedule.kind === "once") {
-    const retry = job.attempts < job.maxAttempts;
+    // A one-time job that missed its start deadline cannot be on time again: dead, with the reason.
+    const retry = !notStarted && job.attempts < job.maxAttempts;
     return {
       kind: "update",
       isActive: retry,
       ended: retry ? null : "dead",
       attempts: job.attempts,
       lastError: outcome.error,
-      lastRunAt,
+      lastRunAt: notStarted ? job.lastRunAt : lastRunAt,
       nextRunAt: retry ? new Date(now + backoffMs(job.attempts)) : job.nextRunAt,
       keepLease,
     };
   }
-  const slot = job.nextRunAt?.getTime() ?? now;
-  const next = nextSlotAfter(schedule, slot, now);
+  const slot = slotOfJob(job, schedule, now);
+  const next = nextSlot(job, schedule, slot, outcome, now);
+  const planned = next === null ? null : plannedRun(job, schedule, next);
+  // A cron expression with no match left (a fixed date that passed) has nothing more to run;
+  // nor has a job past its `ends_at` or its `max_runs` (this run counted).
+  const ended = planned === null || endOf(job, planned, job.runCount + 1) !== null;
   return {
     kind: "update",
-    // A cron expression with no match left (a fixed date that passed) has nothing more to run.
-    isActive: next !== null,
-    ended: next === null ? "finished" : null,
-    attempts: succeeded ? 0 : job.attempts,
-    lastError: succeeded ? null : outcome.error,
-    lastRunAt,
-    nextRunAt: next === null ? null : new Date(next),
+    isActive: !ended,
+    ended: ended ? "finished" : null,
+    ...(notStarted ? unchanged : { attempts: succeeded ? 0 : job.attempts, lastError: succeeded ? null : outcome.error, lastRunAt }),
+    nextRunAt: ended ? null : new Date(planned),
     keepLease,
   };
 }
@@ -160,10 +261,13 @@ function cancelledChange(job: CronJobRecord, schedule: Schedule, lastRunAt: Date
   if (schedule.kind === "once") {
     return { kind: "update", isActive: false, ended: null, attempts, lastError: CANCELLED_ERROR, lastRunAt, nextRunAt: job.nextRunAt, keepLease };
   }
-  const next = nextSlotAfter(schedule, job.nextRunAt?.getTime() ?? now, now);
+  // The next slot after now (jitter applied), whatever the catch-up policy; ends_at and max_runs still end it.
+  const next = nextSlotAfter(schedule, slotOfJob(job, schedule, now), now);
+  const planned = next === null ? null : plannedRun(job, schedule, next);
+  const ended = planned === null || endOf(job, planned, job.runCount + 1) !== null;
   return {
-    kind: "update", isActive: next !== null, ended: next === null ? "finished" : null, attempts, lastError: job.lastError,
-    lastRunAt, nextRunAt: next === null ? null : new Date(next), keepLease,
+    kind: "update", isActive: !ended, ended: ended ? "finished" : null, attempts, lastError: job.lastError,
+    lastRunAt, nextRunAt: ended ? null : new Date(planned), keepLease,
   };
 }
 

@@ -4,9 +4,9 @@ import type { ChangeFeed } from "../changes.ts";
 import type { Clock } from "../clock.ts";
 import { AppError } from "../errors.ts";
 import type { JobRegistry } from "../jobs/registry.ts";
-import { leaseMs, type RunOutcome } from "../lifecycle/lifecycle.ts";
+import { decideStart, isPausedAll, leaseMs, PAUSE_ALL_SETTING, type RunOutcome } from "../lifecycle/lifecycle.ts";
 import type { Logger } from "../logger.ts";
-import type { CronJobRecord, ReadStore, RunnerStore, UserStore } from "../store/store.ts";
+import type { CronJobRecord, ReadStore, RunnerStore, SettingsStore, UserStore } from "../store/store.ts";
 import { CancelWatch } from "./cancel-watch.ts";
 import { execute, prepare, type ExecuteDeps } from "./execute.ts";
 import { Finisher } from "./finisher.ts";
@@ -18,7 +18,7 @@ import { MAX_RESULTS, resultOf, TickTally, type JobRunResult, type TickResult } 
 export type { JobRunResult, TickResult };
 
 export interface RunnerDeps {
-  store: RunnerStore & UserStore & Pick<ReadStore, "getJob">;
+  store: RunnerStore & UserStore & Pick<ReadStore, "getJob"> & Pick<SettingsStore, "readSetting">;
   registry: JobRegistry;
   clock: Clock;
   logger: Logger;
@@ -143,14 +143,17 @@ export class Runner {
     const runId = randomUUID();
     const startedAt = clock.now();
     const tally = new TickTally();
+    // Pause all is read once per tick (one primary-key read), not per batch: the claim path is unchanged.
+    const paused = isPausedAll(await store.readSetting(PAUSE_ALL_SETTING));
     await scheduleUnscheduled(store, startedAt);
 
     if (dryRun) {
       for (const job of await store.listDue(startedAt, Math.min(limit, MAX_RESULTS + 1))) {
         tally.add(job, "due", 0);
       }
-      return tally.result(runId, startedAt, clock.now(), false);
+      return tally.result(runId, startedAt, clock.now(), false, paused);
     }
+    if (paused) return tally.result(runId, startedAt, clock.now(), false, true);
 
     let failure: unknown;
     while (!this.stopping && tally.claimed < limit && clock.now() - startedAt < budgetMs && failure === undefined) {
@@ -163,7 +166,7 @@ export class Runner {
     this.metrics.recordTick(clock.now() - startedAt, clock.now());
     if (failure !== undefined) throw failure;
     await this.pruneIfDue(clock.now());
-    return tally.result(runId, startedAt, clock.now(), true);
+    return tally.result(runId, startedAt, clock.now(), true, false);
   }
 
   /** Runs a claimed batch with bounded concurrency; answers the first store failure, if any. */
@@ -216,14 +219,19 @@ export class Runner {
    * when shutdown interrupted the job and its lease is to be released.
    */
   private async runClaimed(
-    job: CronJobRecord, runId: string, claimedAt: number, recorded: Recorded,
+    job: CronJobRecord, runId: string, claimedAt: number, recorded: Recorded, scheduled = true,
   ): Promise<{ written: Promise<void> } | undefined> {
     const { store, clock } = this.deps;
     const prepared = prepare(job, this.deps.registry);
     let outcome: RunOutcome;
+    // Whether the run starts at all (SPEC §5.3.1): catch-up, start deadline, ends_at and max_runs.
+    const start = prepared.ok && scheduled ? decideStart(job, prepared.schedule, clock.now()) : undefined;
     if (!prepared.ok) {
       outcome = { status: "failed", error: prepared.error, startedAt: clock.now(), output: null, unusable: true, settled: true };
       this.deps.logger.warn("job cannot run; deactivated", { jobId: job.id, name: job.name, error: prepared.error });
+    } else if (start?.start === false) {
+      // Not started (catch-up, start deadline, past its end): finished as `skipped`, by the same fenced write.
+      outcome = { status: "skipped", error: start.error, startedAt: clock.now(), output: null, unusable: false, settled: true, skipped: start.reason };
     } else {
       // A job that waited in the batch queue renews its lease before it starts.
       const now = clock.now();
@@ -239,7 +247,8 @@ export class Runner {
     }
     const finishedAt = clock.now();
     this.metrics.recordRun(outcome.status);
-    if (outcome.status !== "succeeded") this.deps.logger.warn("job run did not succeed", { jobId: job.id, name: job.name, status: outcome.status, error: outcome.error });
+    if (outcome.status === "skipped") this.deps.logger.info("job run skipped", { jobId: job.id, name: job.name, reason: outcome.error });
+    else if (outcome.status !== "succeeded") this.deps.logger.warn("job run did not succeed", { jobId: job.id, name: job.name, status: outcome.status, error: outcome.error });
     const written = this.finisher.finish({ job, runId, schedule: prepared.schedule, outcome, finishedAt },
       (status) => recorded(job, status === "lease_lost" ? "lease_lost" : outcome.status, finishedAt - outcome.startedAt, outcome.error, outcome.output));
     return { written };
@@ -258,10 +267,11 @@ export class Runner {
       throw new AppError("CONFLICT", `job ${id} is running now`);
     }
     let result: JobRunResult | undefined;
+    // Run now is asked for by hand: it starts whatever the catch-up and deadline policies say.
     const queued = await this.runClaimed(job, runId, now, (ran, status, durationMs, error, output) => {
       result = resultOf(ran, status, durationMs, error);
       if (output) result.output = output;
-    });
+    }, false);
     if (!queued) {
       await store.release([job.id], runId);
       throw new AppError("UNAVAILABLE", "the runner is shutting down");

@@ -1,4 +1,5 @@
 import { errorMessage } from "../errors.ts";
+import { plannedRun } from "../lifecycle/lifecycle.ts";
 import { firstRunAt, scheduleOf } from "../schedule/schedule.ts";
 import type { RunnerStore, ScheduledRow } from "../store/store.ts";
 
@@ -14,10 +15,12 @@ export async function scheduleUnscheduled(store: Pick<RunnerStore, "listUnschedu
   for (let rows = await store.listUnscheduled(BATCH); rows.length > 0; rows = await store.listUnscheduled(BATCH)) {
     const scheduled: ScheduledRow[] = rows.map((row) => {
       try {
-        const next = firstRunAt(scheduleOf(row), now);
+        const schedule = scheduleOf(row);
+        const next = firstRunAt(schedule, now);
         if (next === null) return { id: row.id, error: "invalid schedule: the cron expression has no future match" };
-        if (!Number.isFinite(new Date(next).getTime())) return { id: row.id, error: "invalid schedule: its first run is not a time a date can hold" };
-        return { id: row.id, nextRunAt: new Date(next) };
+        const planned = plannedRun(row, schedule, next);
+        if (!Number.isFinite(new Date(planned).getTime())) return { id: row.id, error: "invalid schedule: its first run is not a time a date can hold" };
+        return { id: row.id, nextRunAt: new Date(planned) };
       } catch (err) {
         return { id: row.id, error: `invalid schedule: ${errorMessage(err)}` };
       }

@@ -29,6 +29,8 @@ export interface TickResult {
   results: JobRunResult[];
   /** True when more runs happened than `results` lists. */
   truncated: boolean;
+  /** True while all jobs are paused (`jobs.pauseAll`): the tick claimed nothing. */
+  paused: boolean;
 }
 
 export function resultOf(job: CronJobRecord, status: JobRunResult["status"], durationMs: number, error?: string | null): JobRunResult {
@@ -52,7 +54,7 @@ export class TickTally {
     if (this.results.length < MAX_RESULTS) this.results.push(resultOf(job, status, durationMs, error));
   }
 
-  result(runId: string, startedAt: number, finishedAt: number, ran: boolean): TickResult {
+  result(runId: string, startedAt: number, finishedAt: number, ran: boolean, paused: boolean): TickResult {
     return {
       runId,
       startedAt: new Date(startedAt).toISOString(),
@@ -62,6 +64,7 @@ export class TickTally {
       ...this.counts,
       results: this.results,
       truncated: this.total > this.results.length,
+      paused,
     };
   }
 }

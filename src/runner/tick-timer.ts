@@ -53,11 +53,15 @@ export class TickTimer {
     void this.arm();
   }
 
-  private async arm(failed = false): Promise<void> {
+  /**
+   * Sets the timer to the next due time. While all jobs are paused due jobs claim nothing, so it
+   * waits the full minute (or until a change, such as resume all, pokes it) instead of spinning.
+   */
+  private async arm(failed = false, paused = false): Promise<void> {
     let delay = failed ? RETRY_AFTER_ERROR_MS : MAX_SLEEP_MS;
     try {
       const now = this.clock.now();
-      const next = failed ? null : await this.store.nextWakeAt(now);
+      const next = failed || paused ? null : await this.store.nextWakeAt(now);
       if (next !== null) delay = Math.min(MAX_SLEEP_MS, Math.max(0, next - now));
     } catch (err) {
       this.logger.error("cannot read the next due time", { error: errorMessage(err) });
@@ -73,8 +77,10 @@ export class TickTimer {
     this.ticking = true;
     clearTimeout(this.timer);
     let failed = false;
+    let paused = false;
     try {
       const result = await this.runner.runDueJobs();
+      paused = result.paused;
       if (result.claimed > 0) {
         this.logger.info("tick", { runId: result.runId, claimed: result.claimed, succeeded: result.succeeded, failed: result.failed, timedOut: result.timedOut, durationMs: result.durationMs });
       }
@@ -84,6 +90,6 @@ export class TickTimer {
     } finally {
       this.ticking = false;
     }
-    await this.arm(failed);
+    await this.arm(failed, paused);
   }
 }

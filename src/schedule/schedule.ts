@@ -130,7 +130,7 @@ export function scheduleOf(fields: ScheduleFields): Schedule {
 }
 
 /** The first match after `after`; the runs of one slot finish within the same second, so they ask croner once. */
-function nextCronMatch(schedule: { cron: string; timezone: string }, after: number): number | null {
+export function nextCronMatch(schedule: { cron: string; timezone: string }, after: number): number | null {
   const compiled = compileCron(schedule.cron, schedule.timezone);
   const second = Math.floor(after / 1000);
   if (compiled.fromSecond !== second) {

@@ -126,3 +126,6 @@ export const CANCEL_REQUESTS = `
 export const REQUEST_CANCEL = `
   UPDATE cron_jobs SET cancel_requested_at = coalesce(cancel_requested_at, $1::timestamptz), updated_at = $1::timestamptz
   WHERE id = $2 AND ${LIFECYCLE.running} RETURNING *`;
+
+/** $1 name: one shared setting (`cron_settings`), read once per tick for `paused`. */
+export const READ_SETTING = `SELECT value FROM cron_settings WHERE name = $1`;

@@ -2,7 +2,7 @@ import type { SQL } from "bun";
 import { randomUUID } from "node:crypto";
 import { and, desc, eq, gt, gte, isNull, lt, lte, sql, type SQL as Condition } from "drizzle-orm";
 import { drizzle, type BunSQLDatabase } from "drizzle-orm/bun-sql";
-import { cronJobRuns, cronJobs, users } from "../../db/schema/pg.ts";
+import { cronJobRuns, cronJobs, cronSettings, users } from "../../db/schema/pg.ts";
 import { changeAnnouncer, listenForChanges } from "./pg-changes.ts";
 import { pgFailure } from "./pg-errors.ts";
 import { migratePg, openPg, type PgOptions } from "./pg-open.ts";
@@ -234,6 +234,18 @@ export class PgStore implements Store {
 
   ping() {
     return this.guard("database check failed", async () => { await this.client`SELECT 1`; });
+  }
+
+  readSetting(name: string) {
+    return this.guard("cannot read the settings", async () =>
+      (await this.client.unsafe<{ value: string }[]>(q.READ_SETTING, [name]))[0]?.value);
+  }
+
+  writeSetting(name: string, value: string, now: number) {
+    return this.guard("cannot write the settings", async () => {
+      await this.orm.insert(cronSettings).values({ name, value, updatedAt: at(now) })
+        .onConflictDoUpdate({ target: cronSettings.name, set: { value, updatedAt: at(now) } });
+    });
   }
 
   insertUser(user: NewUser, now: number) {

@@ -1,7 +1,7 @@
 import type { Database } from "bun:sqlite";
 import { and, desc, eq, gt, isNull, lt, lte, sql, type SQL } from "drizzle-orm";
 import { drizzle, type BunSQLiteDatabase } from "drizzle-orm/bun-sqlite";
-import { cronJobRuns, cronJobs, users } from "../../db/schema/sqlite.ts";
+import { cronJobRuns, cronJobs, cronSettings, users } from "../../db/schema/sqlite.ts";
 import { AppError } from "../errors.ts";
 import { migrateSqlite, openSqlite, type SqliteOptions } from "./sqlite-open.ts";
 import { isBusy, sqliteFailure } from "./sqlite-errors.ts";
@@ -292,6 +292,18 @@ export class SqliteStore implements Store {
 
   ping() {
     return this.guard("database check failed", () => { this.client.query("SELECT 1").get(); });
+  }
+
+  readSetting(name: string) {
+    return this.guard("cannot read the settings", () =>
+      this.client.query<{ value: string }, [string]>("SELECT value FROM cron_settings WHERE name = ?").get(name)?.value);
+  }
+
+  writeSetting(name: string, value: string, now: number) {
+    return this.guard("cannot write the settings", () => {
+      this.orm.insert(cronSettings).values({ name, value, updatedAt: new Date(now) })
+        .onConflictDoUpdate({ target: cronSettings.name, set: { value, updatedAt: new Date(now) } }).run();
+    });
   }
 
   insertUser(user: NewUser, now: number) {

@@ -47,6 +47,12 @@ export interface JobValues {
   maxAttempts: number;
   isActive: boolean;
   nextRunAt: Date | null;
+  // Schedule policies (SPEC §5.3.1); absent: the table's defaults (the jobs service always gives them).
+  catchUp?: CronJobRecord["catchUp"];
+  startDeadlineSeconds?: number | null;
+  jitterSeconds?: number;
+  endsAt?: Date | null;
+  maxRuns?: number | null;
 }
 
 export interface Page<T> {
@@ -161,6 +167,14 @@ export interface UserStore {
   deletePendingUser(id: number): Promise<boolean>;
 }
 
+/** Settings shared by every server on the database (`cron_settings`; `paused`: pause all). */
+export interface SettingsStore {
+  /** The setting's value, or undefined when it was never written. */
+  readSetting(name: string): Promise<string | undefined>;
+  /** Writes (or overwrites) the setting. */
+  writeSetting(name: string, value: string, now: number): Promise<void>;
+}
+
 /** What readers use: lists, the dashboard, `/metrics`, the watchdog. */
 export interface ReadStore {
   getJob(id: number): Promise<CronJobRecord | undefined>;
@@ -179,7 +193,7 @@ export interface ReadStore {
  * PostgreSQL) implements it; errors it cannot recover from are `AppError("UNAVAILABLE")`
  * (database down, locked past the busy timeout, disk full).
  */
-export interface Store extends RunnerStore, JobStore, UserStore, ReadStore {
+export interface Store extends RunnerStore, JobStore, UserStore, ReadStore, SettingsStore {
   readonly backend: "sqlite" | "postgres";
 
   // --- several instances on one database (optional: the PostgreSQL store has them) ---
