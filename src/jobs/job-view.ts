@@ -28,6 +28,14 @@ export interface JobView {
   lockedUntil: string | null;
   /** When `jobs.cancel` asked the running run to stop (null once the run has finished). */
   cancelRequestedAt: string | null;
+  /** Schedule policies (SPEC §5.3.1). */
+  catchUp: "once" | "skip" | "all";
+  startDeadlineSeconds: number | null;
+  jitterSeconds: number;
+  endsAt: string | null;
+  maxRuns: number | null;
+  /** Runs finished so far, any status (what `maxRuns` counts). */
+  runCount: number;
   createdAt: string;
   updatedAt: string;
 }
@@ -90,6 +98,12 @@ export function jobView(job: CronJobRecord, now: number): JobView {
     lockedBy: job.lockedBy,
     lockedUntil: iso(job.lockedUntil),
     cancelRequestedAt: iso(job.cancelRequestedAt),
+    catchUp: job.catchUp,
+    startDeadlineSeconds: job.startDeadlineSeconds,
+    jitterSeconds: job.jitterSeconds,
+    endsAt: iso(job.endsAt),
+    maxRuns: job.maxRuns,
+    runCount: job.runCount,
     createdAt: isoAlways(job.createdAt),
     updatedAt: isoAlways(job.updatedAt),
   };

@@ -27,7 +27,8 @@ export function buildApp(deps: ServerDeps) {
     .get("/healthz", async () => {
       try {
         await deps.store.ping();
-        return Response.json({ ok: true, db: "ok", version: VERSION });
+        // Pause all (SPEC §5.3.1): a paused server is healthy but runs nothing; monitors see which.
+        return Response.json({ ok: true, db: "ok", version: VERSION, paused: await deps.jobs.pausedAll() });
       } catch (err) {
         return Response.json({ ok: false, db: errorMessage(err), version: VERSION }, { status: 503 });
       }

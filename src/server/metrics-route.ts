@@ -10,9 +10,10 @@ function metric(name: string, type: "gauge" | "counter", help: string, samples: 
 
 /** `GET /metrics`: Prometheus text; job gauges from the database, run counters of this process. */
 export async function renderMetrics(deps: ServerDeps): Promise<string> {
-  const stats = await deps.store.stats(deps.clock.now());
+  const [stats, paused] = await Promise.all([deps.store.stats(deps.clock.now()), deps.jobs.pausedAll()]);
   const m = deps.runner.metrics;
   return [
+    metric("cronjobs_paused", "gauge", "1 while all jobs are paused (jobs.pauseAll): ticks claim nothing.", [["", paused ? 1 : 0]]),
     metric("cronjobs_jobs_due", "gauge", "Active jobs due now and not leased.", [["", stats.due]]),
     metric("cronjobs_jobs", "gauge", "Jobs by state.", JOB_STATES.map((state) => [`{state="${state}"}`, stats.states[state]])),
     metric("cronjobs_runs_total", "counter", "Runs finished by this process, by status.",

@@ -1,8 +1,9 @@
 import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
 import {
-  backoffMs, decideFinish, givesUp, JOB_STATES, leaseMs, MAX_TIMEOUT_SECONDS, stateOf, timeoutMs, type RunOutcome,
+  backoffMs, decideFinish, decideStart, givesUp, JOB_STATES, leaseMs, MAX_TIMEOUT_SECONDS, plannedRun, stateOf, timeoutMs, type RunOutcome,
 } from "../../src/lifecycle/lifecycle.ts";
+import { oldestOfLastSlots, plannedAt, slotOf } from "../../src/schedule/slots.ts";
 import { lifecycleSql, SQLITE } from "../../src/lifecycle/lifecycle-sql.ts";
 import { scheduleOf } from "../../src/schedule/schedule.ts";
 import { SqliteStore } from "../../src/store/sqlite-store.ts";
@@ -137,5 +138,135 @@ describe("the row change that ends a run (decideFinish), as a table", () => {
   });
   test("backoff doubles from 30 s and stops at an hour", () => {
     expect([1, 2, 3, 4, 8, 20].map(backoffMs)).toEqual([30_000, 60_000, 120_000, 240_000, 3_600_000, 3_600_000]);
+  });
+});
+
+describe("schedule policies (SPEC §5.3.1): whether a claimed run starts (decideStart), as a table", () => {
+  const every1 = scheduleOf({ runAt: null, intervalMinutes: 1, cron: null, timezone: null });
+  const once = scheduleOf({ runAt: T0, intervalMinutes: null, cron: null, timezone: null });
+  const behind = { intervalMinutes: 1, nextRunAt: new Date(T0 - 3.5 * MIN) };
+  test.each([
+    ["catch-up once, slots missed: runs", every1, behind, true, undefined],
+    ["catch-up all, four slots missed: runs (the oldest)", every1, { ...behind, catchUp: "all" }, true, undefined],
+    ["catch-up skip, slots missed: not started", every1, { ...behind, catchUp: "skip" }, false, "catch_up"],
+    ["catch-up skip, only the current slot due: runs", every1, { intervalMinutes: 1, nextRunAt: new Date(T0 - 30_000), catchUp: "skip" }, true, undefined],
+    ["catch-up all, 150 slots missed: not started (only the last 100 run)", every1, { intervalMinutes: 1, nextRunAt: new Date(T0 - 150 * MIN), catchUp: "all" }, false, "catch_up"],
+    ["catch-up all, exactly 100 slots due: runs", every1, { intervalMinutes: 1, nextRunAt: new Date(T0 - 99 * MIN), catchUp: "all" }, true, undefined],
+    ["start deadline 60 s, 5 minutes late: not started", every1, { intervalMinutes: 1, nextRunAt: new Date(T0 - 5 * MIN), startDeadlineSeconds: 60 }, false, "deadline"],
+    ["start deadline 60 s, 60 s late: runs", every1, { intervalMinutes: 1, nextRunAt: new Date(T0 - MIN), startDeadlineSeconds: 60 }, true, undefined],
+    ["one-time, start deadline missed: not started", once, { nextRunAt: new Date(T0 - 5 * MIN), startDeadlineSeconds: 60 }, false, "deadline"],
+    ["max_runs reached (by hand): not started", every1, { intervalMinutes: 1, maxRuns: 2, runCount: 2 }, false, "ended"],
+    ["planned at ends_at: not started", every1, { intervalMinutes: 1, endsAt: new Date(T0) }, false, "ended"],
+    ["planned before ends_at: runs", every1, { intervalMinutes: 1, endsAt: new Date(T0 + 1) }, true, undefined],
+  ] as const)("%s", (_, schedule, over, start, reason) => {
+    const decision = decideStart(row(over as Partial<CronJobRecord>), schedule, T0);
+    expect(decision.start).toBe(start);
+    if (!decision.start) expect(decision.reason).toBe(reason!);
+  });
+
+  test("the deadline's message says how late the run was past it", () => {
+    expect(decideStart(row({ intervalMinutes: 1, nextRunAt: new Date(T0 - 5 * MIN), startDeadlineSeconds: 60 }), every1, T0))
+      .toEqual({ start: false, reason: "deadline", error: "missed its start deadline by 240 s" });
+  });
+});
+
+describe("schedule policies: the row change after a run (decideFinish), as a table", () => {
+  const every1 = scheduleOf({ runAt: null, intervalMinutes: 1, cron: null, timezone: null });
+  const once = scheduleOf({ runAt: T0, intervalMinutes: null, cron: null, timezone: null });
+  const skipped = (reason: "catch_up" | "deadline" | "ended") => outcome({ status: "skipped", error: "not started", skipped: reason });
+  const behind = new Date(T0 - 3.5 * MIN);
+
+  test("catch-up all: the very next slot, even past, so each missed slot runs", () => {
+    expect(decideFinish(row({ intervalMinutes: 1, nextRunAt: behind, catchUp: "all" }), every1, outcome(), T0))
+      .toMatchObject({ isActive: true, nextRunAt: new Date(T0 - 2.5 * MIN) });
+  });
+  test("catch-up once: the first slot after now", () => {
+    expect(decideFinish(row({ intervalMinutes: 1, nextRunAt: behind }), every1, outcome(), T0))
+      .toMatchObject({ isActive: true, nextRunAt: new Date(T0 + 0.5 * MIN) });
+  });
+  test("catch-up skip, not started: the first slot after now; the claim's attempt undone, the last run kept", () => {
+    const last = new Date(T0 - 10 * MIN);
+    expect(decideFinish(row({ intervalMinutes: 1, nextRunAt: behind, catchUp: "skip", attempts: 3, lastRunAt: last, lastError: "x" }), every1, skipped("catch_up"), T0))
+      .toMatchObject({ isActive: true, ended: null, attempts: 2, lastError: "x", lastRunAt: last, nextRunAt: new Date(T0 + 0.5 * MIN) });
+  });
+  test("catch-up all, 150 behind: moves to the oldest of the last 100 slots", () => {
+    expect(decideFinish(row({ intervalMinutes: 1, nextRunAt: new Date(T0 - 150 * MIN), catchUp: "all" }), every1, skipped("catch_up"), T0))
+      .toMatchObject({ nextRunAt: new Date(T0 - 99 * MIN) });
+  });
+  test("start deadline missed, recurring: the next slot", () => {
+    expect(decideFinish(row({ intervalMinutes: 1, nextRunAt: new Date(T0 - 5 * MIN), startDeadlineSeconds: 60 }), every1, skipped("deadline"), T0))
+      .toMatchObject({ isActive: true, ended: null, nextRunAt: new Date(T0 + MIN) });
+  });
+  test("start deadline missed with catch-up all: the first slot still in time, not each late one in turn", () => {
+    expect(decideFinish(row({ intervalMinutes: 1, nextRunAt: new Date(T0 - 5 * MIN), startDeadlineSeconds: 60, catchUp: "all" }), every1, skipped("deadline"), T0))
+      .toMatchObject({ nextRunAt: new Date(T0) });
+  });
+  test("start deadline missed, one-time: dead, with the reason", () => {
+    expect(decideFinish(row({ startDeadlineSeconds: 60 }), once, outcome({ status: "skipped", error: "missed its start deadline by 240 s", skipped: "deadline" }), T0))
+      .toMatchObject({ kind: "update", isActive: false, ended: "dead", lastError: "missed its start deadline by 240 s" });
+  });
+  test("the run that reaches max_runs finishes the job (any status)", () => {
+    expect(decideFinish(row({ intervalMinutes: 1, maxRuns: 2, runCount: 1 }), every1, outcome({ status: "failed", error: "x" }), T0))
+      .toMatchObject({ isActive: false, ended: "finished", nextRunAt: null });
+    expect(decideFinish(row({ intervalMinutes: 1, maxRuns: 2, runCount: 0 }), every1, outcome(), T0)).toMatchObject({ isActive: true, ended: null });
+  });
+  test("a next slot at or after ends_at finishes the job", () => {
+    expect(decideFinish(row({ intervalMinutes: 1, endsAt: new Date(T0 + MIN) }), every1, outcome(), T0))
+      .toMatchObject({ isActive: false, ended: "finished", nextRunAt: null });
+    expect(decideFinish(row({ intervalMinutes: 1, endsAt: new Date(T0 + MIN + 1) }), every1, outcome(), T0))
+      .toMatchObject({ isActive: true, nextRunAt: new Date(T0 + MIN) });
+  });
+  test("not started because it ended: finished", () => {
+    expect(decideFinish(row({ intervalMinutes: 1, maxRuns: 1, runCount: 1 }), every1, skipped("ended"), T0))
+      .toMatchObject({ isActive: false, ended: "finished", nextRunAt: null });
+  });
+  test("jitter: the next slot is planned at its jittered time, and the grid never drifts", () => {
+    const every10 = scheduleOf({ runAt: null, intervalMinutes: 10, cron: null, timezone: null });
+    const job = { id: 7, intervalMinutes: 10, jitterSeconds: 300 };
+    let planned = plannedRun(job, every10, T0);
+    for (let k = 1; k <= 5; k++) {
+      const change = decideFinish(row({ ...job, nextRunAt: new Date(planned) }), every10, outcome(), planned);
+      if (change.kind !== "update") throw new Error("expected an update");
+      planned = change.nextRunAt!.getTime();
+      expect(planned - (T0 + k * 10 * MIN)).toBe(plannedRun(job, every10, T0) - T0);
+    }
+  });
+});
+
+describe("jitter (schedule/slots), as a table", () => {
+  const daily = scheduleOf({ runAt: null, intervalMinutes: null, cron: "0 9 * * *", timezone: "UTC" });
+  const nine = Date.parse("2026-01-06T09:00:00Z");
+  test("offsets are in [0, jitter), fixed by job id and slot, and undone exactly", () => {
+    const offsets = new Set<number>();
+    for (let id = 1; id <= 200; id++) {
+      for (const slot of [nine, nine + 86_400_000]) {
+        const at = plannedAt(daily, id, 600, slot);
+        expect(at).toBeGreaterThanOrEqual(slot);
+        expect(at).toBeLessThan(slot + 600_000);
+        expect(plannedAt(daily, id, 600, slot)).toBe(at);
+        expect(slotOf(daily, id, 600, at)).toBe(slot);
+        offsets.add(at - slot);
+      }
+    }
+    expect(offsets.size).toBeGreaterThan(300);
+    // Spread over the window, not bunched at one end.
+    const mean = [...offsets].reduce((a, b) => a + b, 0) / offsets.size;
+    expect(mean).toBeGreaterThan(200_000);
+    expect(mean).toBeLessThan(400_000);
+  });
+  test("the same job's cron slots get different offsets", () => {
+    const days = Array.from({ length: 10 }, (_, d) => plannedAt(daily, 1, 600, nine + d * 86_400_000) - (nine + d * 86_400_000));
+    expect(new Set(days).size).toBeGreaterThan(1);
+  });
+  test("no jitter: the slot itself", () => {
+    expect(plannedAt(daily, 1, 0, nine)).toBe(nine);
+    expect(slotOf(daily, 1, 0, nine + 5)).toBe(nine + 5);
+  });
+  test("the oldest of the last 100 slots of a cron expression", () => {
+    const minutely = scheduleOf({ runAt: null, intervalMinutes: null, cron: "* * * * *", timezone: "UTC" });
+    expect(oldestOfLastSlots(minutely, T0 - 150 * MIN, T0, 100)).toBe(T0 - 99 * MIN);
+    expect(oldestOfLastSlots(minutely, T0 - 99 * MIN, T0, 100)).toBeNull();
+    const hourly = scheduleOf({ runAt: null, intervalMinutes: null, cron: "0 * * * *", timezone: "UTC" });
+    expect(oldestOfLastSlots(hourly, T0 - 10 * 365 * 86_400_000, T0, 100)).toBe(T0 - 99 * 60 * MIN);
   });
 });

@@ -71,6 +71,12 @@ export const jobsRouter = router({
    */
   preview: adminProcedure.input(previewInput).query(({ ctx, input: { count = PREVIEW_COUNT, ...schedule } }) =>
     previewSchedule(schedule, ctx.plane.clock.now(), count)),
+  /** Pause all: every tick, on every server, claims nothing until `resumeAll` (held in the database). */
+  pauseAll: adminProcedure.mutation(({ ctx }) => ctx.plane.jobs.pauseAll()),
+  /** Ends pause all; jobs paused one by one stay paused. */
+  resumeAll: adminProcedure.mutation(({ ctx }) => ctx.plane.jobs.resumeAll()),
+  /** Whether all jobs are paused: `{ paused }`. */
+  pausedAll: adminProcedure.query(async ({ ctx }) => ({ paused: await ctx.plane.jobs.pausedAll() })),
   /** Re-activates a dead or failing job: failures cleared, due now. */
   retry: adminProcedure.input(byId).mutation(async ({ ctx, input }) => jobView(await ctx.plane.jobs.retry(input.id), ctx.plane.clock.now())),
 });
