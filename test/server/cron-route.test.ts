@@ -19,7 +19,7 @@ for (const backend of backends) {
       const res = await app.handle(cronRequest());
       expect(res.status).toBe(200);
       const body = await res.json();
-      expect(Object.keys(body).sort()).toEqual(["claimed", "durationMs", "failed", "finishedAt", "results", "runId", "startedAt", "succeeded", "timedOut", "truncated"]);
+      expect(Object.keys(body).sort()).toEqual(["claimed", "durationMs", "failed", "finishedAt", "paused", "results", "runId", "startedAt", "succeeded", "timedOut", "truncated"]);
       expect(body).toMatchObject({ claimed: 1, succeeded: 1, failed: 0, timedOut: 0, truncated: false });
       expect(body.results).toEqual([{ id: job.id, name: "due", jobType: "noop", userId: null, status: "succeeded", durationMs: 0 }]);
       expect(await store.getJob(job.id)).toBeUndefined();
@@ -102,6 +102,25 @@ for (const backend of backends) {
       expect(text).toContain('cronjobs_runs_total{status="succeeded"} 1\n');
       expect(text).toContain("# TYPE cronjobs_runs_total counter");
       expect(text).toMatch(/cronjobs_last_tick_timestamp_seconds \d+/);
+    });
+
+    test("pause all: the tick answers paused and claims nothing; /healthz and /metrics show it", async () => {
+      const { app, store } = await setup();
+      const job = await addJob(store, T0, { name: "due", runAt: past });
+      const trpc = (procedure: string) => app.handle(new Request(`http://localhost/trpc/jobs.${procedure}`, {
+        method: "POST", headers: { authorization: `Bearer ${SECRETS.adminToken}`, "content-type": "application/json" }, body: "{}",
+      }));
+      const health = async () => (await (await app.handle(new Request("http://localhost/healthz"))).json()).paused;
+      const metrics = async () => (await (await app.handle(new Request("http://localhost/metrics"))).text()).match(/^cronjobs_paused (\d)$/m)?.[1];
+      expect([await health(), await metrics()]).toEqual([false, "0"]);
+      expect((await trpc("pauseAll")).status).toBe(200);
+      expect([await health(), await metrics()]).toEqual([true, "1"]);
+      const paused = await (await app.handle(cronRequest())).json();
+      expect(paused).toMatchObject({ claimed: 0, paused: true, results: [] });
+      expect(await store.getJob(job.id)).toBeDefined();
+      expect((await trpc("resumeAll")).status).toBe(200);
+      expect([await health(), await metrics()]).toEqual([false, "0"]);
+      expect(await (await app.handle(cronRequest())).json()).toMatchObject({ claimed: 1, paused: false });
     });
 
     test("an unknown route is a JSON 404", async () => {
