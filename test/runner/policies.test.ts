@@ -1,15 +1,14 @@
 import { expect, test } from "bun:test";
 import { ManualClock } from "../../src/clock.ts";
 import { jobView } from "../../src/jobs/job-view.ts";
-import { silentLogger } from "../../src/logger.ts";
-import { assembleRuntime, type Runtime } from "../../src/runtime.ts";
+import type { Runtime } from "../../src/runtime.ts";
 import { PgStore } from "../../src/store/pg-store.ts";
 import { SqliteStore } from "../../src/store/sqlite-store.ts";
 import type { Store } from "../../src/store/store.ts";
 import { backends, describeOn, type BackendCase } from "../support/backends.ts";
 import { onCleanup, T0 } from "../support/db.ts";
 import { RecordJob, testRegistry } from "../support/jobs.ts";
-import { afterTest } from "../support/pg.ts";
+import { testRuntime } from "../support/runtime.ts";
 import { scheduleOf } from "../../src/schedule/schedule.ts";
 import { plannedAt } from "../../src/schedule/slots.ts";
 
@@ -23,7 +22,7 @@ async function reopen(backend: BackendCase, url: string): Promise<Store> {
     return store;
   }
   const store = await PgStore.open(url, { poolSize: 2 });
-  afterTest(() => store.close());
+  onCleanup(() => store.close());
   return store;
 }
 
@@ -32,7 +31,7 @@ for (const backend of backends) {
     async function setup(store?: Store, clock = new ManualClock(T0)) {
       const opened = store ? { store, databaseUrl: "" } : await backend.open();
       const record = new RecordJob();
-      const runtime = assembleRuntime(opened.store, testRegistry(record), { clock, logger: silentLogger, runner: { runnerName: "test/1" } });
+      const runtime = testRuntime(opened.store, { clock, registry: testRegistry(record) });
       return { runtime, store: opened.store, url: opened.databaseUrl, clock, record };
     }
     const runsOf = async (runtime: Runtime, jobId: number) =>
@@ -214,10 +213,10 @@ describeOn(backends[1]!, "pause all on PostgreSQL with two servers", () => {
   test("one server pauses all: the other's tick claims nothing; resume on the other lets it run", async () => {
     const { store, databaseUrl } = await backends[1]!.open();
     const second = await PgStore.open(databaseUrl, { poolSize: 2 });
-    afterTest(() => second.close());
+    onCleanup(() => second.close());
     const clock = new ManualClock(T0);
-    const one = assembleRuntime(store, testRegistry(), { clock, logger: silentLogger, runner: { runnerName: "one" } });
-    const two = assembleRuntime(second, testRegistry(), { clock, logger: silentLogger, runner: { runnerName: "two" } });
+    const one = testRuntime(store, { clock, runner: { runnerName: "one" } });
+    const two = testRuntime(second, { clock, runner: { runnerName: "two" } });
     for (let i = 0; i < 5; i++) await one.jobs.create({ name: `due-${i}`, jobType: "noop", intervalMinutes: 1 });
     await one.jobs.pauseAll();
     const [a, b] = await Promise.all([one.runner.runDueJobs(), two.runner.runDueJobs()]);
