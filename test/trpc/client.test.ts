@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
-// Imported by the package's own name, as another TypeScript program would (package.json "exports").
-import { createClient, TRPCClientError, type AppRouter } from "cronjobs";
+// From source: the packed package, imported by its name from Node, Bun and a bundler, is
+// tested in test/package/client-package.test.ts (it needs the build that `npm pack` runs).
+import { createClient, TRPCClientError, type AppRouter } from "../../src/client.ts";
 import { buildApp } from "../../src/server/app.ts";
 import { onCleanup } from "../support/db.ts";
 import { ADMIN_TOKEN, CRON_SECRET, freshDeps, T0 } from "./support.ts";
