@@ -230,4 +230,35 @@ describe("app jobs (the compiled binary) against a running server", () => {
     expect(listed.items).toEqual([expect.objectContaining({ jobId: slow.id, status: "cancelled", error: "cancelled", output: "started" })]);
     expect((await app(["cancel", "999999"], env))).toMatchObject({ code: 1, stderr: expect.stringContaining("does not exist") });
   }, 30_000);
+  test("schedule policy flags on add and update; pause-all and resume-all hold in the database", async () => {
+    const { url, store, runner } = server();
+    const env = { APP_URL: url, ADMIN_TOKEN };
+    const added = await app(["add", "policed", "--type", "noop", "--every", "10", "--catch-up", "all", "--start-deadline", "60",
+      "--jitter", "30", "--ends-at", "2030-01-01T00:00:00Z", "--max-runs", "5", "--json"], env);
+    expect(added).toMatchObject({ code: 0, stderr: "" });
+    const job = JSON.parse(added.stdout) as { id: number };
+    expect(JSON.parse(added.stdout)).toMatchObject({ catchUp: "all", startDeadlineSeconds: 60, jitterSeconds: 30, endsAt: "2030-01-01T00:00:00.000Z", maxRuns: 5, runCount: 0 });
+    expect(await store.getJob(job.id)).toMatchObject({ catchUp: "all", startDeadlineSeconds: 60, jitterSeconds: 30, maxRuns: 5 });
+    const shown = (await app(["get", String(job.id)], env)).stdout;
+    expect(shown).toMatch(/^catch-up\s+all$/m);
+    expect(shown).toMatch(/^runs\s+0\/5$/m);
+
+    const cleared = await app(["update", String(job.id), "--start-deadline", "none", "--max-runs", "none", "--ends-at", "none", "--jitter", "0", "--catch-up", "skip", "--json"], env);
+    expect(JSON.parse(cleared.stdout)).toMatchObject({ catchUp: "skip", startDeadlineSeconds: null, jitterSeconds: 0, endsAt: null, maxRuns: null });
+
+    const refused = await app(["update", String(job.id), "--jitter", "601"], env);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("jitterSeconds: must not be longer than the interval (600 s)");
+    const badRuns = await app(["add", "zero", "--type", "noop", "--every", "5", "--max-runs", "0"], env);
+    expect(badRuns.code).toBe(1);
+    expect(badRuns.stderr).toContain("maxRuns: must be at least 1");
+    expect(await store.findJob("zero", null)).toBeUndefined();
+
+    const paused = await app(["pause-all"], env);
+    expect(paused).toMatchObject({ code: 0, stderr: "" });
+    expect(paused.stdout).toContain("all jobs paused");
+    expect((await runner.runDueJobs()).paused).toBe(true);
+    expect(JSON.parse((await app(["resume-all", "--json"], env)).stdout)).toEqual({ paused: false });
+    expect((await runner.runDueJobs()).paused).toBe(false);
+  });
 });

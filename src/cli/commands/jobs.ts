@@ -14,5 +14,7 @@ export default defineCommand({
     runs: () => import("../jobs/runs.ts").then((m) => m.default),
     types: () => import("../jobs/types.ts").then((m) => m.default),
     preview: () => import("../jobs/preview.ts").then((m) => m.default),
+    "pause-all": () => import("../jobs/pause-all.ts").then((m) => m.pauseAll),
+    "resume-all": () => import("../jobs/pause-all.ts").then((m) => m.resumeAll),
   },
 });

@@ -12,6 +12,11 @@ export const jobFlags = {
   payload: { type: "string", description: "JSON payload given to the job (`null` clears)" },
   timeout: { type: "string", description: "seconds a run may take (default 60)" },
   "max-attempts": { type: "string", description: "attempts of a one-time job before it is dead (default 5)" },
+  "catch-up": { type: "string", description: "slots missed while nothing ran: once (default, one run), skip (none), all (each, at most 100)" },
+  "start-deadline": { type: "string", description: "seconds late a run may still start; later it is skipped (`none` clears)" },
+  jitter: { type: "string", description: "move each slot later by up to N seconds, fixed per job and slot (0: none)" },
+  "ends-at": { type: "string", description: "no run at or after this time, then the job is finished: ISO time or +1d (`none` clears)" },
+  "max-runs": { type: "string", description: "the job is finished after N runs (`none` clears)" },
 } as const;
 
 const UNITS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -39,6 +44,11 @@ export function jobInputFromFlags(args: Record<string, unknown>): Record<string,
   set("timezone", flag("tz") === undefined ? undefined : clearable(flag("tz")!, (v) => v));
   set("timeoutSeconds", flag("timeout") === undefined ? undefined : numeric(flag("timeout")!));
   set("maxAttempts", flag("max-attempts") === undefined ? undefined : numeric(flag("max-attempts")!));
+  set("catchUp", flag("catch-up"));
+  set("startDeadlineSeconds", flag("start-deadline") === undefined ? undefined : clearable(flag("start-deadline")!, numeric));
+  set("jitterSeconds", flag("jitter") === undefined ? undefined : numeric(flag("jitter")!));
+  set("endsAt", flag("ends-at") === undefined ? undefined : clearable(flag("ends-at")!, when));
+  set("maxRuns", flag("max-runs") === undefined ? undefined : clearable(flag("max-runs")!, numeric));
   const payload = flag("payload");
   if (payload !== undefined) {
     try {

@@ -39,6 +39,9 @@ export function printJob(job: JobView): void {
     ["last run", time(job.lastRunAt)], ["attempts", `${job.attempts}/${job.maxAttempts}`], ["timeout", `${job.timeoutSeconds} s`],
     ["payload", job.payload === null ? "-" : JSON.stringify(job.payload)], ["last error", job.lastError ?? "-"],
     ["leased by", job.lockedBy === null ? "-" : `${job.lockedBy} until ${time(job.lockedUntil)}${job.cancelRequestedAt ? ` (cancel requested ${time(job.cancelRequestedAt)})` : ""}`],
+    ["catch-up", job.catchUp], ["start deadline", job.startDeadlineSeconds === null ? "-" : `${job.startDeadlineSeconds} s`],
+    ["jitter", job.jitterSeconds === 0 ? "-" : `${job.jitterSeconds} s`], ["ends at", time(job.endsAt)],
+    ["runs", job.maxRuns === null ? String(job.runCount) : `${job.runCount}/${job.maxRuns}`],
     ["created", time(job.createdAt)], ["updated", time(job.updatedAt)],
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
