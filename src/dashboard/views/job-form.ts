@@ -4,7 +4,10 @@ import { fieldErrors } from "../field-errors.ts";
 import { livePreview, PREVIEW_TIMES } from "../schedule-preview.ts";
 import { openDialog } from "./dialog.ts";
 
-const FIELDS = ["name", "jobType", "userId", "schedule", "runAt", "intervalMinutes", "cron", "timezone", "httpUrl", "httpMethod", "payload", "timeoutSeconds", "maxAttempts", "isActive"] as const;
+const FIELDS = [
+  "name", "jobType", "userId", "schedule", "runAt", "intervalMinutes", "cron", "timezone", "httpUrl", "httpMethod", "payload", "timeoutSeconds", "maxAttempts",
+  "catchUp", "startDeadlineSeconds", "jitterSeconds", "endsAt", "maxRuns", "isActive",
+] as const;
 type Field = (typeof FIELDS)[number];
 type Kind = "once" | "interval" | "cron";
 /** The fields the live preview checks as they are typed. */
@@ -83,6 +86,13 @@ export function openJobForm({ job, jobTypes, onSaved, unauthorized }: FormOption
   const timeoutSeconds = h("input", { type: "number", inputmode: "numeric", value: job?.timeoutSeconds ?? "", placeholder: "60" });
   const maxAttempts = h("input", { type: "number", inputmode: "numeric", value: job?.maxAttempts ?? "", placeholder: "5" });
   const isActive = h("input", { type: "checkbox", checked: job ? job.isActive : true });
+  // Schedule policies (SPEC §5.3.1): empty means none (jitter: 0).
+  const catchUp = h("select", {}, (["once", "skip", "all"] as const).map((c) => h("option", { value: c, selected: (job?.catchUp ?? "once") === c },
+    { once: "Run once for all missed slots", skip: "Skip missed slots", all: "Run each missed slot (at most 100)" }[c])));
+  const startDeadlineSeconds = h("input", { type: "number", inputmode: "numeric", min: "1", value: job?.startDeadlineSeconds ?? "", placeholder: "none" });
+  const jitterSeconds = h("input", { type: "number", inputmode: "numeric", min: "0", value: job?.jitterSeconds || "", placeholder: "0" });
+  const endsAt = h("input", { type: "datetime-local", value: toLocalInput(job?.endsAt ?? null) });
+  const maxRuns = h("input", { type: "number", inputmode: "numeric", min: "1", value: job?.maxRuns ?? "", placeholder: "no limit" });
   const preview = h("p", { class: "schedule-preview", "aria-live": "polite" });
   const nextStarts = h("div", { class: "schedule-next" });
 
@@ -148,6 +158,15 @@ export function openJobForm({ job, jobTypes, onSaved, unauthorized }: FormOption
       field("userId", "User id (optional)", userId),
       field("timeoutSeconds", "Timeout (seconds)", timeoutSeconds),
       field("maxAttempts", "Max attempts", maxAttempts)),
+    h("details", { class: "policies", open: Boolean(job && (job.catchUp !== "once" || job.startDeadlineSeconds !== null || job.jitterSeconds > 0 || job.endsAt || job.maxRuns !== null)) },
+      h("summary", {}, "Missed runs, jitter and end"),
+      h("div", { class: "grid-2" },
+        field("catchUp", "Missed slots (catch-up)", catchUp, "What a recurring job does with slots missed while nothing ran."),
+        field("startDeadlineSeconds", "Start deadline (seconds)", startDeadlineSeconds, "A run later than this is skipped, not started.")),
+      h("div", { class: "grid-3" },
+        field("jitterSeconds", "Jitter (seconds)", jitterSeconds, "Each slot moves later by up to this, the same for a job and slot."),
+        field("endsAt", "Ends at (optional)", endsAt, `No run at or after it. Your time zone: ${localZone}`),
+        field("maxRuns", "Max runs (optional)", maxRuns, job ? `Runs so far: ${job.runCount}` : "Finished after this many runs."))),
     httpFields,
     payloadField,
     h("label", { class: "checkbox" }, isActive, " Active (runs when due)"),
@@ -189,6 +208,11 @@ export function openJobForm({ job, jobTypes, onSaved, unauthorized }: FormOption
       payload: parsedPayload as never,
       timeoutSeconds: num(timeoutSeconds),
       maxAttempts: num(maxAttempts),
+      catchUp: catchUp.value as JobView["catchUp"],
+      startDeadlineSeconds: num(startDeadlineSeconds) ?? null,
+      jitterSeconds: num(jitterSeconds) ?? 0,
+      endsAt: fromLocalInput(endsAt.value),
+      maxRuns: num(maxRuns) ?? null,
       isActive: isActive.checked,
     };
     submit.disabled = true;

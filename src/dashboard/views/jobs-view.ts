@@ -25,6 +25,11 @@ export class JobsView implements View {
   private readonly counts = new Map<StateFilter, HTMLElement>();
   private readonly userError = h("span", { class: "field-error inline", id: "user-filter-error" });
   private filters = { search: "", jobType: "", state: "" as StateFilter, user: "" };
+  /** Pause all (SPEC §5.3.1): a switch, and a banner while every job is held. */
+  private readonly pauseSwitch = h("button", { type: "button", class: "btn switch", role: "switch", "aria-checked": "false", "data-pause-all": "" }, "Pause all");
+  private readonly pausedBanner = h("p", { class: "banner warning", role: "status", hidden: true },
+    "All jobs are paused: no server starts any until you resume them. Jobs paused one by one stay paused after.");
+  private pausedAll: boolean | undefined;
   private loaded = false;
 
   constructor(private readonly ctx: ViewContext) {
@@ -49,8 +54,10 @@ export class JobsView implements View {
       return button;
     }));
     const create = h("button", { type: "button", class: "btn primary", onclick: () => this.openForm() }, "New job");
+    this.pauseSwitch.addEventListener("click", () => void this.togglePauseAll());
     this.el = h("section", { class: "jobs-view", "aria-labelledby": "jobs-title" },
-      h("div", { class: "view-head" }, h("h1", { id: "jobs-title" }, "Jobs"), create),
+      h("div", { class: "view-head" }, h("h1", { id: "jobs-title" }, "Jobs"), h("div", { class: "view-actions" }, this.pauseSwitch, create)),
+      this.pausedBanner,
       h("div", { class: "toolbar" }, states, h("div", { class: "filters" }, search, type, h("span", { class: "filter-user" }, user, this.userError))),
       h("div", { class: "card table-card" },
         h("table", { class: "table jobs-table" },
@@ -75,6 +82,7 @@ export class JobsView implements View {
       const count: Record<StateFilter, number> = { "": stats.jobs, ...stats.states };
       for (const [state, el] of this.counts) el.textContent = formatCount(count[state]);
     });
+    const paused = api.jobs.pausedAll.query().then(({ paused }) => this.showPausedAll(paused));
     const page = await api.jobs.list.query(input);
     this.render(page.items, Date.now());
     this.pager.update(page.items.length, page.nextCursor);
@@ -83,7 +91,36 @@ export class JobsView implements View {
       // User Timing for the benchmark: the first page is on screen in this frame.
       requestAnimationFrame(() => performance.mark("cronjobs:jobs-first-page"));
     }
-    await summary;
+    await Promise.all([summary, paused]);
+  }
+
+  private showPausedAll(paused: boolean): void {
+    this.pausedAll = paused;
+    this.pauseSwitch.setAttribute("aria-checked", String(paused));
+    this.pauseSwitch.textContent = paused ? "Resume all" : "Pause all";
+    this.pauseSwitch.classList.toggle("on", paused);
+    this.pausedBanner.hidden = !paused;
+  }
+
+  /** Pause all or resume all, confirmed first: it holds every job on every server. */
+  private async togglePauseAll(): Promise<void> {
+    const pausing = !this.pausedAll;
+    const confirmed = pausing
+      ? await confirmAction("Pause all jobs", "Pause every job? No server starts any job until you resume them (runs already going finish). It holds across restarts.", "Pause all", "Keep running")
+      : await confirmAction("Resume all jobs", "Resume every job? Due jobs start at once; jobs paused one by one stay paused.", "Resume all", "Keep paused");
+    if (!confirmed) return;
+    this.pauseSwitch.disabled = true;
+    try {
+      const { paused } = pausing ? await api.jobs.pauseAll.mutate() : await api.jobs.resumeAll.mutate();
+      this.showPausedAll(paused);
+      toast(paused ? "All jobs paused." : "All jobs resumed.");
+    } catch (err) {
+      if (isUnauthorized(err)) return this.ctx.unauthorized();
+      toast(`Could not ${pausing ? "pause" : "resume"} all jobs: ${errorText(err)}`, "error");
+    } finally {
+      this.pauseSwitch.disabled = false;
+      this.ctx.kick();
+    }
   }
 
   private userFilter(): number | null | undefined {
