@@ -153,7 +153,10 @@ export class Runner {
       }
       return tally.result(runId, startedAt, clock.now(), false, paused);
     }
-    if (paused) return tally.result(runId, startedAt, clock.now(), false, true);
+    if (paused) {
+      this.metrics.recordTick(clock.now() - startedAt, clock.now());
+      return tally.result(runId, startedAt, clock.now(), false, true);
+    }
 
     let failure: unknown;
     while (!this.stopping && tally.claimed < limit && clock.now() - startedAt < budgetMs && failure === undefined) {

@@ -111,4 +111,20 @@ describe("the server's own timer", () => {
     const runs = (await store.listRuns({ limit: 5 })).items;
     expect(runs.map((r) => [r.jobId, r.status, r.runner])).toEqual([[job.id, "succeeded", "timer"]]);
   });
+
+  test("while all jobs are paused the timer does not spin on a due job; resume all starts it at once", async () => {
+    const { store, scheduler, runtime } = startScheduler();
+    const job = await addJob(store, Date.now(), { name: "held-by-pause", runAt: new Date(Date.now() - 1000) });
+    await runtime.jobs.pauseAll();
+    scheduler.start();
+    expect(await waitUntil(() => runtime.runner.metrics.ticks >= 1, 10_000, 5)).toBe(true);
+    await Bun.sleep(300);
+    // Paused: one tick at start (and none per due check after it), nothing run.
+    expect(runtime.runner.metrics.ticks).toBe(1);
+    expect((await store.listRuns({ limit: 5, jobId: job.id })).items).toEqual([]);
+    await runtime.jobs.resumeAll();
+    // The paused timer sleeps a minute; the resume's change re-arms it, so the run comes within the wait.
+    const runs = await waitForRun(store, job.id, 3_000);
+    expect(runs).toHaveLength(1);
+  });
 });
