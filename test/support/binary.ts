@@ -1,21 +1,24 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import pkg from "../../package.json" with { type: "json" };
 import { atRunEnd } from "./cleanup.ts";
 
 const root = path.resolve(import.meta.dir, "../..");
+/** The flags of `npm run build`, read from package.json so the tested binary is built exactly like dist/app. */
+const BUILD_FLAGS = pkg.scripts.build.split(" ").filter((word) => word.startsWith("--") && word !== "--outfile");
 let built: Promise<string> | undefined;
 
 /**
  * The compiled single-file binary, built once per test run into a temp dir (removed at exit)
- * exactly as `bun run build` builds dist/app.
+ * exactly as `npm run build` builds dist/app (its flags read from package.json).
  */
 export function compiledApp(): Promise<string> {
   built ??= (async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cronjobs-bin-"));
     atRunEnd(() => fs.rmSync(dir, { recursive: true, force: true }));
     const outfile = path.join(dir, "app");
-    const proc = Bun.spawn([process.execPath, "build", "--compile", "--minify", "--bytecode", "--splitting", "--format=esm", "src/cli/index.ts", "--outfile", outfile], {
+    const proc = Bun.spawn([process.execPath, "build", ...BUILD_FLAGS, "src/cli/index.ts", "--outfile", outfile], {
       cwd: root, stdout: "pipe", stderr: "pipe",
     });
     if ((await proc.exited) !== 0) throw new Error(`build failed: ${await new Response(proc.stderr).text()}`);
