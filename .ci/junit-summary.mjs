@@ -67,8 +67,8 @@ const failedCount = Math.max(failedInReport + notLoaded.length, consoleFail ?? 0
 
 // PostgreSQL tests: test/pg, test files named for it, and every suite or test naming it.
 const isPostgres = (c) => /(^|\/)pg\//.test(c.file) || /postgres/i.test(c.file) || /\bpostgres(ql)?\b/i.test(c.path);
-// Browser tests: suites driving headless Chromium.
-const isBrowser = (c) => /\b(chromium|browser)\b/i.test(c.path);
+// Browser tests: suites driving headless Chromium, and the files that hold them (a failed beforeAll is "(unnamed)").
+const isBrowser = (c) => /\b(chromium|browser)\b/i.test(c.path) || /(dashboard\.e2e|chromium)/i.test(c.file);
 const describeGroup = (name, pick) => {
   const group = all.filter(pick);
   const skipped = group.filter(skippedCase).length;
