@@ -21,7 +21,21 @@ export function clientKind(header: string | null | undefined): ClientKind {
   return header === "dashboard" || header === "cli" ? header : "client";
 }
 
-/** `alice (cli)`: the actor as one line of text. */
-export function actorLabel(actor: Actor): string {
-  return `${actor.name} (${actor.client})`;
+/**
+ * A part of the app that changes jobs on its own account: the users domain schedules and removes
+ * registration deadlines and reset-code expiries (`system (users)` in the audit log).
+ */
+export interface SystemActor {
+  system: string;
+}
+
+/** Who a change is recorded as in the audit log (SPEC §2 `cron_job_changes.actor`). */
+export type ChangeActor = Actor | SystemActor;
+
+/** The users domain, as the author of the jobs it schedules. */
+export const USERS_DOMAIN: SystemActor = { system: "users" };
+
+/** `alice (cli)`, `system (users)`: the actor as one line of text. */
+export function actorLabel(actor: ChangeActor): string {
+  return "system" in actor ? `system (${actor.system})` : `${actor.name} (${actor.client})`;
 }

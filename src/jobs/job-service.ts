@@ -1,10 +1,12 @@
+import { actorLabel, type ChangeActor } from "../actor.ts";
 import type { ChangeFeed } from "../changes.ts";
 import type { Clock } from "../clock.ts";
 import { AppError, invalidField } from "../errors.ts";
 import { endOf, isPausedAll, isRunning, PAUSE_ALL_SETTING, plannedRun, slotOfJob, stateOf } from "../lifecycle/lifecycle.ts";
 import { firstRunAt, nextSlotAfter, scheduleOf, type Schedule } from "../schedule/schedule.ts";
 import type {
-  CronJobRecord, JobChange, JobFilter, JobStore, JobValues, Page, ReadStore, RunFilter, CronJobRunRecord, SettingsStore, UserStore,
+  Audit, ChangeFilter, ChangeLogStore, CronJobChangeRecord, CronJobRecord, CronJobRunRecord, JobChange, JobFilter, JobStore, JobValues, Page, ReadStore,
+  RunFilter, SettingsStore, UpdateAction, UserStore,
 } from "../store/store.ts";
 import { parseInput } from "../validation.ts";
 import { checkEndsAt, jobSchema, withoutStrayTimezone, type JobInput, type JobPatch, type JobSpec } from "./job-input.ts";
@@ -12,7 +14,7 @@ import { parsePayload } from "./job-view.ts";
 import type { JobRegistry } from "./registry.ts";
 
 export interface JobServiceDeps {
-  store: JobStore & ReadStore & SettingsStore & Pick<UserStore, "getUser">;
+  store: JobStore & ReadStore & SettingsStore & Pick<ChangeLogStore, "listChanges"> & Pick<UserStore, "getUser">;
   registry: JobRegistry;
   clock: Clock;
   /** Published after every change, so the timers of every instance look again at once. */
@@ -34,6 +36,10 @@ type RowChange = JobChange;
  * A job held by a live lease (running) may be deleted — the run's fenced finish then finds no
  * row and changes nothing — but not updated, paused or retried: the run's finish would
  * overwrite the change.
+ *
+ * Every change names its `actor` (the caller's token and client, or `system (users)`) and is
+ * written to the audit log with it, in the change's own transaction; a call that changes nothing
+ * (pausing a paused job) writes no audit row, a refused one (NOT_FOUND, CONFLICT, BAD_REQUEST) none.
  */
 export class JobService {
   constructor(private readonly deps: JobServiceDeps) {}
@@ -52,8 +58,13 @@ export class JobService {
     return this.deps.store.listRuns(filter);
   }
 
+  /** The audit log, newest first, by pages (of one job with `jobId`). */
+  listChanges(filter: ChangeFilter): Promise<Page<CronJobChangeRecord>> {
+    return this.deps.store.listChanges(filter);
+  }
+
   /** Adds a job; `CONFLICT` when `(name, userId)` exists. */
-  async create(input: JobInput): Promise<CronJobRecord> {
+  async create(input: JobInput, actor: ChangeActor): Promise<CronJobRecord> {
     const spec = this.check(input);
     await this.checkUser(spec.userId);
     const now = this.deps.clock.now();
@@ -61,18 +72,18 @@ export class JobService {
     checkEndsAt(spec, slot);
     let job: CronJobRecord;
     try {
-      job = await this.deps.store.insertJob(valuesOf(spec, new Date(slot)), now);
+      job = await this.deps.store.insertJob(valuesOf(spec, new Date(slot)), now, audit(actor, now), (row) => jittered(row, slot));
     } catch (err) {
       if (!(err instanceof AppError && err.code === "CONFLICT")) throw err;
       const existing = await this.deps.store.findJob(spec.name, spec.userId);
       const owner = spec.userId === null ? "no user" : `user ${spec.userId}`;
       throw new AppError("CONFLICT", `a job named "${spec.name}" already exists for ${owner}${existing ? ` (id ${existing.id})` : ""}: update it, or use upsert`, { cause: err });
     }
-    return this.changed(await this.jittered(job, slot, now));
+    return this.changed(job);
   }
 
   /** Adds the job, or replaces the one with the same `(name, userId)` (clearing its failures). */
-  async upsert(input: JobInput): Promise<CronJobRecord> {
+  async upsert(input: JobInput, actor: ChangeActor): Promise<CronJobRecord> {
     const spec = this.check(input);
     await this.checkUser(spec.userId);
     const now = this.deps.clock.now();
@@ -82,12 +93,12 @@ export class JobService {
     const kept = existing?.nextRunAt && sameSchedule(existing, spec) ? existing : undefined;
     const slot = kept ? slotOfJob(kept, scheduleOf(spec), now) : firstSlot(spec, now);
     if (!kept || spec.endsAt?.getTime() !== existing?.endsAt?.getTime()) checkEndsAt(spec, slot);
-    const job = await this.deps.store.upsertJob(valuesOf(spec, kept ? kept.nextRunAt : new Date(slot)), now);
-    return this.changed(await this.jittered(job, slot, now));
+    const job = await this.deps.store.upsertJob(valuesOf(spec, kept ? kept.nextRunAt : new Date(slot)), now, audit(actor, now), (row) => jittered(row, slot));
+    return this.changed(job);
   }
 
   /** Changes the given fields; a new schedule is a fresh start (next run derived, failures cleared). */
-  async update(id: number, patch: JobPatch): Promise<CronJobRecord> {
+  async update(id: number, patch: JobPatch, actor: ChangeActor): Promise<CronJobRecord> {
     const job = await this.get(id);
     const now = this.deps.clock.now();
     this.assertIdle(job, now, "update");
@@ -114,22 +125,22 @@ export class JobService {
     } else if (spec.isActive && job.ended === "finished") {
       change.ended = null;
     }
-    return this.write(id, change, now);
+    return this.write(id, change, now, "update", actor);
   }
 
-  async pause(id: number): Promise<CronJobRecord> {
+  async pause(id: number, actor: ChangeActor): Promise<CronJobRecord> {
     const job = await this.get(id);
     if (!job.isActive) return job;
     const now = this.deps.clock.now();
     this.assertIdle(job, now, "pause");
-    return this.write(id, { isActive: false }, now);
+    return this.write(id, { isActive: false }, now, "pause", actor);
   }
 
   /**
    * Re-activates a paused (or finished) job; a recurring one whose slot passed meanwhile waits
    * for its next slot. A job past its `ends_at` or `max_runs` stays finished (`CONFLICT`).
    */
-  async resume(id: number): Promise<CronJobRecord> {
+  async resume(id: number, actor: ChangeActor): Promise<CronJobRecord> {
     const job = await this.get(id);
     if (job.isActive) return job;
     const now = this.deps.clock.now();
@@ -138,17 +149,17 @@ export class JobService {
     const planned = plannedRun(job, schedule, reactivation(job, spec, now));
     const end = endOf(job, planned, job.runCount);
     if (end !== null) throw new AppError("CONFLICT", `job ${id} is finished (${end}): raise maxRuns or endsAt to run it again`);
-    return this.write(id, { isActive: true, ended: null, nextRunAt: new Date(planned) }, now);
+    return this.write(id, { isActive: true, ended: null, nextRunAt: new Date(planned) }, now, "resume", actor);
   }
 
   /** Pause all (SPEC §5.3.1): every tick, on every server, claims nothing until `resumeAll`. */
-  async pauseAll(): Promise<{ paused: boolean }> {
-    return this.setPausedAll(true);
+  async pauseAll(actor: ChangeActor): Promise<{ paused: boolean }> {
+    return this.setPausedAll(true, actor);
   }
 
   /** Ends pause all; jobs paused one by one stay paused. */
-  async resumeAll(): Promise<{ paused: boolean }> {
-    return this.setPausedAll(false);
+  async resumeAll(actor: ChangeActor): Promise<{ paused: boolean }> {
+    return this.setPausedAll(false, actor);
   }
 
   /** Whether all jobs are paused (`pauseAll`). */
@@ -156,20 +167,21 @@ export class JobService {
     return isPausedAll(await this.deps.store.readSetting(PAUSE_ALL_SETTING));
   }
 
-  private async setPausedAll(paused: boolean): Promise<{ paused: boolean }> {
-    await this.deps.store.writeSetting(PAUSE_ALL_SETTING, String(paused), this.deps.clock.now());
+  private async setPausedAll(paused: boolean, actor: ChangeActor): Promise<{ paused: boolean }> {
+    const now = this.deps.clock.now();
+    await this.deps.store.writeSetting(PAUSE_ALL_SETTING, String(paused), now, { ...audit(actor, now), action: paused ? "pause_all" : "resume_all", unset: "false" });
     // Timers everywhere look again: on resume, due jobs start at once.
     this.deps.changes.publish();
     return { paused };
   }
 
   /** Re-activates a dead (or failing) job: failures cleared, due now. */
-  async retry(id: number): Promise<CronJobRecord> {
+  async retry(id: number, actor: ChangeActor): Promise<CronJobRecord> {
     const job = await this.get(id);
     const now = this.deps.clock.now();
     this.assertIdle(job, now, "retry");
     this.check(fieldsOf(job));
-    return this.write(id, { isActive: true, ended: null, attempts: 0, crashes: 0, lastError: null, nextRunAt: new Date(now) }, now);
+    return this.write(id, { isActive: true, ended: null, attempts: 0, crashes: 0, lastError: null, nextRunAt: new Date(now) }, now, "retry", actor);
   }
 
   /**
@@ -177,9 +189,9 @@ export class JobService {
    * holding the lease, on this server or another, aborts the run within a second and records it
    * `cancelled`. `CONFLICT` when no run holds the job.
    */
-  async cancel(id: number): Promise<CronJobRecord> {
+  async cancel(id: number, actor: ChangeActor): Promise<CronJobRecord> {
     const now = this.deps.clock.now();
-    const job = await this.deps.store.requestCancel(id, now);
+    const job = await this.deps.store.requestCancel(id, now, audit(actor, now));
     if (!job) {
       const existing = await this.get(id);
       throw new AppError("CONFLICT", `job ${id} is not running (it is ${stateOf(existing, now)}): only a running job can be cancelled`);
@@ -187,10 +199,11 @@ export class JobService {
     return this.changed(job);
   }
 
-  async delete(id: number): Promise<Deleted> {
+  async delete(id: number, actor: ChangeActor): Promise<Deleted> {
     const job = await this.get(id);
-    const wasRunning = isRunning(job, this.deps.clock.now());
-    if (!(await this.deps.store.deleteJob(id))) throw new AppError("NOT_FOUND", `job ${id} does not exist`);
+    const now = this.deps.clock.now();
+    const wasRunning = isRunning(job, now);
+    if (!(await this.deps.store.deleteJob(id, audit(actor, now)))) throw new AppError("NOT_FOUND", `job ${id} does not exist`);
     this.deps.changes.publish();
     return { id, wasRunning };
   }
@@ -212,26 +225,30 @@ export class JobService {
     }
   }
 
-  private async write(id: number, change: RowChange, now: number): Promise<CronJobRecord> {
-    const job = await this.deps.store.updateJob(id, change, now);
+  private async write(id: number, change: RowChange, now: number, action: UpdateAction, actor: ChangeActor): Promise<CronJobRecord> {
+    const job = await this.deps.store.updateJob(id, change, now, { ...audit(actor, now), action });
     if (!job) throw new AppError("NOT_FOUND", `job ${id} does not exist`);
     return this.changed(job);
-  }
-
-  /**
-   * A new row's `next_run_at` moved by its jitter: the offset depends on the job's id, known
-   * only once the row is written. Without jitter the row is answered as written.
-   */
-  private async jittered(job: CronJobRecord, slot: number, now: number): Promise<CronJobRecord> {
-    const planned = plannedRun(job, scheduleOf(job), slot);
-    if (planned === job.nextRunAt?.getTime()) return job;
-    return (await this.deps.store.updateJob(job.id, { nextRunAt: new Date(planned) }, now)) ?? job;
   }
 
   private changed(job: CronJobRecord): CronJobRecord {
     this.deps.changes.publish();
     return job;
   }
+}
+
+/** The author of a change made at `now`, as the store writes it to the audit log. */
+function audit(actor: ChangeActor, now: number): Audit {
+  return { actor: actorLabel(actor), at: now };
+}
+
+/**
+ * A new row's `next_run_at` moved by its jitter: the offset depends on the job's id, known only
+ * once the row is written (the store applies it in the insert's transaction). Nothing without jitter.
+ */
+function jittered(job: CronJobRecord, slot: number): JobChange | undefined {
+  const planned = plannedRun(job, scheduleOf(job), slot);
+  return planned === job.nextRunAt?.getTime() ? undefined : { nextRunAt: new Date(planned) };
 }
 
 /** A stored row as input, so that an update is checked as the whole job it makes. */

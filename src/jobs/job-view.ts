@@ -1,6 +1,6 @@
 import { describeSchedule } from "../schedule/describe.ts";
 import { stateOf, type JobState } from "../lifecycle/lifecycle.ts";
-import type { CronJobRecord, CronJobRunRecord } from "../store/store.ts";
+import type { ChangeAction, ChangeFields, CronJobChangeRecord, CronJobRecord, CronJobRunRecord } from "../store/store.ts";
 
 /** A job as the control plane answers it: plain JSON, times as ISO strings, payload parsed. */
 export interface JobView {
@@ -58,6 +58,21 @@ export interface RunView {
   attempt: number;
   runId: string;
   runner: string;
+}
+
+/** One row of the audit log (SPEC §2 `cron_job_changes`). */
+export interface ChangeView {
+  id: number;
+  /** Null for a change of all jobs (`pause_all`, `resume_all`); kept after the job is deleted. */
+  jobId: number | null;
+  action: ChangeAction;
+  /** The token's name and the client: `alice (cli)`, `admin (dashboard)`, `system (users)`. */
+  actor: string;
+  /** The fields the change altered, as they were (a deleted job: all its defining fields). */
+  before: ChangeFields | null;
+  /** The same fields as the change left them (a created job: all its defining fields). */
+  after: ChangeFields | null;
+  at: string;
 }
 
 /** A time as ISO text; one no `Date` can hold (written by hand, e.g. PostgreSQL `infinity`) as null. */
@@ -126,5 +141,24 @@ export function runView(run: CronJobRunRecord): RunView {
     attempt: run.attempt,
     runId: run.runId,
     runner: run.runner,
+  };
+}
+
+/** Stored `before`/`after` text as fields; a value that is not a JSON object (written by hand) is kept as `{ value }`. */
+function parseFields(text: string | null): ChangeFields | null {
+  if (text === null) return null;
+  const value = parsePayload(text);
+  return typeof value === "object" && value !== null && !Array.isArray(value) ? value as ChangeFields : { value };
+}
+
+export function changeView(change: CronJobChangeRecord): ChangeView {
+  return {
+    id: change.id,
+    jobId: change.jobId,
+    action: change.action,
+    actor: change.actor,
+    before: parseFields(change.before),
+    after: parseFields(change.after),
+    at: isoAlways(change.at),
   };
 }

@@ -1,12 +1,13 @@
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
+import { actorLabel, type ChangeActor } from "../actor.ts";
 import type { ChangeFeed } from "../changes.ts";
 import type { Clock } from "../clock.ts";
 import { AppError } from "../errors.ts";
 import type { JobRegistry } from "../jobs/registry.ts";
 import { decideStart, isPausedAll, leaseMs, PAUSE_ALL_SETTING, type RunOutcome } from "../lifecycle/lifecycle.ts";
 import type { Logger } from "../logger.ts";
-import type { CronJobRecord, ReadStore, RunnerStore, SettingsStore, UserStore } from "../store/store.ts";
+import type { ChangeLogStore, CronJobRecord, ReadStore, RunnerStore, SettingsStore, UserStore } from "../store/store.ts";
 import { CancelWatch } from "./cancel-watch.ts";
 import { execute, prepare, type ExecuteDeps } from "./execute.ts";
 import { Finisher } from "./finisher.ts";
@@ -18,7 +19,7 @@ import { MAX_RESULTS, resultOf, TickTally, type JobRunResult, type TickResult } 
 export type { JobRunResult, TickResult };
 
 export interface RunnerDeps {
-  store: RunnerStore & UserStore & Pick<ReadStore, "getJob"> & Pick<SettingsStore, "readSetting">;
+  store: RunnerStore & UserStore & Pick<ReadStore, "getJob"> & Pick<SettingsStore, "readSetting"> & Pick<ChangeLogStore, "pruneChanges">;
   registry: JobRegistry;
   clock: Clock;
   logger: Logger;
@@ -40,7 +41,7 @@ export interface RunnerOptions {
   budgetMs: number;
   /** How long a timed-out job may take to settle before it is recorded anyway (default 2 s). */
   abortGraceMs: number;
-  /** History rows older than this are pruned (default 14 days). */
+  /** History rows and audit rows older than this are pruned (default 14 days, `HISTORY_DAYS`). */
   retentionMs: number;
   /** Written to each history row: who ran it. */
   runnerName: string;
@@ -104,9 +105,12 @@ export class Runner {
     }));
   }
 
-  /** Runs one job now, through the same claim as a tick, so it never overlaps a scheduled run. */
-  runNow(id: number): Promise<JobRunResult> {
-    return this.track(this.runOne(id).finally(() => this.deps.changes?.publish()));
+  /**
+   * Runs one job now, through the same claim as a tick, so it never overlaps a scheduled run.
+   * The claim writes the `run_now` audit row of `actor` (after: the run's `runId`).
+   */
+  runNow(id: number, actor: ChangeActor): Promise<JobRunResult> {
+    return this.track(this.runOne(id, actor).finally(() => this.deps.changes?.publish()));
   }
 
   get isStopping(): boolean {
@@ -257,12 +261,12 @@ export class Runner {
     return { written };
   }
 
-  private async runOne(id: number): Promise<JobRunResult> {
+  private async runOne(id: number, actor: ChangeActor): Promise<JobRunResult> {
     this.assertRunning();
     const { store, clock } = this.deps;
     const runId = randomUUID();
     const now = clock.now();
-    const job = await store.claimOne(id, { runId, now, leaseMarginMs: this.options.leaseMarginMs });
+    const job = await store.claimOne(id, { runId, now, leaseMarginMs: this.options.leaseMarginMs }, { actor: actorLabel(actor), at: now });
     if (!job) {
       const existing = await store.getJob(id);
       if (!existing) throw new AppError("NOT_FOUND", `job ${id} does not exist`);
@@ -286,7 +290,11 @@ export class Runner {
   private async pruneIfDue(now: number): Promise<void> {
     if (now - this.lastPruneAt < PRUNE_EVERY_MS) return;
     this.lastPruneAt = now;
-    const pruned = await this.deps.store.pruneRuns(now - this.options.retentionMs);
+    const before = now - this.options.retentionMs;
+    const pruned = await this.deps.store.pruneRuns(before);
     if (pruned > 0) this.deps.logger.info("pruned history", { rows: pruned });
+    // The audit log is kept like the history (SPEC §2).
+    const changes = await this.deps.store.pruneChanges(before);
+    if (changes > 0) this.deps.logger.info("pruned the audit log", { rows: changes });
   }
 }

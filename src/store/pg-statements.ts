@@ -93,6 +93,10 @@ export const NEXT_WAKE = `
 export const PRUNE_CHUNK = `
   DELETE FROM cron_job_runs WHERE id IN (SELECT id FROM cron_job_runs WHERE finished_at < $1::timestamptz LIMIT 5000)`;
 
+/** In chunks, like the history: audit rows written before $1. */
+export const PRUNE_CHANGES_CHUNK = `
+  DELETE FROM cron_job_changes WHERE id IN (SELECT id FROM cron_job_changes WHERE at < $1::timestamptz LIMIT 5000)`;
+
 /** $1 now: jobs in each state, from the lifecycle's one definition. */
 export const STATES = `SELECT ${LIFECYCLE.stateCase} AS state, count(*)::int AS n FROM cron_jobs GROUP BY 1`;
 

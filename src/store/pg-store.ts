@@ -2,7 +2,8 @@ import type { SQL } from "bun";
 import { randomUUID } from "node:crypto";
 import { and, desc, eq, gt, gte, isNull, lt, lte, sql, type SQL as Condition } from "drizzle-orm";
 import { drizzle, type BunSQLDatabase } from "drizzle-orm/bun-sql";
-import { cronJobRuns, cronJobs, cronSettings, users } from "../../db/schema/pg.ts";
+import { cronJobChanges, cronJobRuns, cronJobs, cronSettings, users } from "../../db/schema/pg.ts";
+import { AppError } from "../errors.ts";
 import { changeAnnouncer, listenForChanges } from "./pg-changes.ts";
 import { pgFailure } from "./pg-errors.ts";
 import { migratePg, openPg, type PgOptions } from "./pg-open.ts";
@@ -12,11 +13,21 @@ import type { JobState } from "../lifecycle/lifecycle.ts";
 import { lifecycleSql, POSTGRES } from "../lifecycle/lifecycle-sql.ts";
 import { statsOf } from "./store-stats.ts";
 import { jobListWhere, POSTGRES_LISTS, runListWhere } from "./filters.ts";
+import { jobDiff, jobFields, settingDiff } from "./change-log.ts";
 
 import type {
-  ClaimOptions, CronJobRecord, CronJobRunRecord, Finish, FinishOutcome, JobChange, JobFilter, JobValues, RunBucketCount, RunStatus, ScheduledRow,
-  NewUser, Page, RunFilter, Store, StoreStats, UserRecord,
+  Audit, ChangeFilter, ClaimOptions, CronJobChangeRecord, CronJobRecord, CronJobRunRecord, Finish, FinishOutcome, JobChange, JobFilter, JobValues,
+  NewChange, RunBucketCount, RunStatus, ScheduledRow, NewUser, Page, RunFilter, SettingAction, Settle, Store, StoreStats, UpdateAction, UserRecord,
 } from "./store.ts";
+
+/** One transaction: its connection for raw statements, and drizzle over the same connection. */
+interface Tx {
+  sql: SQL;
+  db: BunSQLDatabase;
+}
+
+/** How often an audited upsert looks again when another instance inserted the same (name, user) meanwhile. */
+const UPSERT_TRIES = 5;
 
 /** A time as ISO text; one no `Date` can hold (written by hand) as NULL. */
 const iso = (d: Date | null) => (d === null || Number.isNaN(d.getTime()) ? null : d.toISOString());
@@ -67,6 +78,30 @@ export class PgStore implements Store {
     return this.client.unsafe<JobRow[]>(text, params);
   }
 
+  /** Runs `fn` in one transaction: a change and its audit row commit together or not at all. */
+  private transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.client.begin((sql) => fn({ sql, db: drizzle({ client: sql }) })) as Promise<T>;
+  }
+
+  /** Writes one audit row through `db` (inside a change's transaction when that change is audited). */
+  private async logChange(db: BunSQLDatabase, { jobId, action, actor, before, after, at: when }: NewChange): Promise<CronJobChangeRecord> {
+    const [row] = await db.insert(cronJobChanges).values({
+      jobId, action, actor, before: before === null ? null : JSON.stringify(before), after: after === null ? null : JSON.stringify(after), at: at(when),
+    }).returning();
+    return row!;
+  }
+
+  /** The audit row of an update (`before` → `after`), when it altered a field. */
+  private async logUpdate(db: BunSQLDatabase, action: UpdateAction, before: CronJobRecord, after: CronJobRecord, audit: Audit): Promise<void> {
+    const diff = jobDiff(before, after);
+    if (diff) await this.logChange(db, { jobId: after.id, action, actor: audit.actor, ...diff, at: audit.at });
+  }
+
+  /** The job's row, locked until the transaction ends. */
+  private async lockedJob(db: BunSQLDatabase, id: number): Promise<CronJobRecord | undefined> {
+    return withDates((await db.select().from(cronJobs).where(eq(cronJobs.id, id)).for("update"))[0]);
+  }
+
 
   listUnscheduled(limit: number) {
     return this.guard("cannot list unscheduled jobs", async () => (await this.rows(q.LIST_UNSCHEDULED, [limit])).map(recordFromRow));
@@ -87,10 +122,19 @@ export class PgStore implements Store {
     });
   }
 
-  claimOne(id: number, { runId, now, leaseMarginMs }: Omit<ClaimOptions, "limit">) {
+  claimOne(id: number, { runId, now, leaseMarginMs }: Omit<ClaimOptions, "limit">, audit?: Audit) {
     return this.guard("cannot claim the job", async () => {
-      const [row] = await this.rows(q.CLAIM_ONE, [at(now), runId, Math.round(leaseMarginMs), id]);
-      return row ? recordFromRow(row) : undefined;
+      const params = [at(now), runId, Math.round(leaseMarginMs), id];
+      if (!audit) {
+        const [row] = await this.rows(q.CLAIM_ONE, params);
+        return row ? recordFromRow(row) : undefined;
+      }
+      return this.transaction(async ({ sql, db }) => {
+        const [row] = await sql.unsafe<JobRow[]>(q.CLAIM_ONE, params);
+        if (!row) return undefined;
+        await this.logChange(db, { jobId: id, action: "run_now", actor: audit.actor, before: null, after: { runId }, at: audit.at });
+        return recordFromRow(row);
+      });
     });
   }
 
@@ -143,6 +187,28 @@ export class PgStore implements Store {
     });
   }
 
+  pruneChanges(before: number) {
+    return this.guard("cannot prune the audit log", async () => {
+      let total = 0;
+      for (let n = -1; n !== 0; total += n) n = (await this.client.unsafe(q.PRUNE_CHANGES_CHUNK, [at(before)])).count;
+      return total;
+    });
+  }
+
+  recordChange(change: NewChange) {
+    return this.guard("cannot record the change", () => this.logChange(this.orm, change));
+  }
+
+  listChanges(filter: ChangeFilter) {
+    return this.guard("cannot list changes", async () => {
+      const rows = await this.orm.select().from(cronJobChanges).where(and(
+        filter.cursor !== undefined ? lt(cronJobChanges.id, filter.cursor) : undefined,
+        filter.jobId !== undefined ? eq(cronJobChanges.jobId, filter.jobId) : undefined,
+      )).orderBy(desc(cronJobChanges.id)).limit(filter.limit + 1);
+      return page<CronJobChangeRecord>(rows, filter.limit);
+    });
+  }
+
   cancelRequests(ids: number[]) {
     return this.guard("cannot read cancel requests", async () => {
       if (ids.length === 0) return [];
@@ -151,10 +217,21 @@ export class PgStore implements Store {
     });
   }
 
-  requestCancel(id: number, now: number) {
+  requestCancel(id: number, now: number, audit?: Audit) {
     return this.guard("cannot cancel the job", async () => {
-      const [row] = await this.rows(q.REQUEST_CANCEL, [at(now), id]);
-      return row ? recordFromRow(row) : undefined;
+      if (!audit) {
+        const [row] = await this.rows(q.REQUEST_CANCEL, [at(now), id]);
+        return row ? recordFromRow(row) : undefined;
+      }
+      return this.transaction(async ({ sql, db }) => {
+        const before = await this.lockedJob(db, id);
+        const [row] = await sql.unsafe<JobRow[]>(q.REQUEST_CANCEL, [at(now), id]);
+        if (!row || !before) return undefined;
+        const job = recordFromRow(row);
+        const diff = jobDiff(before, job);
+        if (diff) await this.logChange(db, { jobId: id, action: "cancel", actor: audit.actor, ...diff, at: audit.at });
+        return job;
+      });
     });
   }
 
@@ -175,36 +252,84 @@ export class PgStore implements Store {
     });
   }
 
-  insertJob(values: JobValues, now: number) {
+  insertJob(values: JobValues, now: number, audit?: Audit, settle?: Settle) {
     return this.guard("cannot create the job", async (): Promise<CronJobRecord> => {
-      const [row] = await this.orm.insert(cronJobs).values({ ...values, createdAt: at(now), updatedAt: at(now) }).returning();
-      return row!;
+      if (!audit && !settle) return this.insertRow(this.orm, values, now);
+      return this.transaction(async ({ db }) => {
+        const job = await this.settled(db, await this.insertRow(db, values, now), settle);
+        if (audit) await this.logChange(db, { jobId: job.id, action: "create", actor: audit.actor, before: null, after: jobFields(job), at: audit.at });
+        return job;
+      });
     });
   }
 
-  upsertJob(values: JobValues, now: number) {
+  private async insertRow(db: BunSQLDatabase, values: JobValues, now: number): Promise<CronJobRecord> {
+    const [row] = await db.insert(cronJobs).values({ ...values, createdAt: at(now), updatedAt: at(now) }).returning();
+    return withDates(row!);
+  }
+
+  /** The row after its last change `settle` (the jitter), inside the write's transaction. */
+  private async settled(db: BunSQLDatabase, job: CronJobRecord, settle: Settle | undefined): Promise<CronJobRecord> {
+    const change = settle?.(job);
+    return change ? withDates((await db.update(cronJobs).set(change).where(eq(cronJobs.id, job.id)).returning())[0]!) : job;
+  }
+
+  upsertJob(values: JobValues, now: number, audit?: Audit, settle?: Settle) {
     return this.guard("cannot upsert the job", async (): Promise<CronJobRecord> => {
-      // One statement, so two instances upserting the same (name, user) at once cannot both insert.
-      const [row] = await this.orm.insert(cronJobs).values({ ...values, createdAt: at(now), updatedAt: at(now) })
-        .onConflictDoUpdate({
-          target: [cronJobs.name, cronJobs.userId],
-          set: { ...values, attempts: 0, lastError: null, updatedAt: at(now) },
-        }).returning();
-      return withDates(row!);
+      const replace = { ...values, attempts: 0, lastError: null, updatedAt: at(now) };
+      if (!audit && !settle) {
+        // One statement, so two instances upserting the same (name, user) at once cannot both insert.
+        const [row] = await this.orm.insert(cronJobs).values({ ...values, createdAt: at(now), updatedAt: at(now) })
+          .onConflictDoUpdate({ target: [cronJobs.name, cronJobs.userId], set: replace }).returning();
+        return withDates(row!);
+      }
+      // Audited (or settled), the row as it was is needed: locked if it exists, else inserted unless
+      // another instance inserted it meanwhile (then it is locked and updated on the next round).
+      return this.transaction(async ({ db }) => {
+        const sameKey = and(eq(cronJobs.name, values.name), values.userId === null ? isNull(cronJobs.userId) : eq(cronJobs.userId, values.userId));
+        for (let tries = 0; tries < UPSERT_TRIES; tries++) {
+          const existing = withDates((await db.select().from(cronJobs).where(sameKey).for("update"))[0]);
+          if (existing) {
+            const job = await this.settled(db, withDates((await db.update(cronJobs).set(replace).where(eq(cronJobs.id, existing.id)).returning())[0]!), settle);
+            if (audit) await this.logUpdate(db, "update", existing, job, audit);
+            return job;
+          }
+          const [inserted] = await db.insert(cronJobs).values({ ...values, createdAt: at(now), updatedAt: at(now) })
+            .onConflictDoNothing({ target: [cronJobs.name, cronJobs.userId] }).returning();
+          if (inserted) {
+            const job = await this.settled(db, withDates(inserted), settle);
+            if (audit) await this.logChange(db, { jobId: job.id, action: "create", actor: audit.actor, before: null, after: jobFields(job), at: audit.at });
+            return job;
+          }
+        }
+        throw new AppError("UNAVAILABLE", `the job "${values.name}" kept changing under other writers: try again`);
+      });
     });
   }
 
-  updateJob(id: number, values: JobChange, now: number) {
+  updateJob(id: number, values: JobChange, now: number, audit?: Audit & { action: UpdateAction }) {
     return this.guard("cannot update the job", async (): Promise<CronJobRecord | undefined> => {
-      const [row] = await this.orm.update(cronJobs).set({ ...values, updatedAt: at(now) }).where(eq(cronJobs.id, id)).returning();
-      return withDates(row);
+      const update = (db: BunSQLDatabase) => db.update(cronJobs).set({ ...values, updatedAt: at(now) }).where(eq(cronJobs.id, id)).returning();
+      if (!audit) return withDates((await update(this.orm))[0]);
+      return this.transaction(async ({ db }) => {
+        const before = await this.lockedJob(db, id);
+        if (!before) return undefined;
+        const job = withDates((await update(db))[0]!);
+        await this.logUpdate(db, audit.action, before, job, audit);
+        return job;
+      });
     });
   }
 
-  deleteJob(id: number) {
+  deleteJob(id: number, audit?: Audit) {
     return this.guard("cannot delete the job", async () => {
-      const deleted = (await this.orm.delete(cronJobs).where(eq(cronJobs.id, id)).returning({ id: cronJobs.id })).length > 0;
-      return deleted;
+      if (!audit) return (await this.orm.delete(cronJobs).where(eq(cronJobs.id, id)).returning({ id: cronJobs.id })).length > 0;
+      return this.transaction(async ({ db }) => {
+        const [row] = await db.delete(cronJobs).where(eq(cronJobs.id, id)).returning();
+        if (!row) return false;
+        await this.logChange(db, { jobId: id, action: "delete", actor: audit.actor, before: jobFields(withDates(row)), after: null, at: audit.at });
+        return true;
+      });
     });
   }
 
@@ -241,10 +366,23 @@ export class PgStore implements Store {
       (await this.client.unsafe<{ value: string }[]>(q.READ_SETTING, [name]))[0]?.value);
   }
 
-  writeSetting(name: string, value: string, now: number) {
+  writeSetting(name: string, value: string, now: number, audit?: Audit & { action: SettingAction; unset: string }) {
     return this.guard("cannot write the settings", async () => {
-      await this.orm.insert(cronSettings).values({ name, value, updatedAt: at(now) })
+      const write = (db: BunSQLDatabase) => db.insert(cronSettings).values({ name, value, updatedAt: at(now) })
         .onConflictDoUpdate({ target: cronSettings.name, set: { value, updatedAt: at(now) } });
+      if (!audit) {
+        await write(this.orm);
+        return;
+      }
+      await this.transaction(async ({ db }) => {
+        // Never written, the setting is first written as `unset`: then it is always there to lock,
+        // and two servers pausing at once record one change.
+        await db.insert(cronSettings).values({ name, value: audit.unset, updatedAt: at(now) }).onConflictDoNothing({ target: cronSettings.name });
+        const [old] = await db.select({ value: cronSettings.value }).from(cronSettings).where(eq(cronSettings.name, name)).for("update");
+        await write(db);
+        const diff = settingDiff(name, old?.value, value, audit.unset);
+        if (diff) await this.logChange(db, { jobId: null, action: audit.action, actor: audit.actor, ...diff, at: audit.at });
+      });
     });
   }
 

@@ -1,7 +1,7 @@
 import type { Database } from "bun:sqlite";
 import { and, desc, eq, gt, isNull, lt, lte, sql, type SQL } from "drizzle-orm";
 import { drizzle, type BunSQLiteDatabase } from "drizzle-orm/bun-sqlite";
-import { cronJobRuns, cronJobs, cronSettings, users } from "../../db/schema/sqlite.ts";
+import { cronJobChanges, cronJobRuns, cronJobs, cronSettings, users } from "../../db/schema/sqlite.ts";
 import { AppError } from "../errors.ts";
 import { migrateSqlite, openSqlite, type SqliteOptions } from "./sqlite-open.ts";
 import { isBusy, sqliteFailure } from "./sqlite-errors.ts";
@@ -11,11 +11,12 @@ import { deadChange, type JobState } from "../lifecycle/lifecycle.ts";
 import { lifecycleSql, SQLITE } from "../lifecycle/lifecycle-sql.ts";
 import { statsOf } from "./store-stats.ts";
 import { jobListWhere, runListWhere, SQLITE_LISTS } from "./filters.ts";
+import { jobDiff, jobFields, settingDiff } from "./change-log.ts";
 
 const LIFECYCLE_NOW = lifecycleSql(SQLITE, "$now");
 import type {
-  ClaimOptions, CronJobRecord, CronJobRunRecord, Finish, FinishOutcome, JobChange, JobFilter, JobValues, RunBucketCount, ScheduledRow,
-  NewUser, Page, RunFilter, Store, StoreStats, UserRecord,
+  Audit, ChangeFilter, ClaimOptions, CronJobChangeRecord, CronJobRecord, CronJobRunRecord, Finish, FinishOutcome, JobChange, JobFilter, JobValues,
+  NewChange, RunBucketCount, ScheduledRow, NewUser, Page, RunFilter, SettingAction, Settle, Store, StoreStats, UpdateAction, UserRecord,
 } from "./store.ts";
 
 
@@ -111,10 +112,13 @@ export class SqliteStore implements Store {
     });
   }
 
-  claimOne(id: number, { runId, now, leaseMarginMs }: Omit<ClaimOptions, "limit">) {
+  claimOne(id: number, { runId, now, leaseMarginMs }: Omit<ClaimOptions, "limit">, audit?: Audit) {
     return this.guard("cannot claim the job", () => {
-      const row = this.client.transaction(() =>
-        this.hot.claimOne.get({ $id: id, $runId: runId, $now: now, $margin: leaseMarginMs })).immediate();
+      const row = this.client.transaction(() => {
+        const claimed = this.hot.claimOne.get({ $id: id, $runId: runId, $now: now, $margin: leaseMarginMs });
+        if (claimed && audit) this.logChange({ jobId: id, action: "run_now", actor: audit.actor, before: null, after: { runId }, at: audit.at });
+        return claimed;
+      }).immediate();
       return row ? recordFromRow(row) : undefined;
     });
   }
@@ -211,19 +215,70 @@ export class SqliteStore implements Store {
     });
   }
 
+  pruneChanges(before: number) {
+    return this.guard("cannot prune the audit log", () => {
+      const chunk = this.client.prepare<never, [number]>(
+        `DELETE FROM cron_job_changes WHERE id IN (SELECT id FROM cron_job_changes WHERE at < ? LIMIT 5000)`);
+      let total = 0;
+      let deleted: number;
+      do {
+        deleted = chunk.run(before).changes;
+        total += deleted;
+      } while (deleted > 0);
+      return total;
+    });
+  }
+
+  recordChange(change: NewChange) {
+    return this.guard("cannot record the change", () => this.logChange(change));
+  }
+
+  listChanges(filter: ChangeFilter) {
+    return this.guard("cannot list changes", () => {
+      const rows = this.orm.select().from(cronJobChanges).where(and(
+        filter.cursor !== undefined ? lt(cronJobChanges.id, filter.cursor) : undefined,
+        filter.jobId !== undefined ? eq(cronJobChanges.jobId, filter.jobId) : undefined,
+      )).orderBy(desc(cronJobChanges.id)).limit(filter.limit + 1).all();
+      return page<CronJobChangeRecord>(rows, filter.limit);
+    });
+  }
+
+  /** Writes one audit row; inside a write's transaction when that write is audited. */
+  private logChange({ jobId, action, actor, before, after, at }: NewChange): CronJobChangeRecord {
+    return this.orm.insert(cronJobChanges).values({
+      jobId, action, actor, before: before === null ? null : JSON.stringify(before), after: after === null ? null : JSON.stringify(after), at: new Date(at),
+    }).returning().get();
+  }
+
+  /** The audit row of an update (`before` → `after`), when it altered a field. */
+  private logUpdate(action: UpdateAction, before: CronJobRecord, after: CronJobRecord, audit: Audit): void {
+    const diff = jobDiff(before, after);
+    if (diff) this.logChange({ jobId: after.id, action, actor: audit.actor, ...diff, at: audit.at });
+  }
+
+  private jobRow(id: number): CronJobRecord | undefined {
+    return this.orm.select().from(cronJobs).where(eq(cronJobs.id, id)).get();
+  }
+
   cancelRequests(ids: number[]) {
     return this.guard("cannot read cancel requests", () => (ids.length === 0 ? [] : this.hot.cancelRequests.all(JSON.stringify(ids))));
   }
 
-  requestCancel(id: number, now: number) {
-    return this.guard("cannot cancel the job", () => {
+  requestCancel(id: number, now: number, audit?: Audit) {
+    return this.guard("cannot cancel the job", () => this.client.transaction(() => {
+      const before = audit && this.jobRow(id);
       const row = this.hot.requestCancel.get({ $id: id, $now: now });
-      return row ? recordFromRow(row) : undefined;
-    });
+      const job = row ? recordFromRow(row) : undefined;
+      if (job && before && audit) {
+        const diff = jobDiff(before, job);
+        if (diff) this.logChange({ jobId: id, action: "cancel", actor: audit.actor, ...diff, at: audit.at });
+      }
+      return job;
+    }).immediate());
   }
 
   getJob(id: number) {
-    return this.guard("cannot read the job", () => this.orm.select().from(cronJobs).where(eq(cronJobs.id, id)).get());
+    return this.guard("cannot read the job", () => this.jobRow(id));
   }
 
   findJob(name: string, userId: number | null) {
@@ -238,33 +293,51 @@ export class SqliteStore implements Store {
     });
   }
 
-  insertJob(values: JobValues, now: number) {
-    return this.guard("cannot create the job", () => this.insertRow(values, now));
+  insertJob(values: JobValues, now: number, audit?: Audit, settle?: Settle) {
+    return this.guard("cannot create the job", () => this.client.transaction(() => this.insertRow(values, now, audit, settle)).immediate());
   }
 
-  private insertRow(values: JobValues, now: number): CronJobRecord {
+  private insertRow(values: JobValues, now: number, audit: Audit | undefined, settle: Settle | undefined): CronJobRecord {
     const at = new Date(now);
-    return this.orm.insert(cronJobs).values({ ...values, createdAt: at, updatedAt: at }).returning().get();
+    const job = this.settled(this.orm.insert(cronJobs).values({ ...values, createdAt: at, updatedAt: at }).returning().get(), settle);
+    if (audit) this.logChange({ jobId: job.id, action: "create", actor: audit.actor, before: null, after: jobFields(job), at: audit.at });
+    return job;
   }
 
-  upsertJob(values: JobValues, now: number) {
+  /** The row after its last change `settle` (the jitter), inside the write's transaction. */
+  private settled(job: CronJobRecord, settle: Settle | undefined): CronJobRecord {
+    const change = settle?.(job);
+    return change ? this.orm.update(cronJobs).set(change).where(eq(cronJobs.id, job.id)).returning().get()! : job;
+  }
+
+  upsertJob(values: JobValues, now: number, audit?: Audit, settle?: Settle) {
     return this.guard("cannot upsert the job", () => this.client.transaction(() => {
-      const existing = this.orm.select({ id: cronJobs.id }).from(cronJobs)
+      const existing = this.orm.select().from(cronJobs)
         .where(and(eq(cronJobs.name, values.name), values.userId === null ? isNull(cronJobs.userId) : eq(cronJobs.userId, values.userId))).get();
-      if (!existing) return this.insertRow(values, now);
-      return this.orm.update(cronJobs)
+      if (!existing) return this.insertRow(values, now, audit, settle);
+      const job = this.settled(this.orm.update(cronJobs)
         .set({ ...values, attempts: 0, lastError: null, updatedAt: new Date(now) })
-        .where(eq(cronJobs.id, existing.id)).returning().get()!;
+        .where(eq(cronJobs.id, existing.id)).returning().get()!, settle);
+      if (audit) this.logUpdate("update", existing, job, audit);
+      return job;
     }).immediate());
   }
 
-  updateJob(id: number, values: JobChange, now: number) {
-    return this.guard("cannot update the job", () =>
-      this.orm.update(cronJobs).set({ ...values, updatedAt: new Date(now) }).where(eq(cronJobs.id, id)).returning().get());
+  updateJob(id: number, values: JobChange, now: number, audit?: Audit & { action: UpdateAction }) {
+    return this.guard("cannot update the job", () => this.client.transaction(() => {
+      const before = audit && this.jobRow(id);
+      const job = this.orm.update(cronJobs).set({ ...values, updatedAt: new Date(now) }).where(eq(cronJobs.id, id)).returning().get();
+      if (job && before && audit) this.logUpdate(audit.action, before, job, audit);
+      return job;
+    }).immediate());
   }
 
-  deleteJob(id: number) {
-    return this.guard("cannot delete the job", () => this.orm.delete(cronJobs).where(eq(cronJobs.id, id)).returning({ id: cronJobs.id }).all().length > 0);
+  deleteJob(id: number, audit?: Audit) {
+    return this.guard("cannot delete the job", () => this.client.transaction(() => {
+      const row = this.orm.delete(cronJobs).where(eq(cronJobs.id, id)).returning().get();
+      if (row && audit) this.logChange({ jobId: id, action: "delete", actor: audit.actor, before: jobFields(row), after: null, at: audit.at });
+      return row !== undefined;
+    }).immediate());
   }
 
   listRuns(filter: RunFilter) {
@@ -299,11 +372,14 @@ export class SqliteStore implements Store {
       this.client.query<{ value: string }, [string]>("SELECT value FROM cron_settings WHERE name = ?").get(name)?.value);
   }
 
-  writeSetting(name: string, value: string, now: number) {
-    return this.guard("cannot write the settings", () => {
+  writeSetting(name: string, value: string, now: number, audit?: Audit & { action: SettingAction; unset: string }) {
+    return this.guard("cannot write the settings", () => this.client.transaction(() => {
+      const old = audit && this.client.query<{ value: string }, [string]>("SELECT value FROM cron_settings WHERE name = ?").get(name)?.value;
       this.orm.insert(cronSettings).values({ name, value, updatedAt: new Date(now) })
         .onConflictDoUpdate({ target: cronSettings.name, set: { value, updatedAt: new Date(now) } }).run();
-    });
+      const diff = audit && settingDiff(name, old, value, audit.unset);
+      if (audit && diff) this.logChange({ jobId: null, action: audit.action, actor: audit.actor, ...diff, at: audit.at });
+    }).immediate());
   }
 
   insertUser(user: NewUser, now: number) {

@@ -1,7 +1,50 @@
-import type { CronJobRecord, CronJobRunRecord, RunStatus, UserRecord } from "../../db/schema/sqlite.ts";
+import type { CronJobChangeRecord, CronJobRecord, CronJobRunRecord, RunStatus, UserRecord } from "../../db/schema/sqlite.ts";
 import type { FinishChange, JobState } from "../lifecycle/lifecycle.ts";
 
-export type { CronJobRecord, CronJobRunRecord, FinishChange, JobState, RunStatus, UserRecord };
+export type { CronJobChangeRecord, CronJobRecord, CronJobRunRecord, FinishChange, JobState, RunStatus, UserRecord };
+
+/** What an audit row says was done (`cron_job_changes.action`, SPEC §2). */
+export type ChangeAction = CronJobChangeRecord["action"];
+
+/** Fields of a job as JSON (times as ISO text, the payload parsed): an audit row's `before` or `after`. */
+export type ChangeFields = Record<string, unknown>;
+
+/**
+ * Who makes a management change, and when (the runtime's clock). Given to a write of the jobs
+ * service, the store writes the change's audit row in the change's own transaction.
+ */
+export interface Audit {
+  /** `alice (cli)`, `system (users)`. */
+  actor: string;
+  at: number;
+}
+
+/** A last change of a row just written that depends on the row itself (its id); undefined: none. */
+export type Settle = (job: CronJobRecord) => JobChange | undefined;
+
+/** The actions `writeSetting` records. */
+export type SettingAction = Extract<ChangeAction, "pause_all" | "resume_all">;
+
+/** The actions `updateJob` records (it is told which). */
+export type UpdateAction = Extract<ChangeAction, "update" | "pause" | "resume" | "retry">;
+
+/** One audit row to write. */
+export interface NewChange {
+  /** Null for a change of all jobs (`pause_all`, `resume_all`). */
+  jobId: number | null;
+  action: ChangeAction;
+  actor: string;
+  before: ChangeFields | null;
+  after: ChangeFields | null;
+  at: number;
+}
+
+export interface ChangeFilter {
+  limit: number;
+  /** The last id of the previous page; pages go by id, newest first. */
+  cursor?: number | undefined;
+  jobId?: number | undefined;
+}
 
 export type NewRun = Omit<CronJobRunRecord, "id">;
 
@@ -113,8 +156,11 @@ export interface RunnerStore {
   scheduleRows(rows: ScheduledRow[], now: number): Promise<void>;
   /** Atomically leases up to `limit` due jobs (ordered by `next_run_at`), counting an attempt. */
   claimDue(options: ClaimOptions): Promise<CronJobRecord[]>;
-  /** Leases one job now, if it is active and not leased: `jobs.runNow` goes through this. */
-  claimOne(id: number, options: Omit<ClaimOptions, "limit">): Promise<CronJobRecord | undefined>;
+  /**
+   * Leases one job now, if it is active and not leased: `jobs.runNow` goes through this. With
+   * `audit`, the claim's `run_now` audit row (after: `{ runId }`) is written in its transaction.
+   */
+  claimOne(id: number, options: Omit<ClaimOptions, "limit">, audit?: Audit): Promise<CronJobRecord | undefined>;
   /** Due jobs, without claiming them (a dry run). */
   listDue(now: number, limit: number): Promise<CronJobRecord[]>;
   /** Applies each fenced change and writes its history row in the same transaction. */
@@ -140,21 +186,44 @@ export interface CancelRequest {
   runId: string;
 }
 
-/** What the jobs service (the control plane) uses to manage jobs. */
+/**
+ * What the jobs service (the control plane) uses to manage jobs. Each write given an `audit`
+ * writes its audit row (SPEC §2 `cron_job_changes`) in the same transaction: `before`/`after`
+ * are the fields it altered (all of a created or deleted job's defining fields); a write that
+ * altered no field (pausing a paused job, an upsert of the same values) writes none.
+ */
 export interface JobStore {
   getJob(id: number): Promise<CronJobRecord | undefined>;
   findJob(name: string, userId: number | null): Promise<CronJobRecord | undefined>;
-  /** Throws `AppError("CONFLICT")` when `(name, userId)` exists. */
-  insertJob(values: JobValues, now: number): Promise<CronJobRecord>;
-  /** Inserts, or updates the row with the same `(name, userId)`. */
-  upsertJob(values: JobValues, now: number): Promise<CronJobRecord>;
-  updateJob(id: number, values: JobChange, now: number): Promise<CronJobRecord | undefined>;
-  deleteJob(id: number): Promise<boolean>;
+  /**
+   * Throws `AppError("CONFLICT")` when `(name, userId)` exists. Audited as `create`. `settle`
+   * gives a last change that needs the written row (its id: the jitter), applied in the same
+   * transaction before the audit row is written.
+   */
+  insertJob(values: JobValues, now: number, audit?: Audit, settle?: Settle): Promise<CronJobRecord>;
+  /**
+   * Inserts, or updates the row with the same `(name, userId)`: audited as `create` or `update`,
+   * as it turned out. `settle` as for `insertJob`.
+   */
+  upsertJob(values: JobValues, now: number, audit?: Audit, settle?: Settle): Promise<CronJobRecord>;
+  updateJob(id: number, values: JobChange, now: number, audit?: Audit & { action: UpdateAction }): Promise<CronJobRecord | undefined>;
+  /** Audited as `delete`. */
+  deleteJob(id: number, audit?: Audit): Promise<boolean>;
   /**
    * Marks the job's run to be stopped (`cancel_requested_at`), only while a live lease holds it;
-   * answers the row, or undefined when it is not running (or does not exist).
+   * answers the row, or undefined when it is not running (or does not exist). Audited as `cancel`.
    */
-  requestCancel(id: number, now: number): Promise<CronJobRecord | undefined>;
+  requestCancel(id: number, now: number, audit?: Audit): Promise<CronJobRecord | undefined>;
+}
+
+/** The audit log (SPEC §2 `cron_job_changes`): one row per change made through the control plane or the dashboard. */
+export interface ChangeLogStore {
+  /** Writes one audit row on its own (the writes of `JobStore` write theirs themselves). */
+  recordChange(change: NewChange): Promise<CronJobChangeRecord>;
+  /** Audit rows, newest first, by pages; of one job (deleted or not) with `jobId`. */
+  listChanges(filter: ChangeFilter): Promise<Page<CronJobChangeRecord>>;
+  /** Deletes audit rows written before `before`. */
+  pruneChanges(before: number): Promise<number>;
 }
 
 /** What jobs themselves may touch: the users domain (the built-ins expire codes and registrations). */
@@ -171,8 +240,12 @@ export interface UserStore {
 export interface SettingsStore {
   /** The setting's value, or undefined when it was never written. */
   readSetting(name: string): Promise<string | undefined>;
-  /** Writes (or overwrites) the setting. */
-  writeSetting(name: string, value: string, now: number): Promise<void>;
+  /**
+   * Writes (or overwrites) the setting. With `audit`, the change's audit row (no job; before and
+   * after: `{ [name]: value }`, the value parsed as JSON, `unset` standing for a setting never
+   * written) is written in the same transaction, unless the value stays the same.
+   */
+  writeSetting(name: string, value: string, now: number, audit?: Audit & { action: SettingAction; unset: string }): Promise<void>;
 }
 
 /** What readers use: lists, the dashboard, `/metrics`, the watchdog. */
@@ -193,7 +266,7 @@ export interface ReadStore {
  * PostgreSQL) implements it; errors it cannot recover from are `AppError("UNAVAILABLE")`
  * (database down, locked past the busy timeout, disk full).
  */
-export interface Store extends RunnerStore, JobStore, UserStore, ReadStore, SettingsStore {
+export interface Store extends RunnerStore, JobStore, UserStore, ReadStore, SettingsStore, ChangeLogStore {
   readonly backend: "sqlite" | "postgres";
 
   // --- several instances on one database (optional: the PostgreSQL store has them) ---

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import { z } from "zod";
+import { USERS_DOMAIN } from "../actor.ts";
 import type { Clock } from "../clock.ts";
 import { AppError, invalidField } from "../errors.ts";
 import type { JobService } from "../jobs/job-service.ts";
@@ -67,6 +68,8 @@ export function userView(user: UserRecord): UserView {
  * The users domain of SPEC §3: registering schedules `invalidate_pending_registration` at the
  * deadline, a password reset schedules `invalidate_reset_password_code` at the code's expiry;
  * both upsert by `(name, userId)`. Clear tokens and codes are returned once, to the caller.
+ * The audit log records these jobs' changes as `system (users)`: the domain, not the caller,
+ * decides them (whoever registers, the deadline job is the same).
  */
 export class UserService {
   readonly options: UserServiceOptions;
@@ -84,7 +87,7 @@ export class UserService {
     const user = await store.insertUser({ email: input.email, status: "pending", passwordHash, registrationTokenHash: hashSecret(registrationToken) }, now);
     const expiresAt = new Date(now + this.options.registrationTtlMs);
     try {
-      await jobs.upsert({ name: PENDING_REGISTRATION_JOB, userId: user.id, runAt: expiresAt });
+      await jobs.upsert({ name: PENDING_REGISTRATION_JOB, userId: user.id, runAt: expiresAt }, USERS_DOMAIN);
     } catch (err) {
       // Without its deadline job the registration would never expire: undo it.
       await store.deletePendingUser(user.id);
@@ -109,7 +112,7 @@ export class UserService {
     const active = await store.updateUser(user.id, { status: "active", registrationTokenHash: null }, now);
     if (!active) throw new AppError("NOT_FOUND", `user ${user.id} does not exist`);
     // Its deadline job would leave an active user alone anyway; removing it keeps the table tidy.
-    if (deadline) await jobs.delete(deadline.id).catch((err) => { if (!(err instanceof AppError && err.code === "NOT_FOUND")) throw err; });
+    if (deadline) await jobs.delete(deadline.id, USERS_DOMAIN).catch((err) => { if (!(err instanceof AppError && err.code === "NOT_FOUND")) throw err; });
     return userView(active);
   }
 
@@ -122,7 +125,7 @@ export class UserService {
     const expiresAt = new Date(now + this.options.resetCodeTtlMs);
     const updated = await store.updateUser(user.id, { resetPasswordCodeHash: hashSecret(code), resetPasswordCodeExpiresAt: expiresAt }, now);
     if (!updated) throw new AppError("NOT_FOUND", `user ${user.id} does not exist`);
-    await jobs.upsert({ name: RESET_CODE_JOB, userId: user.id, runAt: expiresAt });
+    await jobs.upsert({ name: RESET_CODE_JOB, userId: user.id, runAt: expiresAt }, USERS_DOMAIN);
     return { userId: user.id, code, expiresAt: expiresAt.toISOString() };
   }
 

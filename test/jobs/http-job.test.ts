@@ -14,6 +14,7 @@ import { buildApp } from "../../src/server/app.ts";
 import { freshRunner, T0, tempDir } from "../support/db.ts";
 import { addJob } from "../support/jobs.ts";
 import { ADMIN_TOKEN, freshCaller, freshDeps, rejects } from "../trpc/support.ts";
+import { TEST_ACTOR } from "../support/runtime.ts";
 
 const SECRET = "job-signing-secret-0123456789";
 
@@ -47,7 +48,7 @@ function setup(allow?: string[]) {
 
 async function runHttpJob(env: ReturnType<typeof setup>, payload: HttpPayload, timeoutSeconds = 10) {
   const job = await addJob(env.store, T0, { name: "ping", jobType: "http", payload: JSON.stringify(payload), runAt: new Date(T0), timeoutSeconds });
-  const result = await env.runner.runNow(job.id);
+  const result = await env.runner.runNow(job.id, TEST_ACTOR);
   return { job, result };
 }
 

@@ -10,7 +10,7 @@ import { freshStore, T0 } from "../support/db.ts";
 import { addJob } from "../support/jobs.ts";
 import { onCleanup } from "../support/cleanup.ts";
 import { freshPgStore, pgClient } from "../support/pg.ts";
-import { testRuntime } from "../support/runtime.ts";
+import { testRuntime, TEST_ACTOR } from "../support/runtime.ts";
 
 const past = new Date(T0 - 1000);
 
@@ -140,23 +140,23 @@ describe.skipIf(!postgresAvailable)("the PostgreSQL store, where it differs from
       await Bun.sleep(30);
       return heard;
     };
-    const job = await a.jobs.create({ name: "n", jobType: "noop", runAt: new Date(T0 + 60_000) });
+    const job = await a.jobs.create({ name: "n", jobType: "noop", runAt: new Date(T0 + 60_000) }, TEST_ACTOR);
     expect(await settle(1)).toBe(1);
-    await a.jobs.pause(job.id);
+    await a.jobs.pause(job.id, TEST_ACTOR);
     expect(await settle(2)).toBe(2);
-    await a.jobs.resume(job.id);
+    await a.jobs.resume(job.id, TEST_ACTOR);
     expect(await settle(3)).toBe(3);
     // Claims and finishes inside the store announce nothing by themselves.
     const [claimed] = await store.claimDue({ runId: "r", now: T0 + 60_000, limit: 10, leaseMarginMs: 1000 });
     expect(await settle(4)).toBe(3);
     await store.release([claimed!.id], "r");
     expect(await settle(4)).toBe(3);
-    await a.jobs.delete(job.id);
+    await a.jobs.delete(job.id, TEST_ACTOR);
     expect(await settle(4)).toBe(4);
     // a heard its own four changes once each, locally: none came back through NOTIFY.
     expect(echoed).toBe(4);
     await b.close();
-    await a.jobs.create({ name: "after", jobType: "noop", runAt: new Date(T0 + 60_000) });
+    await a.jobs.create({ name: "after", jobType: "noop", runAt: new Date(T0 + 60_000) }, TEST_ACTOR);
     expect(await settle(5)).toBe(4);
   });
 

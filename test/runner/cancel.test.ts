@@ -16,7 +16,7 @@ import { onCleanup } from "../support/db.ts";
 import { waitUntil } from "../support/server-process.ts";
 import { hangingTarget } from "../support/hanging-target.ts";
 import { testRegistry } from "../support/jobs.ts";
-import { testRuntime } from "../support/runtime.ts";
+import { TEST_ACTOR, testRuntime } from "../support/runtime.ts";
 
 const SIGNING_SECRET = "cancel-test-signing-secret-0123456789";
 
@@ -81,11 +81,11 @@ for (const backend of backends) {
     test("an http job hanging in a real request, cancelled through the other runtime: recorded cancelled within 1 s, lease cleared, job paused", async () => {
       const { a, b } = await twoRuntimes();
       const target = hangingTarget();
-      const job = await a.jobs.create({ name: "hook", jobType: "http", runAt: new Date(systemClock.now()).toISOString(), payload: { url: target.url } });
+      const job = await a.jobs.create({ name: "hook", jobType: "http", runAt: new Date(systemClock.now()).toISOString(), payload: { url: target.url } }, TEST_ACTOR);
       const tick = a.runner.runDueJobs();
       await target.arrived;
 
-      const marked = await b.jobs.cancel(job.id);
+      const marked = await b.jobs.cancel(job.id, TEST_ACTOR);
       const since = performance.now();
       expect(marked.cancelRequestedAt).not.toBeNull();
       const { run, elapsedMs } = await recordedRun(b.store, job.id, since);
@@ -101,20 +101,20 @@ for (const backend of backends) {
       expect(target.requests()).toBe(1);
 
       // Paused, not dead: it resumes and runs again (and is not running now, so a cancel is refused).
-      await expect(b.jobs.cancel(job.id)).rejects.toMatchObject({ code: "CONFLICT" });
-      expect((await b.jobs.resume(job.id)).isActive).toBe(true);
+      await expect(b.jobs.cancel(job.id, TEST_ACTOR)).rejects.toMatchObject({ code: "CONFLICT" });
+      expect((await b.jobs.resume(job.id, TEST_ACTOR)).isActive).toBe(true);
     }, 20_000);
 
     test("a recurring job waiting on its signal: cancelled at once through its own runtime, moved to its next slot, the failure count untouched", async () => {
       const wait = new WaitJob();
       const { a } = await twoRuntimes(wait);
       const start = systemClock.now();
-      const job = await a.jobs.create({ name: "waiter", jobType: "wait", intervalMinutes: 5, runAt: new Date(start).toISOString() });
+      const job = await a.jobs.create({ name: "waiter", jobType: "wait", intervalMinutes: 5, runAt: new Date(start).toISOString() }, TEST_ACTOR);
       const tick = a.runner.runDueJobs();
       await wait.started.promise;
       expect(stateOf((await a.store.getJob(job.id))!, systemClock.now())).toBe("running");
 
-      await a.jobs.cancel(job.id);
+      await a.jobs.cancel(job.id, TEST_ACTOR);
       const result = await tick;
       expect(result.results).toEqual([expect.objectContaining({ id: job.id, status: "cancelled" })]);
       expect(wait.reasons).toHaveLength(1);
@@ -129,12 +129,12 @@ for (const backend of backends) {
     test("a job that ignores its abort is still recorded cancelled after the abort grace; nothing claims it before its lease ends", async () => {
       const stubborn = new StubbornJob();
       const { a, b } = await twoRuntimes(stubborn);
-      const job = await a.jobs.create({ name: "stubborn", jobType: "stubborn", runAt: new Date(systemClock.now()).toISOString() });
+      const job = await a.jobs.create({ name: "stubborn", jobType: "stubborn", runAt: new Date(systemClock.now()).toISOString() }, TEST_ACTOR);
       const tick = a.runner.runDueJobs();
       await stubborn.started.promise;
       const claimed = (await a.store.getJob(job.id))!;
 
-      await b.jobs.cancel(job.id);
+      await b.jobs.cancel(job.id, TEST_ACTOR);
       const result = await tick;
       expect(result.results).toEqual([expect.objectContaining({ id: job.id, status: "cancelled" })]);
       const [run] = (await a.store.listRuns({ limit: 5, jobId: job.id })).items;
@@ -149,20 +149,20 @@ for (const backend of backends) {
     test("runNow of a job then cancelled answers the cancelled run", async () => {
       const wait = new WaitJob();
       const { a, b } = await twoRuntimes(wait);
-      const job = await a.jobs.create({ name: "run-now", jobType: "wait", runAt: new Date(systemClock.now() + 3_600_000).toISOString() });
-      const running = a.runner.runNow(job.id);
+      const job = await a.jobs.create({ name: "run-now", jobType: "wait", runAt: new Date(systemClock.now() + 3_600_000).toISOString() }, TEST_ACTOR);
+      const running = a.runner.runNow(job.id, TEST_ACTOR);
       await wait.started.promise;
-      await b.jobs.cancel(job.id);
+      await b.jobs.cancel(job.id, TEST_ACTOR);
       expect(await running).toMatchObject({ id: job.id, status: "cancelled", error: "cancelled", output: "waiting" });
     }, 20_000);
 
     test("cancel of a job that is not running is CONFLICT and changes nothing; of a missing job NOT_FOUND", async () => {
       const { a } = await twoRuntimes();
-      const job = await a.jobs.create({ name: "idle", jobType: "noop", intervalMinutes: 5 });
+      const job = await a.jobs.create({ name: "idle", jobType: "noop", intervalMinutes: 5 }, TEST_ACTOR);
       const before = (await a.store.getJob(job.id))!;
-      await expect(a.jobs.cancel(job.id)).rejects.toMatchObject({ code: "CONFLICT", message: expect.stringContaining("is not running (it is active)") });
+      await expect(a.jobs.cancel(job.id, TEST_ACTOR)).rejects.toMatchObject({ code: "CONFLICT", message: expect.stringContaining("is not running (it is active)") });
       expect(await a.store.getJob(job.id)).toEqual(before);
-      await expect(a.jobs.cancel(999_999)).rejects.toMatchObject({ code: "NOT_FOUND" });
+      await expect(a.jobs.cancel(999_999, TEST_ACTOR)).rejects.toMatchObject({ code: "NOT_FOUND" });
     });
   });
 }
@@ -183,15 +183,15 @@ describe("the cancel watch asks the database nothing while no run is in flight",
     void databaseUrl;
     const rt = testRuntime(counted, { clock: systemClock, registry: testRegistry(wait) });
     onCleanup(() => rt.runner.shutdown(100));
-    await rt.jobs.create({ name: "idle", jobType: "noop", intervalMinutes: 60, runAt: new Date(systemClock.now() + 3_600_000).toISOString() });
+    await rt.jobs.create({ name: "idle", jobType: "noop", intervalMinutes: 60, runAt: new Date(systemClock.now() + 3_600_000).toISOString() }, TEST_ACTOR);
     await Bun.sleep(600);
     expect(queries).toBe(0);
 
-    const job = await rt.jobs.create({ name: "waiter", jobType: "wait", runAt: new Date(systemClock.now()).toISOString() });
+    const job = await rt.jobs.create({ name: "waiter", jobType: "wait", runAt: new Date(systemClock.now()).toISOString() }, TEST_ACTOR);
     const tick = rt.runner.runDueJobs();
     await wait.started.promise;
     expect(await waitUntil(() => queries >= 2, 5_000, 10)).toBe(true);
-    await rt.jobs.cancel(job.id);
+    await rt.jobs.cancel(job.id, TEST_ACTOR);
     await tick;
     const after = queries;
     await Bun.sleep(600);

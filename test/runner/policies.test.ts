@@ -8,7 +8,7 @@ import type { Store } from "../../src/store/store.ts";
 import { backends, describeOn, type BackendCase } from "../support/backends.ts";
 import { onCleanup, T0 } from "../support/db.ts";
 import { RecordJob, testRegistry } from "../support/jobs.ts";
-import { testRuntime } from "../support/runtime.ts";
+import { TEST_ACTOR, testRuntime } from "../support/runtime.ts";
 import { scheduleOf } from "../../src/schedule/schedule.ts";
 import { plannedAt } from "../../src/schedule/slots.ts";
 
@@ -40,7 +40,7 @@ for (const backend of backends) {
     for (const [catchUp, runs] of [["all", 4], ["once", 1], ["skip", 0]] as const) {
       test(`catch-up ${catchUp}: an interval-1 job whose next run is 3.5 minutes past runs ${runs} time(s)`, async () => {
         const { runtime, clock, record } = await setup();
-        const job = await runtime.jobs.create({ name: `catch-${catchUp}`, jobType: "record", intervalMinutes: 1, catchUp });
+        const job = await runtime.jobs.create({ name: `catch-${catchUp}`, jobType: "record", intervalMinutes: 1, catchUp }, TEST_ACTOR);
         expect(job.nextRunAt?.getTime()).toBe(T0);
         clock.set(T0 + 3.5 * MIN);
         const tick = await runtime.runner.runDueJobs();
@@ -90,7 +90,7 @@ for (const backend of backends) {
 
     test("a start deadline of 60 s with a slot 5 minutes past: a skipped run with how late, the next slot set", async () => {
       const { runtime, clock, record } = await setup();
-      const job = await runtime.jobs.create({ name: "late", jobType: "record", intervalMinutes: 10, startDeadlineSeconds: 60 });
+      const job = await runtime.jobs.create({ name: "late", jobType: "record", intervalMinutes: 10, startDeadlineSeconds: 60 }, TEST_ACTOR);
       clock.set(T0 + 5 * MIN);
       const tick = await runtime.runner.runDueJobs();
       expect(tick.results).toMatchObject([{ id: job.id, status: "skipped", error: "missed its start deadline by 240 s" }]);
@@ -105,7 +105,7 @@ for (const backend of backends) {
 
     test("a one-time job that misses its start deadline is dead, with the reason", async () => {
       const { runtime, clock, record } = await setup();
-      const job = await runtime.jobs.create({ name: "once-late", jobType: "record", runAt: new Date(T0 + MIN), startDeadlineSeconds: 30 });
+      const job = await runtime.jobs.create({ name: "once-late", jobType: "record", runAt: new Date(T0 + MIN), startDeadlineSeconds: 30 }, TEST_ACTOR);
       clock.set(T0 + 3 * MIN);
       await runtime.runner.runDueJobs();
       expect(record.seen).toEqual([]);
@@ -116,7 +116,7 @@ for (const backend of backends) {
     test("100 jobs `0 9 * * *` with 600 s of jitter: every next run in [09:00, 09:10), not all equal, unchanged after a restart", async () => {
       const { runtime, store, url, clock } = await setup();
       const nine = Date.parse("2026-01-06T09:00:00Z");
-      for (let i = 0; i < 100; i++) await runtime.jobs.create({ name: `daily-${i}`, jobType: "noop", cron: "0 9 * * *", jitterSeconds: 600 });
+      for (let i = 0; i < 100; i++) await runtime.jobs.create({ name: `daily-${i}`, jobType: "noop", cron: "0 9 * * *", jitterSeconds: 600 }, TEST_ACTOR);
       const read = async (s: Store) => new Map((await s.listJobs({ limit: 500 }, clock.now())).items.map((j) => [j.id, j.nextRunAt!.getTime()]));
       const before = await read(store);
       expect(before.size).toBe(100);
@@ -147,7 +147,7 @@ for (const backend of backends) {
 
     test("max_runs = 2: finished after two runs, kept, and never runs again", async () => {
       const { runtime, clock, record } = await setup();
-      const job = await runtime.jobs.create({ name: "twice", jobType: "record", intervalMinutes: 1, maxRuns: 2 });
+      const job = await runtime.jobs.create({ name: "twice", jobType: "record", intervalMinutes: 1, maxRuns: 2 }, TEST_ACTOR);
       await runtime.runner.runDueJobs();
       clock.advance(MIN);
       await runtime.runner.runDueJobs();
@@ -157,13 +157,13 @@ for (const backend of backends) {
       expect((await runtime.runner.runDueJobs()).claimed).toBe(0);
       expect(record.seen).toHaveLength(2);
       expect((await runtime.store.listJobs({ limit: 10, state: "finished" }, clock.now())).items.map((j) => j.id)).toEqual([job.id]);
-      await expect(runtime.jobs.resume(job.id)).rejects.toThrow(/finished \(max_runs \(2\) reached\)/);
+      await expect(runtime.jobs.resume(job.id, TEST_ACTOR)).rejects.toThrow(/finished \(max_runs \(2\) reached\)/);
     });
 
     test("ends_at: no run at or after it; the job is finished", async () => {
       const { runtime, clock, record } = await setup();
       const endsAt = new Date(T0 + 2.5 * MIN);
-      const job = await runtime.jobs.create({ name: "until", jobType: "record", intervalMinutes: 1, endsAt });
+      const job = await runtime.jobs.create({ name: "until", jobType: "record", intervalMinutes: 1, endsAt }, TEST_ACTOR);
       for (let i = 0; i < 6; i++) {
         await runtime.runner.runDueJobs();
         clock.advance(MIN);
@@ -177,20 +177,20 @@ for (const backend of backends) {
 
     test("invalid combinations are refused naming the field, and change nothing", async () => {
       const { runtime, store } = await setup();
-      await expect(runtime.jobs.create({ name: "j1", jobType: "noop", intervalMinutes: 5, jitterSeconds: 301 })).rejects.toThrow(/jitterSeconds: must not be longer than the interval \(300 s\)/);
-      await expect(runtime.jobs.create({ name: "j2", jobType: "noop", cron: "*/5 * * * *", jitterSeconds: 600 })).rejects.toThrow(/jitterSeconds: .*shortest gap/);
-      await expect(runtime.jobs.create({ name: "j3", jobType: "noop", intervalMinutes: 5, runAt: new Date(T0 + 10 * MIN), endsAt: new Date(T0 + 5 * MIN) })).rejects.toThrow(/endsAt: must be after the first run/);
-      await expect(runtime.jobs.create({ name: "j4", jobType: "noop", intervalMinutes: 5, maxRuns: 0 })).rejects.toThrow(/maxRuns: must be at least 1/);
-      await expect(runtime.jobs.create({ name: "j5", jobType: "noop", intervalMinutes: 5, catchUp: "some" as "all" })).rejects.toThrow(/catchUp: must be one of once, skip, all/);
+      await expect(runtime.jobs.create({ name: "j1", jobType: "noop", intervalMinutes: 5, jitterSeconds: 301 }, TEST_ACTOR)).rejects.toThrow(/jitterSeconds: must not be longer than the interval \(300 s\)/);
+      await expect(runtime.jobs.create({ name: "j2", jobType: "noop", cron: "*/5 * * * *", jitterSeconds: 600 }, TEST_ACTOR)).rejects.toThrow(/jitterSeconds: .*shortest gap/);
+      await expect(runtime.jobs.create({ name: "j3", jobType: "noop", intervalMinutes: 5, runAt: new Date(T0 + 10 * MIN), endsAt: new Date(T0 + 5 * MIN) }, TEST_ACTOR)).rejects.toThrow(/endsAt: must be after the first run/);
+      await expect(runtime.jobs.create({ name: "j4", jobType: "noop", intervalMinutes: 5, maxRuns: 0 }, TEST_ACTOR)).rejects.toThrow(/maxRuns: must be at least 1/);
+      await expect(runtime.jobs.create({ name: "j5", jobType: "noop", intervalMinutes: 5, catchUp: "some" as "all" }, TEST_ACTOR)).rejects.toThrow(/catchUp: must be one of once, skip, all/);
       expect((await store.listJobs({ limit: 10 }, T0)).items).toEqual([]);
     });
 
     test("pause all: a tick with due jobs claims nothing and says so; resume all leaves jobs paused one by one paused; it holds across a restart", async () => {
       const { runtime, url, clock, record } = await setup();
-      const a = await runtime.jobs.create({ name: "a", jobType: "record", intervalMinutes: 1 });
-      const b = await runtime.jobs.create({ name: "b", jobType: "record", intervalMinutes: 1 });
-      await runtime.jobs.pause(b.id);
-      await runtime.jobs.pauseAll();
+      const a = await runtime.jobs.create({ name: "a", jobType: "record", intervalMinutes: 1 }, TEST_ACTOR);
+      const b = await runtime.jobs.create({ name: "b", jobType: "record", intervalMinutes: 1 }, TEST_ACTOR);
+      await runtime.jobs.pause(b.id, TEST_ACTOR);
+      await runtime.jobs.pauseAll(TEST_ACTOR);
       const tick = await runtime.runner.runDueJobs();
       expect(tick).toMatchObject({ claimed: 0, paused: true, results: [] });
       expect(record.seen).toEqual([]);
@@ -200,7 +200,7 @@ for (const backend of backends) {
       expect(await restarted.runtime.jobs.pausedAll()).toBe(true);
       expect(await restarted.runtime.runner.runDueJobs()).toMatchObject({ claimed: 0, paused: true });
 
-      await restarted.runtime.jobs.resumeAll();
+      await restarted.runtime.jobs.resumeAll(TEST_ACTOR);
       const resumed = await runtime.runner.runDueJobs();
       expect(resumed).toMatchObject({ claimed: 1, paused: false });
       expect(record.seen).toEqual([a.id]);
@@ -217,11 +217,11 @@ describeOn(backends[1]!, "pause all on PostgreSQL with two servers", () => {
     const clock = new ManualClock(T0);
     const one = testRuntime(store, { clock, runner: { runnerName: "one" } });
     const two = testRuntime(second, { clock, runner: { runnerName: "two" } });
-    for (let i = 0; i < 5; i++) await one.jobs.create({ name: `due-${i}`, jobType: "noop", intervalMinutes: 1 });
-    await one.jobs.pauseAll();
+    for (let i = 0; i < 5; i++) await one.jobs.create({ name: `due-${i}`, jobType: "noop", intervalMinutes: 1 }, TEST_ACTOR);
+    await one.jobs.pauseAll(TEST_ACTOR);
     const [a, b] = await Promise.all([one.runner.runDueJobs(), two.runner.runDueJobs()]);
     expect([a.claimed, b.claimed, a.paused, b.paused]).toEqual([0, 0, true, true]);
-    await two.jobs.resumeAll();
+    await two.jobs.resumeAll(TEST_ACTOR);
     expect((await one.runner.runDueJobs()).claimed).toBe(5);
   });
 });

@@ -6,7 +6,7 @@ import type { CronJob } from "../../src/jobs/cron-job.ts";
 import { waitUntil } from "../support/server-process.ts";
 import { addJob, GateJob, RecordJob, testRegistry } from "../support/jobs.ts";
 import { ManualClock } from "../../src/clock.ts";
-import { testRuntime } from "../support/runtime.ts";
+import { testRuntime, TEST_ACTOR } from "../support/runtime.ts";
 
 const MIN = 60_000;
 const past = new Date(T0 - 1000);
@@ -254,10 +254,10 @@ for (const backend of backends) {
     test("runNow runs a job through the claim and refuses one that is leased", async () => {
       const { store, runner } = await setup();
       const job = await addJob(store, T0, { name: "now", intervalMinutes: 60, nextRunAt: new Date(T0 + 3_600_000) });
-      expect(await runner.runNow(job.id)).toMatchObject({ id: job.id, status: "succeeded" });
+      expect(await runner.runNow(job.id, TEST_ACTOR)).toMatchObject({ id: job.id, status: "succeeded" });
       await store.claimOne(job.id, { runId: "other", now: T0, leaseMarginMs: 1000 });
-      await expect(runner.runNow(job.id)).rejects.toMatchObject({ code: "CONFLICT" });
-      await expect(runner.runNow(999_999)).rejects.toMatchObject({ code: "NOT_FOUND" });
+      await expect(runner.runNow(job.id, TEST_ACTOR)).rejects.toMatchObject({ code: "CONFLICT" });
+      await expect(runner.runNow(999_999, TEST_ACTOR)).rejects.toMatchObject({ code: "NOT_FOUND" });
     });
 
     test("history older than the retention period is pruned", async () => {

@@ -3,7 +3,7 @@ import { systemClock } from "../../src/clock.ts";
 import { TickTimer } from "../../src/runner/tick-timer.ts";
 import { freshStore, onCleanup, T0 } from "../support/db.ts";
 import { addJob } from "../support/jobs.ts";
-import { testRuntime } from "../support/runtime.ts";
+import { TEST_ACTOR, testRuntime } from "../support/runtime.ts";
 import { AppError } from "../../src/errors.ts";
 import type { Logger } from "../../src/logger.ts";
 import { waitUntil } from "../support/server-process.ts";
@@ -115,14 +115,14 @@ describe("the server's own timer", () => {
   test("while all jobs are paused the timer does not spin on a due job; resume all starts it at once", async () => {
     const { store, scheduler, runtime } = startScheduler();
     const job = await addJob(store, Date.now(), { name: "held-by-pause", runAt: new Date(Date.now() - 1000) });
-    await runtime.jobs.pauseAll();
+    await runtime.jobs.pauseAll(TEST_ACTOR);
     scheduler.start();
     expect(await waitUntil(() => runtime.runner.metrics.ticks >= 1, 10_000, 5)).toBe(true);
     await Bun.sleep(300);
     // Paused: one tick at start (and none per due check after it), nothing run.
     expect(runtime.runner.metrics.ticks).toBe(1);
     expect((await store.listRuns({ limit: 5, jobId: job.id })).items).toEqual([]);
-    await runtime.jobs.resumeAll();
+    await runtime.jobs.resumeAll(TEST_ACTOR);
     // The paused timer sleeps a minute; the resume's change re-arms it, so the run comes within the wait.
     const runs = await waitForRun(store, job.id, 3_000);
     expect(runs).toHaveLength(1);

@@ -13,6 +13,7 @@ import { describeOn, postgresBackend, sqliteBackend, type BackendCase } from "..
 import { freshStore, onCleanup, T0 } from "../support/db.ts";
 import { testRegistry } from "../support/jobs.ts";
 import { freshPgStore, pgClient } from "../support/pg.ts";
+import { TEST_ACTOR } from "../support/runtime.ts";
 
 /** Another writer of the database (the web application), and how it reads back. */
 interface Foreign {
@@ -90,14 +91,14 @@ for (const backend of [sqliteBackend, postgresBackend]) {
       const { store, foreign } = await openForeign(backend);
       const clock = new ManualClock(T0);
       const runtime = assembleRuntime(store, testRegistry(), { clock, logger: silentLogger, runner: { runnerName: "test/1" } });
-      const every = await runtime.jobs.create({ name: "every", jobType: "noop", intervalMinutes: 10 });
-      const paused = await runtime.jobs.pause(every.id);
+      const every = await runtime.jobs.create({ name: "every", jobType: "noop", intervalMinutes: 10 }, TEST_ACTOR);
+      const paused = await runtime.jobs.pause(every.id, TEST_ACTOR);
       expect(paused.nextRunAt?.getTime()).toBe(T0);
       expect(await foreign.nextRunAt("every")).toBe(T0);
       // Resume moves a recurring job whose slot passed to its next one (the app's own rule, SPEC §7).
-      const resumed = await runtime.jobs.resume(every.id);
+      const resumed = await runtime.jobs.resume(every.id, TEST_ACTOR);
       expect(resumed.nextRunAt?.getTime()).toBe(T0 + 600_000);
-      await runtime.jobs.update(every.id, { timeoutSeconds: 5 });
+      await runtime.jobs.update(every.id, { timeoutSeconds: 5 }, TEST_ACTOR);
       expect(await foreign.nextRunAt("every")).toBe(T0 + 600_000);
       // The runner's finish of a job it cannot run changes is_active and keeps next_run_at.
       await foreign.run(`INSERT INTO cron_jobs (name, job_type, run_at) VALUES ('bad', 'no_such_type', ${foreign.time(T0 - 1)})`);
@@ -182,7 +183,7 @@ describeOn(postgresBackend, "PostgreSQL: notices of other writers' changes", () 
     await web`INSERT INTO cron_jobs (name, job_type, run_at) SELECT 'due-' || i, 'noop', now() - interval '1 minute' FROM generate_series(1, 2000) AS i`;
     const runtime = assembleRuntime(store, testRegistry(), { logger: silentLogger, runner: { runnerName: "test/1" } });
     const notices = await countNotices(url, async () => {
-      await runtime.jobs.create({ name: "api", jobType: "noop", intervalMinutes: 5 });
+      await runtime.jobs.create({ name: "api", jobType: "noop", intervalMinutes: 5 }, TEST_ACTOR);
       const tick = await runtime.runner.runDueJobs();
       expect(tick.succeeded).toBe(2001);
     });

@@ -1,3 +1,4 @@
+import type { Actor } from "../../src/actor.ts";
 import { ManualClock, type Clock } from "../../src/clock.ts";
 import type { JobRegistry } from "../../src/jobs/registry.ts";
 import { silentLogger, type Logger } from "../../src/logger.ts";
@@ -6,6 +7,9 @@ import { assembleRuntime, type Runtime } from "../../src/runtime.ts";
 import type { Store } from "../../src/store/store.ts";
 import { T0 } from "./db.ts";
 import { testRegistry } from "./jobs.ts";
+
+/** The author tests give the services' changes when no token is involved: `test (client)` in the audit log. */
+export const TEST_ACTOR: Actor = { name: "test", role: "admin", client: "client" };
 
 export interface TestRuntimeOptions<C extends Clock> {
   /** Default: a manual clock at `T0`. */

@@ -4,6 +4,7 @@ import { AppError } from "../../src/errors.ts";
 import { JobService } from "../../src/jobs/job-service.ts";
 import { hashSecret, PENDING_REGISTRATION_JOB, RESET_CODE_JOB, UserService } from "../../src/users/users.ts";
 import { freshRunner, T0 } from "../support/db.ts";
+import { TEST_ACTOR } from "../support/runtime.ts";
 
 const HOUR = 3_600_000;
 const MINUTE = 60_000;
@@ -57,7 +58,7 @@ describe("register", () => {
   test("at the deadline the job deletes the still-pending user and their jobs", async () => {
     const { users, store, runner, clock, jobs } = freshUsers();
     const { user } = await users.register("late@example.com");
-    await jobs.create({ name: "noop", userId: user.id, intervalMinutes: 60 });
+    await jobs.create({ name: "noop", userId: user.id, intervalMinutes: 60 }, TEST_ACTOR);
     clock.advance(24 * HOUR - 1);
     expect((await runner.runDueJobs()).results.map((r) => r.name)).toEqual(["noop"]);
     expect(await store.getUser(user.id)).toBeDefined();
@@ -72,7 +73,7 @@ describe("register", () => {
   test("delivered twice (at least once), the second run finds no user and succeeds changing nothing", async () => {
     const { users, store, runner, clock, jobs } = freshUsers({ registrationTtlMs: HOUR });
     const { user } = await users.register("twice@example.com");
-    await jobs.create({ name: "deadline-again", jobType: PENDING_REGISTRATION_JOB, userId: user.id, runAt: new Date(T0 + HOUR) });
+    await jobs.create({ name: "deadline-again", jobType: PENDING_REGISTRATION_JOB, userId: user.id, runAt: new Date(T0 + HOUR) }, TEST_ACTOR);
     clock.advance(MINUTE);
     const keep = await users.register("keep@example.com");
     clock.set(T0 + HOUR);
@@ -123,9 +124,9 @@ describe("confirm", () => {
     const { user, registrationToken } = await users.register("j@example.com");
     await users.confirm({ id: user.id }, registrationToken);
     // The job scheduled again by hand, recurring, so the runner runs it twice.
-    const job = await jobs.create({ name: PENDING_REGISTRATION_JOB, userId: user.id, intervalMinutes: 1 });
+    const job = await jobs.create({ name: PENDING_REGISTRATION_JOB, userId: user.id, intervalMinutes: 1 }, TEST_ACTOR);
     for (let i = 0; i < 2; i++) {
-      expect((await runner.runNow(job.id)).status).toBe("succeeded");
+      expect((await runner.runNow(job.id, TEST_ACTOR)).status).toBe("succeeded");
       clock.advance(MINUTE);
     }
     expect(await store.getUser(user.id)).toMatchObject({ status: "active", email: "j@example.com" });
@@ -163,10 +164,10 @@ describe("requestPasswordReset", () => {
     const { users, store, runner, clock, jobs } = freshUsers();
     const { user } = await users.register("m@example.com");
     await users.requestPasswordReset("m@example.com");
-    const early = await jobs.create({ name: "early-check", jobType: RESET_CODE_JOB, userId: user.id, intervalMinutes: 1 });
-    expect((await runner.runNow(early.id)).status).toBe("succeeded");
+    const early = await jobs.create({ name: "early-check", jobType: RESET_CODE_JOB, userId: user.id, intervalMinutes: 1 }, TEST_ACTOR);
+    expect((await runner.runNow(early.id, TEST_ACTOR)).status).toBe("succeeded");
     expect((await store.getUser(user.id))?.resetPasswordCodeHash).not.toBeNull();
-    await jobs.delete(early.id);
+    await jobs.delete(early.id, TEST_ACTOR);
 
     clock.advance(15 * MINUTE);
     expect((await runner.runDueJobs()).results).toMatchObject([{ name: RESET_CODE_JOB, status: "succeeded" }]);
@@ -174,8 +175,8 @@ describe("requestPasswordReset", () => {
     expect(cleared).toMatchObject({ resetPasswordCodeHash: null, resetPasswordCodeExpiresAt: null, status: "pending" });
     expect(await store.findJob(RESET_CODE_JOB, user.id)).toBeUndefined();
 
-    const again = await jobs.create({ name: RESET_CODE_JOB, userId: user.id, intervalMinutes: 1 });
-    expect((await runner.runNow(again.id)).status).toBe("succeeded");
+    const again = await jobs.create({ name: RESET_CODE_JOB, userId: user.id, intervalMinutes: 1 }, TEST_ACTOR);
+    expect((await runner.runNow(again.id, TEST_ACTOR)).status).toBe("succeeded");
     expect(await store.getUser(user.id)).toEqual(cleared);
   });
 
