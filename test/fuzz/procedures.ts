@@ -60,6 +60,11 @@ export const PROCEDURES: Record<string, { type: "query" | "mutation"; fields: st
     fields: ["runAt", "intervalMinutes", "cron", "timezone", "count"],
     valid: fc.tuple(schedule, fc.record({ count: fc.integer({ min: 1, max: 50 }) }, { requiredKeys: [] })).map(([when, options]) => ({ ...when, ...options })),
   },
+  "jobs.changes": {
+    type: "query",
+    fields: ["limit", "cursor", "jobId"],
+    valid: fc.record({ ...page, jobId: good.id }, { requiredKeys: [] }),
+  },
   "runs.list": {
     type: "query",
     fields: ["limit", "cursor", "jobId", "status", "from", "to"],

@@ -17,6 +17,7 @@ const everyProcedure: [string, (c: Caller) => Promise<unknown>][] = [
   ["jobs.resume", (c) => c.jobs.resume({ id: 1 })],
   ["jobs.runNow", (c) => c.jobs.runNow({ id: 1 })],
   ["jobs.retry", (c) => c.jobs.retry({ id: 1 })],
+  ["jobs.changes", (c) => c.jobs.changes()],
   ["runs.list", (c) => c.runs.list()],
   ["jobTypes.list", (c) => c.jobTypes.list()],
   ["users.register", (c) => c.users.register({ email: "a@example.com" })],
