@@ -60,6 +60,9 @@ export const PROCEDURES: Record<string, { type: "query" | "mutation"; fields: st
     fields: ["runAt", "intervalMinutes", "cron", "timezone", "count"],
     valid: fc.tuple(schedule, fc.record({ count: fc.integer({ min: 1, max: 50 }) }, { requiredKeys: [] })).map(([when, options]) => ({ ...when, ...options })),
   },
+  "jobs.pauseAll": { type: "mutation", fields: [], valid: null },
+  "jobs.resumeAll": { type: "mutation", fields: [], valid: null },
+  "jobs.pausedAll": { type: "query", fields: [], valid: null },
   "jobs.changes": {
     type: "query",
     fields: ["limit", "cursor", "jobId"],

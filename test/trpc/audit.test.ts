@@ -5,6 +5,8 @@ import type { ClientKind } from "../../src/actor.ts";
 import { ManualClock } from "../../src/clock.ts";
 import { defaultRegistry } from "../../src/jobs/registry.ts";
 import { buildApp } from "../../src/server/app.ts";
+import type { PgStore } from "../../src/store/pg-store.ts";
+import type { SqliteStore } from "../../src/store/sqlite-store.ts";
 import type { Store } from "../../src/store/store.ts";
 import { createControlPlane } from "../../src/trpc/context.ts";
 import { createCaller } from "../../src/trpc/router.ts";
@@ -109,6 +111,18 @@ for (const backend of backends) {
       blocking.release();
       await running;
 
+      // pause all and resume all: no job, the setting's change.
+      expect(await oneRow(() => alice.jobs.pauseAll())).toMatchObject({ jobId: null, action: "pause_all", actor: "alice (cli)", before: { paused: false }, after: { paused: true } });
+      await noRow(() => bob.jobs.pauseAll());
+      expect(await oneRow(() => bob.jobs.resumeAll())).toMatchObject({ jobId: null, action: "resume_all", actor: "bob (dashboard)", before: { paused: true }, after: { paused: false } });
+      await noRow(() => bob.jobs.resumeAll());
+
+      // A jittered job is recorded as it was written: its id's offset applied in the same transaction.
+      let jittered = { nextRunAt: null as string | null };
+      const jitterRow = await oneRow(async () => { jittered = await alice.jobs.create({ name: "spread", jobType: "noop", cron: "0 5 * * *", jitterSeconds: 3_000 }); });
+      expect(jittered.nextRunAt).not.toBe("2026-01-06T05:00:00.000Z");
+      expect(jitterRow.after).toMatchObject({ jitterSeconds: 3_000, nextRunAt: jittered.nextRunAt });
+
       const deleted = await oneRow(() => alice.jobs.delete({ id }));
       expect(deleted).toMatchObject({ jobId: id, action: "delete", actor: "alice (cli)", after: null, before: { name: "nightly", cron: "0 4 * * *", timeoutSeconds: 30, payload: { url: "https://example.com/hook" } } });
     });
@@ -133,6 +147,7 @@ for (const backend of backends) {
           viewer.jobs.create({ name: "v", jobType: "noop", intervalMinutes: 5 }), viewer.jobs.update({ id: job.id, timeoutSeconds: 5 }),
           viewer.jobs.pause({ id: job.id }), viewer.jobs.resume({ id: job.id }), viewer.jobs.delete({ id: job.id }), viewer.jobs.runNow({ id: job.id }),
           viewer.jobs.retry({ id: dead.id }), viewer.jobs.cancel({ id: job.id }), viewer.jobs.upsert({ name: "v", jobType: "noop", intervalMinutes: 5 }),
+          viewer.jobs.pauseAll(), viewer.jobs.resumeAll(),
         ]) await rejects(call, "FORBIDDEN");
       });
       // A running job may not be updated, paused or retried, nor run again.
@@ -248,13 +263,10 @@ for (const backend of backends) {
 /** Makes every insert into cron_job_changes fail, as a full disk or a broken table would. */
 async function refuseAuditRows(store: Store): Promise<void> {
   if (store.backend === "sqlite") {
-    const { SqliteStore } = await import("../../src/store/sqlite-store.ts");
-    (store as InstanceType<typeof SqliteStore>).client.run(
-      `CREATE TRIGGER refuse_audit BEFORE INSERT ON cron_job_changes BEGIN SELECT RAISE(ABORT, 'audit refused'); END`);
+    (store as SqliteStore).client.run(`CREATE TRIGGER refuse_audit BEFORE INSERT ON cron_job_changes BEGIN SELECT RAISE(ABORT, 'audit refused'); END`);
     return;
   }
-  const { PgStore } = await import("../../src/store/pg-store.ts");
-  const sql = (store as InstanceType<typeof PgStore>).client;
+  const sql = (store as PgStore).client;
   await sql.unsafe(`CREATE FUNCTION refuse_audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'audit refused'; END $$`);
   await sql.unsafe(`CREATE TRIGGER refuse_audit BEFORE INSERT ON cron_job_changes FOR EACH ROW EXECUTE FUNCTION refuse_audit()`);
 }
