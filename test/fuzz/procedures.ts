@@ -7,7 +7,10 @@ import fc from "fast-check";
 import { appRouter } from "../../src/trpc/router.ts";
 import { good, hostileString, hostileValue, mutated } from "./arbitraries.ts";
 
-const JOB_FIELDS = ["name", "jobType", "userId", "runAt", "intervalMinutes", "cron", "timezone", "payload", "timeoutSeconds", "maxAttempts", "isActive"];
+const JOB_FIELDS = [
+  "name", "jobType", "userId", "runAt", "intervalMinutes", "cron", "timezone", "payload", "timeoutSeconds", "maxAttempts", "isActive",
+  "catchUp", "startDeadlineSeconds", "jitterSeconds", "endsAt", "maxRuns",
+];
 
 type Input = Record<string, unknown>;
 
@@ -19,6 +22,8 @@ const schedule: fc.Arbitrary<Input> = fc.oneof(
 );
 const jobOptions = fc.record({
   userId: good.userId, timeoutSeconds: good.seconds, maxAttempts: good.attempts, isActive: good.boolean, payload: fc.constant(null),
+  // Schedule policies valid with any schedule (jitter and ends_at depend on it: their refusals are fuzzed as hostile values).
+  catchUp: fc.constantFrom("once", "skip", "all"), startDeadlineSeconds: fc.option(good.seconds), jitterSeconds: fc.constant(0), maxRuns: fc.option(good.attempts),
 }, { requiredKeys: [] });
 const job: fc.Arbitrary<Input> = fc.tuple(fc.record({ name, jobType: good.jobType }), schedule, jobOptions)
   .map(([base, when, options]) => ({ ...base, ...when, ...options }));
@@ -55,6 +60,9 @@ export const PROCEDURES: Record<string, { type: "query" | "mutation"; fields: st
   "jobs.runNow": { type: "mutation", fields: ["id"], valid: byId },
   "jobs.retry": { type: "mutation", fields: ["id"], valid: byId },
   "jobs.cancel": { type: "mutation", fields: ["id"], valid: byId },
+  "jobs.pauseAll": { type: "mutation", fields: [], valid: null },
+  "jobs.resumeAll": { type: "mutation", fields: [], valid: null },
+  "jobs.pausedAll": { type: "query", fields: [], valid: null },
   "jobs.preview": {
     type: "query",
     fields: ["runAt", "intervalMinutes", "cron", "timezone", "count"],
