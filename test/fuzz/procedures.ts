@@ -60,9 +60,6 @@ export const PROCEDURES: Record<string, { type: "query" | "mutation"; fields: st
   "jobs.runNow": { type: "mutation", fields: ["id"], valid: byId },
   "jobs.retry": { type: "mutation", fields: ["id"], valid: byId },
   "jobs.cancel": { type: "mutation", fields: ["id"], valid: byId },
-  "jobs.pauseAll": { type: "mutation", fields: [], valid: null },
-  "jobs.resumeAll": { type: "mutation", fields: [], valid: null },
-  "jobs.pausedAll": { type: "query", fields: [], valid: null },
   "jobs.preview": {
     type: "query",
     fields: ["runAt", "intervalMinutes", "cron", "timezone", "count"],
