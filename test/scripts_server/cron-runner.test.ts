@@ -30,6 +30,16 @@ describe("app cron-runner against a real server", () => {
     expect(Date.parse(marker.lastOkAt)).toBeGreaterThan(Date.now() - 10_000);
   });
 
+  test("while all jobs are paused: nothing claimed, the summary says so, exit 0", async () => {
+    const server = startCronServer();
+    await addJob(server.store, Date.now(), { name: "held", runAt: due() });
+    await server.store.writeSetting("paused", "true", Date.now());
+    const result = await cronRunner(server.url, tempDir());
+    expect(result).toMatchObject({ code: 0, stderr: "" });
+    expect(result.stdout).toMatch(/: 0 claimed, 0 succeeded, 0 failed, 0 timed out in \d+ ms \(all jobs are paused: app jobs resume-all\)$/m);
+    expect((await server.store.listJobs({ limit: 10 }, Date.now())).items).toHaveLength(1);
+  });
+
   test("--limit is passed to the tick", async () => {
     const server = startCronServer();
     for (const name of ["a", "b", "c"]) await addJob(server.store, Date.now(), { name, runAt: due() });
