@@ -136,7 +136,7 @@ console.log(`| hand-written drain / raw, median of the rounds | ${(median(rates.
 // 2. /healthz during a hand-written drain.
 const probed = await serverDrain("hand", "hand-probed", true);
 const health = [...probed.health].sort((a, b) => a - b);
-console.log(`| /healthz during a ${fmt(N)}-row hand-written drain (${fmt(health.length)} sequential probes): p50; p99; max | ${percentile(health, 50).toFixed(1)} ms; ${percentile(health, 99).toFixed(1)} ms; ${health.at(-1)!.toFixed(1)} ms (drain ${fmt(probed.rate)} jobs/s while probed) | p99 ≤ 100 ms |`);
+console.log(`| /healthz during a ${fmt(N)}-row hand-written drain (${fmt(health.length)} sequential probes): p50; p99; max | ${percentile(health, 50).toFixed(2)} ms; ${percentile(health, 99).toFixed(2)} ms; ${health.at(-1)!.toFixed(2)} ms (drain ${fmt(probed.rate)} jobs/s while probed) | p99 ≤ 100 ms |`);
 
 // 3. Idle CPU with and without the watch, side by side.
 function git(args: string[]): string | null {
