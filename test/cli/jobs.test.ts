@@ -261,4 +261,40 @@ describe("app jobs (the compiled binary) against a running server", () => {
     expect(JSON.parse((await app(["resume-all", "--json"], env)).stdout)).toEqual({ paused: false });
     expect((await runner.runDueJobs()).paused).toBe(false);
   });
+
+  test("changes: the audit log as a table (time, job, action, actor, what changed; escaped) or --json, --job filters", async () => {
+    const alice = "alice-token-0123456789abcdef";
+    const { url, store, clock } = server({ cronSecret: CRON_SECRET, adminToken: `alice:${alice}` });
+    const env = { APP_URL: url, ADMIN_TOKEN: `alice:${alice}` };
+    const job = JSON.parse((await app(["add", "nightly", "--type", "noop", "--cron", "0 3 * * *", "--json"], env)).stdout) as { id: number };
+    expect((await app(["update", String(job.id), "--timeout", "30"], env)).code).toBe(0);
+    expect((await app(["pause", String(job.id)], env)).code).toBe(0);
+    const other = JSON.parse((await app(["add", "other", "--type", "noop", "--every", "5", "--json"], env)).stdout) as { id: number };
+    // A row with control characters where a user's text goes (the actor, a value) prints escaped, one line.
+    await store.recordChange({ jobId: other.id, action: "update", actor: "mallory\u001b[2J (cli)", before: { name: "a\u009bb" }, after: { name: "x\ny" }, at: clock.now() });
+
+    const table = await app(["changes"], env);
+    expect(table).toMatchObject({ code: 0, stderr: "" });
+    const lines = table.stdout.trimEnd().split("\n");
+    expect(lines[0]).toMatch(/^TIME\s+JOB\s+ACTION\s+ACTOR\s+WHAT CHANGED$/);
+    expect(lines).toHaveLength(6);
+    expect(lines[1]).toContain("mallory\\x1b[2J (cli)");
+    expect(lines[1]).toContain('name: "a\\u009bb" → "x\\ny"');
+    expect(table.stdout).not.toMatch(/[\u001b\u009b]/);
+    expect(lines[2]).toMatch(new RegExp(`^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\dZ\\s+${other.id}\\s+create\\s+alice \\(cli\\)\\s+name: "other", jobType: "noop", intervalMinutes: 5`));
+    expect(lines[3]).toMatch(new RegExp(`\\s${job.id}\\s+pause\\s+alice \\(cli\\)\\s+isActive: true → false$`));
+    expect(lines[4]).toMatch(new RegExp(`\\s${job.id}\\s+update\\s+alice \\(cli\\)\\s+timeoutSeconds: 60 → 30$`));
+    expect(lines[5]).toMatch(new RegExp(`\\s${job.id}\\s+create\\s+alice \\(cli\\)\\s+name: "nightly", jobType: "noop", cron: "0 3 \\* \\* \\*"`));
+
+    const json = await app(["changes", "--job", String(job.id), "--json"], env);
+    expect(json).toMatchObject({ code: 0, stderr: "" });
+    const page = JSON.parse(json.stdout) as { items: { jobId: number; action: string; actor: string; before: unknown; after: unknown; at: string }[]; nextCursor: number | null };
+    expect(page.items.map((c) => [c.jobId, c.action, c.actor])).toEqual([[job.id, "pause", "alice (cli)"], [job.id, "update", "alice (cli)"], [job.id, "create", "alice (cli)"]]);
+    expect(page.items[1]).toMatchObject({ before: { timeoutSeconds: 60 }, after: { timeoutSeconds: 30 } });
+    expect(page.nextCursor).toBeNull();
+
+    const first = await app(["changes", "--job", String(job.id), "--limit", "2"], env);
+    expect(first.stdout.trimEnd().split("\n").at(-1)).toMatch(new RegExp(`^\\(more: app jobs changes --job ${job.id} --cursor \\d+\\)$`));
+    expect(await app(["changes", "--job", "x"], env)).toMatchObject({ code: 2, stderr: expect.stringContaining("not a job id: x") });
+  });
 });

@@ -12,6 +12,7 @@ export default defineCommand({
     // The commands on one job by id (get, rm, pause, resume, run, cancel, retry) share a module.
     ...Object.fromEntries(BY_ID.map((name) => [name, () => import("../jobs/by-id.ts").then((m) => m[name])])),
     runs: () => import("../jobs/runs.ts").then((m) => m.default),
+    changes: () => import("../jobs/changes.ts").then((m) => m.default),
     types: () => import("../jobs/types.ts").then((m) => m.default),
     preview: () => import("../jobs/preview.ts").then((m) => m.default),
     "pause-all": () => import("../jobs/pause-all.ts").then((m) => m.pauseAll),
