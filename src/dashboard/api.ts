@@ -12,6 +12,8 @@ export type AppOutputs = inferRouterOutputs<AppRouter>;
 /** A job as `jobs.list` answers it (times as ISO strings). */
 export type JobView = AppOutputs["jobs"]["list"]["items"][number];
 export type RunView = AppOutputs["runs"]["list"]["items"][number];
+/** One row of the audit log (`jobs.changes`). */
+export type ChangeView = AppOutputs["jobs"]["changes"]["items"][number];
 export type { JobTypeView } from "../trpc/routers/job-types.ts";
 export type DashboardOutputs = AppOutputs["dashboard"];
 export type HealthView = DashboardOutputs["health"];

@@ -2,6 +2,7 @@ import { api, dashboardApi, type RunView } from "../api.ts";
 import { debounce, h, setText, setTime } from "../dom.ts";
 import { formatDuration } from "../format.ts";
 import { skeletonRows } from "./job-row.ts";
+import { JobChanges } from "./job-changes.ts";
 import { Pager } from "./pager.ts";
 import { RunsChart } from "./runs-chart.ts";
 import { renderStrips } from "./runs-strips.ts";
@@ -22,7 +23,11 @@ interface RunRow {
   open: boolean;
 }
 
-/** The run history: the 24-hour chart, each job's last runs, and the runs table with its filters. */
+/**
+ * The run history: the 24-hour chart, each job's last runs, and the runs table with its filters.
+ * Filtered on one job (`#/runs?job=ID`, where a job's name links), it is that job's page: its
+ * runs and its changes (the audit log).
+ */
 export class RunsView implements View {
   readonly el: HTMLElement;
   private readonly chart = new RunsChart();
@@ -30,6 +35,7 @@ export class RunsView implements View {
   private readonly tbody = h("tbody", {}, skeletonRows(8, COLUMNS.length));
   private readonly pager = new Pager(PAGE_SIZE, () => this.ctx.kick());
   private readonly rows = new Map<number, RunRow>();
+  private readonly changes = new JobChanges(() => this.ctx.kick());
   private jobId: number | undefined;
   private status: Status;
   private stripsKey = "";
@@ -66,7 +72,8 @@ export class RunsView implements View {
         h("table", { class: "table runs-table" },
           h("thead", {}, h("tr", {}, COLUMNS.map((c) => h("th", { scope: "col", class: `col-${c.toLowerCase()}` }, c)))),
           this.tbody),
-        this.pager.el));
+        this.pager.el),
+      this.changes.el);
   }
 
   dispose(): void {
@@ -79,8 +86,8 @@ export class RunsView implements View {
       ...(this.jobId !== undefined ? { jobId: this.jobId } : {}),
       ...(this.status ? { status: this.status } : {}),
     };
-    const [page, overview] = await Promise.all([api.runs.list.query(input), dashboardApi.runsOverview.query()]);
     const now = Date.now();
+    const [page, overview] = await Promise.all([api.runs.list.query(input), dashboardApi.runsOverview.query(), this.changes.refresh(this.jobId, now)]);
     this.chart.update(overview.chart);
     // Redrawn when the runs change, and twice a minute for the ages in the titles.
     const stripsKey = `${JSON.stringify(overview.strips)}|${Math.floor(now / 30_000)}`;
