@@ -17,6 +17,8 @@ export type RouterOutputs = inferRouterOutputs<AppRouter>;
 /** The shapes as they arrive over the wire (JSON). */
 export type JobView = RouterOutputs["jobs"]["get"];
 export type RunView = RouterOutputs["runs"]["list"]["items"][number];
+/** One row of the audit log (`jobs.changes`). */
+export type ChangeView = RouterOutputs["jobs"]["changes"]["items"][number];
 export type UserView = RouterOutputs["users"]["get"];
 export type JobTypeView = RouterOutputs["jobTypes"]["list"][number];
 export type JobRunResult = RouterOutputs["jobs"]["runNow"];
