@@ -198,6 +198,22 @@ for (const backend of backends) {
       await rejects(viewer.jobs.changes({ other: 1 } as never), "BAD_REQUEST");
     });
 
+    test("upserts of one new (name, user) at once: one job, one create row, the other an update (or none when equal)", async () => {
+      const { alice, bob, changes } = await auditEnv(backend);
+      for (const [name, bobTimeout] of [["same", 60], ["different", 9]] as const) {
+        const [a, b] = await Promise.all([
+          alice.jobs.upsert({ name, jobType: "noop", intervalMinutes: 5 }),
+          bob.jobs.upsert({ name, jobType: "noop", intervalMinutes: 5, timeoutSeconds: bobTimeout }),
+        ]);
+        expect(a.id).toBe(b.id);
+        const rows = (await changes(a.id)).reverse();
+        expect(rows[0]).toMatchObject({ action: "create" });
+        if (bobTimeout === 60) expect(rows).toHaveLength(1);
+        else expect(rows.map((r) => r.action)).toEqual(["create", "update"]);
+      }
+      expect((await alice.jobs.list()).items).toHaveLength(2);
+    });
+
     test("the users domain's jobs are recorded as system (users), whoever registered", async () => {
       const { alice, changes } = await auditEnv(backend);
       const { user, registrationToken } = await alice.users.register({ email: "new@example.com" });
