@@ -58,7 +58,17 @@ export function zoneFormatter(zone: string): Intl.DateTimeFormat {
   return new Intl.DateTimeFormat("en-US", { timeZone: zone, hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit" });
 }
 `;
-  fs.writeFileSync(path.join(tree, "src/schedule/schedule.ts"), old + shim);
+  // Later code also imports the cron match the old module kept to itself.
+  const exported = old.includes("export function nextCronMatch") ? old : old.replace("\nfunction nextCronMatch(", "\nexport function nextCronMatch(");
+  fs.writeFileSync(path.join(tree, "src/schedule/schedule.ts"), exported + shim);
+  // The rest of the tree moves on: when the old module no longer fits it, say so and measure this tree alone.
+  const check = Bun.spawnSync([process.execPath, "src/cli/index.ts", "migrate"], {
+    cwd: tree, env: { ...process.env, DATABASE_URL: path.join(dir, "baseline-check.db") }, stderr: "pipe",
+  });
+  if (check.exitCode !== 0) {
+    console.log(`(no baseline: ${rev}:src/schedule/schedule.ts no longer fits this tree: ${check.stderr.toString().trim().split("\n")[0]})`);
+    return null;
+  }
   return tree;
 }
 
