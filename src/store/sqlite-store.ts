@@ -201,32 +201,20 @@ export class SqliteStore implements Store {
   }
 
   pruneRuns(before: number) {
-    return this.guard("cannot prune history", () => {
-      // In chunks, so pruning never holds the write lock for long.
-      const chunk = this.client.prepare<never, [number]>(
-        `DELETE FROM cron_job_runs WHERE id IN (SELECT id FROM cron_job_runs WHERE finished_at < ? LIMIT 5000)`);
-      let total = 0;
-      let deleted: number;
-      do {
-        deleted = chunk.run(before).changes;
-        total += deleted;
-      } while (deleted > 0);
-      return total;
-    });
+    return this.guard("cannot prune history", () => this.pruneInChunks("cron_job_runs", "finished_at", before));
   }
 
   pruneChanges(before: number) {
-    return this.guard("cannot prune the audit log", () => {
-      const chunk = this.client.prepare<never, [number]>(
-        `DELETE FROM cron_job_changes WHERE id IN (SELECT id FROM cron_job_changes WHERE at < ? LIMIT 5000)`);
-      let total = 0;
-      let deleted: number;
-      do {
-        deleted = chunk.run(before).changes;
-        total += deleted;
-      } while (deleted > 0);
-      return total;
-    });
+    return this.guard("cannot prune the audit log", () => this.pruneInChunks("cron_job_changes", "at", before));
+  }
+
+  /** Deletes the rows of `table` older than `before`, 5,000 per statement, so pruning never holds the write lock for long. */
+  private pruneInChunks(table: "cron_job_runs" | "cron_job_changes", column: "finished_at" | "at", before: number): number {
+    const chunk = this.client.prepare<never, [number]>(
+      `DELETE FROM ${table} WHERE id IN (SELECT id FROM ${table} WHERE ${column} < ? LIMIT 5000)`);
+    let total = 0;
+    for (let deleted = chunk.run(before).changes; deleted > 0; deleted = chunk.run(before).changes) total += deleted;
+    return total;
   }
 
   recordChange(change: NewChange) {
