@@ -67,6 +67,11 @@ export interface TickOptions {
 
 const PRUNE_EVERY_MS = 3_600_000;
 
+/** The first store failure of a tick, shared by its batches. */
+interface BatchFailure {
+  error?: unknown;
+}
+
 /** Called once a run's record is written. */
 type Recorded = (job: CronJobRecord, status: JobRunResult["status"], durationMs: number, error?: string | null, output?: string | null) => void;
 
@@ -162,30 +167,48 @@ export class Runner {
       return tally.result(runId, startedAt, clock.now(), false, true);
     }
 
-    let failure: unknown;
-    while (!this.stopping && tally.claimed < limit && clock.now() - startedAt < budgetMs && failure === undefined) {
+    // The next batch is claimed while the records of the last one are still being written (at most
+    // one batch behind), so a burst due at once does not wait for a commit between its batches. A
+    // claim that finds nothing while records are pending is tried again once they are written: a
+    // run's record may make its job due again (catch-up `all`).
+    const failed: BatchFailure = {};
+    let recording: Promise<void> | undefined;
+    while (!this.stopping && tally.claimed < limit && clock.now() - startedAt < budgetMs && failed.error === undefined) {
       const now = clock.now();
       const batch = await store.claimDue({ runId, now, limit: Math.min(this.options.batchSize, limit - tally.claimed), leaseMarginMs: this.options.leaseMarginMs });
-      if (batch.length === 0) break;
+      if (batch.length === 0) {
+        if (recording === undefined) break;
+        await recording;
+        recording = undefined;
+        continue;
+      }
       tally.claimed += batch.length;
-      failure = await this.runBatch(batch, runId, now, tally);
+      const { recorded } = await this.runBatch(batch, runId, now, tally, failed);
+      await recording;
+      recording = recorded;
     }
+    await recording;
     this.metrics.recordTick(clock.now() - startedAt, clock.now());
-    if (failure !== undefined) throw failure;
+    if (failed.error !== undefined) throw failed.error;
     await this.pruneIfDue(clock.now());
     return tally.result(runId, startedAt, clock.now(), true, false);
   }
 
-  /** Runs a claimed batch with bounded concurrency; answers the first store failure, if any. */
-  private async runBatch(batch: CronJobRecord[], runId: string, claimedAt: number, tally: TickTally): Promise<unknown> {
+  /**
+   * Runs a claimed batch with bounded concurrency. Resolves once every job of it has run, with
+   * the promise of its records and released leases (`recorded`, which never rejects); the first
+   * store failure goes to `failed` as it happens (so this batch's and the next one's workers
+   * stop starting jobs).
+   */
+  private async runBatch(batch: CronJobRecord[], runId: string, claimedAt: number, tally: TickTally, failed: BatchFailure): Promise<{ recorded: Promise<void> }> {
     let next = 0;
-    let failure: unknown;
+    const fail = (err: unknown) => { failed.error ??= err; };
     const unstarted: number[] = [];
     const released: Promise<void>[] = [];
     const release = (ids: number[]) => {
       if (ids.length === 0) return;
       tally.claimed -= ids.length;
-      released.push(this.deps.store.release(ids, runId).then(() => this.deps.changes?.publish(), (err) => { failure ??= err; }));
+      released.push(this.deps.store.release(ids, runId).then(() => this.deps.changes?.publish(), fail));
     };
     const giveBackWaiting = () => release(batch.splice(next).map((job) => job.id));
     // A worker moves on as soon as its job has run; the records are written in batches behind it.
@@ -195,16 +218,16 @@ export class Runner {
     const worker = async () => {
       while (next < batch.length) {
         const job = batch[next++]!;
-        if (this.stopping || failure !== undefined) {
+        if (this.stopping || failed.error !== undefined) {
           unstarted.push(job.id);
           continue;
         }
         try {
           const queued = await this.runClaimed(job, runId, claimedAt, record);
           if (queued === undefined) unstarted.push(job.id);
-          else if (!writes.has(queued.written)) writes.set(queued.written, queued.written.catch((err: unknown) => { failure ??= err; }));
+          else if (!writes.has(queued.written)) writes.set(queued.written, queued.written.catch(fail));
         } catch (err) {
-          failure ??= err;
+          fail(err);
         }
       }
     };
@@ -214,10 +237,9 @@ export class Runner {
     } finally {
       this.waiting.delete(giveBackWaiting);
     }
-    await Promise.all(writes.values());
     release(unstarted);
-    await Promise.all(released);
-    return failure;
+    // Wrapped: an async function would wait for a promise it answers.
+    return { recorded: Promise.all([...writes.values(), ...released]).then(() => {}) };
   }
 
   /**
