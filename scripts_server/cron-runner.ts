@@ -13,7 +13,7 @@ import { errorMessage } from "../src/errors.ts";
 import type { JobRunResult, TickResult } from "../src/runner/runner.ts";
 import { resolveSecrets } from "../src/secrets.ts";
 import { escapeControl } from "../src/text/escape.ts";
-import { asCronRunnerMarker, FRESHNESS_FILES, readJsonFile, writeFileAtomic, type CronRunnerMarker } from "../src/freshness/files.ts";
+import { asCronRunnerMarker, FRESHNESS_FILES, readJsonFile, writeFileAtomic, type CronRunnerMarker } from "../src/watchdog/files.ts";
 import { summarize } from "./summary.ts";
 
 export interface CronRunnerOptions {

@@ -1,5 +1,5 @@
 import { XMLParser } from "fast-xml-parser";
-import type { TestCounts, TestFailure } from "../src/freshness/tests-report.ts";
+import type { TestCounts, TestFailure } from "../src/watchdog/tests-report.ts";
 
 export type { TestCounts, TestFailure };
 

@@ -1,5 +1,5 @@
 import { errorMessage } from "../src/errors.ts";
-import type { NotifyEvent } from "../src/freshness/notify-state.ts";
+import type { NotifyEvent } from "../src/watchdog/notify-state.ts";
 import { runCommand } from "./run-command.ts";
 
 export interface Channels {

@@ -11,11 +11,11 @@ import type { Config } from "../src/config.ts";
 import { AppError, errorMessage as rawErrorMessage } from "../src/errors.ts";
 import type { Store } from "../src/store/store.ts";
 import { escapeControl } from "../src/text/escape.ts";
-import { evaluateFreshness, formatTime, readFreshnessSources, type FreshnessCheck, type FreshnessLimits, type FreshnessStore, type SourceName } from "../src/freshness/check.ts";
-import { ensureDir, FRESHNESS_FILES, readJsonFile, writeFileAtomic } from "../src/freshness/files.ts";
+import { evaluateFreshness, formatTime, readFreshnessSources, type FreshnessCheck, type FreshnessLimits, type FreshnessStore, type SourceName } from "../src/watchdog/check.ts";
+import { ensureDir, FRESHNESS_FILES, readJsonFile, writeFileAtomic } from "../src/watchdog/files.ts";
 import { acquireLock } from "./lock-file.ts";
 import { sendCommand, sendPing, sendWebhook, type Channels } from "./notify-channels.ts";
-import { asNotifyState, composeMessage, decideEvents, initialState, type ChannelName, type NotifyState, type PendingMessage } from "../src/freshness/notify-state.ts";
+import { asNotifyState, composeMessage, decideEvents, initialState, type ChannelName, type NotifyState, type PendingMessage } from "../src/watchdog/notify-state.ts";
 
 export interface NotifyStaleOptions extends Channels {
   limits: FreshnessLimits;

@@ -10,14 +10,14 @@ import { systemClock } from "../src/clock.ts";
 import type { Config } from "../src/config.ts";
 import { errorMessage } from "../src/errors.ts";
 import { escapeControl } from "../src/text/escape.ts";
-import { formatAge } from "../src/freshness/check.ts";
-import { ensureDir, FRESHNESS_FILES, readJsonFile, shellQuote, writeFileAtomic } from "../src/freshness/files.ts";
+import { formatAge } from "../src/watchdog/check.ts";
+import { ensureDir, FRESHNESS_FILES, readJsonFile, shellQuote, writeFileAtomic } from "../src/watchdog/files.ts";
 import { parseJUnit } from "./junit.ts";
 import { acquireLock } from "./lock-file.ts";
 import { runCommand } from "./run-command.ts";
 import { selfInvocation } from "./self.ts";
-import { renderTestsPage } from "../src/freshness/tests-page.ts";
-import { asTestsReport, STATUS_LABEL, type TestsReport } from "../src/freshness/tests-report.ts";
+import { renderTestsPage } from "../src/watchdog/tests-page.ts";
+import { asTestsReport, STATUS_LABEL, type TestsReport } from "../src/watchdog/tests-report.ts";
 import { buildReport, type ReportInput } from "./tests-report.ts";
 
 /** The project's own suite; `$JUNIT_REPORT` is where the command writes its JUnit report. */

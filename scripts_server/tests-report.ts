@@ -1,5 +1,5 @@
 import type { CommandResult } from "./run-command.ts";
-import type { TestCounts, TestFailure, TestsReport, TestsRun, TestsStatus } from "../src/freshness/tests-report.ts";
+import type { TestCounts, TestFailure, TestsReport, TestsRun, TestsStatus } from "../src/watchdog/tests-report.ts";
 
 const MAX_FAILURES = 50;
 

@@ -5,9 +5,9 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { DEFAULT_LIMITS, evaluateFreshness, readFreshnessSources, type FreshnessCheck } from "../freshness/check.ts";
-import { FRESHNESS_FILES, readFileNoFollow, readJsonFile } from "../freshness/files.ts";
-import { asNotifyState } from "../freshness/notify-state.ts";
+import { DEFAULT_LIMITS, evaluateFreshness, readFreshnessSources, type FreshnessCheck } from "../watchdog/check.ts";
+import { FRESHNESS_FILES, readFileNoFollow, readJsonFile } from "../watchdog/files.ts";
+import { asNotifyState } from "../watchdog/notify-state.ts";
 import { addCount, bucketsOf, DAY_OF_HOURS, windowStart, type Bucket, type BucketOptions, type BucketCounts } from "./run-buckets.ts";
 import { errorMessage } from "../errors.ts";
 import type { Clock } from "../clock.ts";

@@ -10,8 +10,8 @@
  * is void when that token is revoked or changed, and at its expiry.
  */
 import { Elysia } from "elysia";
-import { FRESHNESS_FILES, readFileNoFollow } from "../freshness/files.ts";
-import { TESTS_PAGE_CSP } from "../freshness/tests-page.ts";
+import { FRESHNESS_FILES, readFileNoFollow } from "../watchdog/files.ts";
+import { TESTS_PAGE_CSP } from "../watchdog/tests-page.ts";
 import { bearerToken, secretMatches, type NamedToken, type TokenTable } from "../secrets.ts";
 import type { ServerDeps } from "./deps.ts";
 

@@ -13,7 +13,7 @@ const LAYERS: { name: string; modules: string[] }[] = [
   { name: "foundation", modules: ["src/errors.ts", "src/clock.ts", "src/logger.ts", "src/config.ts", "src/secrets.ts", "src/version.ts", "src/validation.ts", "src/text/", "src/changes.ts", "src/actor.ts", "src/signature.ts", "src/exit-codes.ts", "src/tokens.ts", "db/schema/", "package.json"] },
   { name: "domain", modules: ["src/schedule/", "src/lifecycle/"] },
   { name: "data", modules: ["src/store/", "db/migrations.ts", "db/migrations/"] },
-  { name: "services", modules: ["src/jobs/", "src/users/", "src/runner/", "src/freshness/", "src/reads/"] },
+  { name: "services", modules: ["src/jobs/", "src/users/", "src/runner/", "src/watchdog/", "src/reads/"] },
   { name: "composition", modules: ["src/runtime.ts"] },
   { name: "transports", modules: ["src/trpc/", "src/server/", "src/cli/", "scripts_server/"] },
   { name: "entry", modules: ["src/server-lib.ts"] },
@@ -23,7 +23,7 @@ const LAYERS: { name: string; modules: string[] }[] = [
 const FORBIDDEN_SIDEWAYS: [from: string, to: string, why: string][] = [
   ["src/trpc/", "src/server/", "the server mounts tRPC, never the reverse"],
   ["src/trpc/", "src/cli/", "transports meet in the runtime, not in each other"],
-  ["src/trpc/", "scripts_server/", "transports meet in domain modules (src/freshness/)"],
+  ["src/trpc/", "scripts_server/", "transports meet in domain modules (src/watchdog/)"],
   ["scripts_server/", "src/cli/", "exit codes live in src/exit-codes.ts"],
   ["scripts_server/", "src/server/", "scripts talk to the server over HTTP"],
   ["scripts_server/", "src/trpc/", "scripts talk to the server over HTTP"],

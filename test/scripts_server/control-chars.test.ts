@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { DEFAULT_LIMITS, type SourceName } from "../../src/freshness/check.ts";
+import { DEFAULT_LIMITS, type SourceName } from "../../src/watchdog/check.ts";
 import { runNotifyStale } from "../../scripts_server/notify-stale.ts";
 import { ManualClock } from "../../src/clock.ts";
 import { loadConfig } from "../../src/config.ts";

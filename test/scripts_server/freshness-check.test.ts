@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
-import { DEFAULT_LIMITS, evaluateFreshness, type FreshnessSources } from "../../src/freshness/check.ts";
-import type { CronRunnerMarker } from "../../src/freshness/files.ts";
-import type { TestsReport } from "../../src/freshness/tests-report.ts";
+import { DEFAULT_LIMITS, evaluateFreshness, type FreshnessSources } from "../../src/watchdog/check.ts";
+import type { CronRunnerMarker } from "../../src/watchdog/files.ts";
+import type { TestsReport } from "../../src/watchdog/tests-report.ts";
 import { T0 } from "../support/db.ts";
 
 const MIN = 60_000;

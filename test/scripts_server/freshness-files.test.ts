@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import fs from "node:fs";
 import path from "node:path";
-import { writeFileAtomic } from "../../src/freshness/files.ts";
+import { writeFileAtomic } from "../../src/watchdog/files.ts";
 import { acquireLock } from "../../scripts_server/lock-file.ts";
 import { tempDir } from "../support/db.ts";
 import { SECRETS } from "../support/server.ts";

@@ -1,8 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import fs from "node:fs";
 import path from "node:path";
-import { DEFAULT_LIMITS, type SourceName } from "../../src/freshness/check.ts";
-import { writeFileAtomic, type CronRunnerMarker } from "../../src/freshness/files.ts";
+import { DEFAULT_LIMITS, type SourceName } from "../../src/watchdog/check.ts";
+import { writeFileAtomic, type CronRunnerMarker } from "../../src/watchdog/files.ts";
 import { runNotifyStale, type NotifyStaleOptions } from "../../scripts_server/notify-stale.ts";
 import { ManualClock } from "../../src/clock.ts";
 import { loadConfig } from "../../src/config.ts";

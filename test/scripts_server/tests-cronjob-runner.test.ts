@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { shellQuote } from "../../src/freshness/files.ts";
+import { shellQuote } from "../../src/watchdog/files.ts";
 import { onCleanup, tempDir } from "../support/db.ts";
 import { BUN, isRunning, readJson, runCli, startCli, waitFor } from "./support.ts";
 

@@ -5,9 +5,9 @@
 import { describe, expect, test } from "bun:test";
 import fs from "node:fs";
 import path from "node:path";
-import { writeFileAtomic } from "../../src/freshness/files.ts";
-import { renderTestsPage, STALE_SCRIPT_HASH } from "../../src/freshness/tests-page.ts";
-import type { TestsReport } from "../../src/freshness/tests-report.ts";
+import { writeFileAtomic } from "../../src/watchdog/files.ts";
+import { renderTestsPage, STALE_SCRIPT_HASH } from "../../src/watchdog/tests-page.ts";
+import type { TestsReport } from "../../src/watchdog/tests-report.ts";
 import { buildApp } from "../../src/server/app.ts";
 import { tempDir } from "../support/db.ts";
 import { ADMIN_TOKEN, CRON_SECRET, freshDeps } from "../trpc/support.ts";
