@@ -11,7 +11,6 @@
  * reported. Then an empty tick with BENCH_FUTURE_JOBS (default 1,000,000) future jobs.
  * Idle RSS is measured on the compiled binary in bench/server.bench.ts.
  */
-import { Database } from "bun:sqlite";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -20,6 +19,7 @@ import { defaultRegistry } from "../src/jobs/registry.ts";
 import { silentLogger } from "../src/logger.ts";
 import { assembleRuntime } from "../src/runtime.ts";
 import { SqliteStore } from "../src/store/sqlite-store.ts";
+import { rawDrain } from "./raw-loop.ts";
 
 const N = Number(process.env.BENCH_JOBS ?? 100_000);
 const FUTURE = Number(process.env.BENCH_FUTURE_JOBS ?? 1_000_000);
@@ -50,25 +50,6 @@ function runnerOn(store: SqliteStore) {
 
 function historyRows(store: SqliteStore): number {
   return store.client.query<{ n: number }, []>("SELECT count(*) AS n FROM cron_job_runs").get()!.n;
-}
-
-function rawDrain(db: Database): number {
-  const claim = db.prepare<{ id: number }, [string, number, number]>(
-    `UPDATE cron_jobs SET locked_by = ?, locked_until = ?, attempts = attempts + 1 WHERE id IN (
-       SELECT id FROM cron_jobs WHERE is_active = 1 AND next_run_at <= ?3 AND (locked_until IS NULL OR locked_until <= ?3)
-       ORDER BY next_run_at LIMIT 500) RETURNING id`);
-  const del = db.prepare<never, [number]>("DELETE FROM cron_jobs WHERE id = ?");
-  let total = 0;
-  for (;;) {
-    const now = Date.now();
-    const n = db.transaction(() => {
-      const ids = claim.all("raw", now + 60_000, now);
-      for (const { id } of ids) del.run(id);
-      return ids.length;
-    }).immediate();
-    if (n === 0) return total;
-    total += n;
-  }
 }
 
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");

@@ -16,6 +16,7 @@ import os from "node:os";
 import path from "node:path";
 import { SqliteStore } from "../src/store/sqlite-store.ts";
 import { cpuMs, fmt, median, percentile, root, serve, until } from "./hand-rows-support.ts";
+import { rawDrain } from "./raw-loop.ts";
 
 const N = Number(process.env.BENCH_JOBS ?? 100_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -79,25 +80,6 @@ async function serverDrain(kind: "hand" | "api", name: string, probe = false): P
     probing = false;
     db.close();
     await server.stop();
-  }
-}
-
-function rawDrain(db: Database): number {
-  const claim = db.prepare<{ id: number }, [string, number, number]>(
-    `UPDATE cron_jobs SET locked_by = ?, locked_until = ?, attempts = attempts + 1 WHERE id IN (
-       SELECT id FROM cron_jobs WHERE is_active = 1 AND next_run_at <= ?3 AND (locked_until IS NULL OR locked_until <= ?3)
-       ORDER BY next_run_at LIMIT 500) RETURNING id`);
-  const del = db.prepare<never, [number]>("DELETE FROM cron_jobs WHERE id = ?");
-  let total = 0;
-  for (;;) {
-    const now = Date.now();
-    const n = db.transaction(() => {
-      const ids = claim.all("raw", now + 60_000, now);
-      for (const { id } of ids) del.run(id);
-      return ids.length;
-    }).immediate();
-    if (n === 0) return total;
-    total += n;
   }
 }
 

@@ -3,24 +3,16 @@
  * schedules in words, pause, run now, an invalid create, the 24-hour chart, a phone-sized
  * screen, and screenshots of each view that must not be blank.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import type { Browser, Page } from "playwright-core";
 import { DAY_OF_HOURS, bucketRuns, windowStart } from "../../src/reads/run-buckets.ts";
 import { fieldErrors } from "../../src/dashboard/field-errors.ts";
 import { TRPCClientError } from "../../src/client.ts";
 import { tempDir } from "../support/db.ts";
-import { ADMIN_TOKEN, chromiumAvailable, launchBrowser, newPage, screenshot, seedRuns, signIn, startServer, type SeedRun, type Server } from "./support.ts";
+import { ADMIN_TOKEN, chromiumAvailable, newPage, screenshot, seedRuns, signIn, startServer, type SeedRun, type Server, sharedBrowser } from "./support.ts";
 
-let browser: Browser | undefined;
-// Without Chromium the suite is skipped (each test counted as skipped, with the notice from support.ts).
-beforeAll(async () => { if (chromiumAvailable) browser = await launchBrowser(); });
-afterAll(async () => { await browser?.close(); });
-
-/** Runs `fn` with the browser launched for this file. */
-const withBrowser = (fn: (browser: Browser) => Promise<void>) => async () => {
-  if (!browser) throw new Error("Chromium is installed but did not start");
-  await fn(browser);
-};
+// One browser for this file (without Chromium the suite is skipped, counted, with the notice from support.ts).
+const withBrowser = sharedBrowser();
 
 const HOUR = 3_600_000;
 

@@ -2,18 +2,11 @@
  * A job's page in the dashboard (`#/runs?job=ID`, where its name links) lists its changes from
  * the audit log: who, when, what — as text, never as markup.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { Browser } from "playwright-core";
-import { chromiumAvailable, launchBrowser, newPage, signIn, startServer } from "./support.ts";
+import { describe, expect, test } from "bun:test";
+import { chromiumAvailable, newPage, signIn, startServer, sharedBrowser } from "./support.ts";
 
-let browser: Browser | undefined;
-beforeAll(async () => { if (chromiumAvailable) browser = await launchBrowser(); });
-afterAll(async () => { await browser?.close(); });
-
-const withBrowser = (fn: (browser: Browser) => Promise<void>) => async () => {
-  if (!browser) throw new Error("Chromium is installed but did not start");
-  await fn(browser);
-};
+// One browser for this file (without Chromium the suite is skipped, counted, with the notice from support.ts).
+const withBrowser = sharedBrowser();
 
 describe.skipIf(!chromiumAvailable)("dashboard: a job's changes", () => {
   test("the job's page lists its changes newest first, the dashboard's own as admin (dashboard); values stay text", withBrowser(async (browser) => {

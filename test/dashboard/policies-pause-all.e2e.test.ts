@@ -2,18 +2,11 @@
  * The dashboard's schedule policies and pause all (SPEC §5.3.1): the job form's policy fields
  * saved and refused by name, and the pause-all switch, confirmed first, held in the database.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { Browser } from "playwright-core";
-import { chromiumAvailable, launchBrowser, newPage, signIn, startServer } from "./support.ts";
+import { describe, expect, test } from "bun:test";
+import { chromiumAvailable, newPage, signIn, startServer, sharedBrowser } from "./support.ts";
 
-let browser: Browser | undefined;
-beforeAll(async () => { if (chromiumAvailable) browser = await launchBrowser(); });
-afterAll(async () => { await browser?.close(); });
-
-const withBrowser = (fn: (browser: Browser) => Promise<void>) => async () => {
-  if (!browser) throw new Error("Chromium is installed but did not start");
-  await fn(browser);
-};
+// One browser for this file (without Chromium the suite is skipped, counted, with the notice from support.ts).
+const withBrowser = sharedBrowser();
 
 describe.skipIf(!chromiumAvailable)("dashboard: schedule policies and pause all", () => {
   test("the job form saves catch-up, start deadline, jitter, end and max runs; jitter past the interval is named next to its field", withBrowser(async (browser) => {

@@ -2,18 +2,11 @@
  * The dashboard's run history shows each run's output (opened on demand, as text, never as
  * markup), and a running job has a button that cancels its run after a confirmation.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { Browser } from "playwright-core";
-import { chromiumAvailable, launchBrowser, newPage, seedRuns, signIn, startServer } from "./support.ts";
+import { describe, expect, test } from "bun:test";
+import { chromiumAvailable, newPage, seedRuns, signIn, startServer, sharedBrowser } from "./support.ts";
 
-let browser: Browser | undefined;
-beforeAll(async () => { if (chromiumAvailable) browser = await launchBrowser(); });
-afterAll(async () => { await browser?.close(); });
-
-const withBrowser = (fn: (browser: Browser) => Promise<void>) => async () => {
-  if (!browser) throw new Error("Chromium is installed but did not start");
-  await fn(browser);
-};
+// One browser for this file (without Chromium the suite is skipped, counted, with the notice from support.ts).
+const withBrowser = sharedBrowser();
 
 describe.skipIf(!chromiumAvailable)("dashboard: run output and cancel", () => {
   test("a run's output opens below its row, escaped and whole; a run that said nothing shows a dash", withBrowser(async (browser) => {

@@ -3,6 +3,7 @@
  * database (real clock, a real Runner), headless Chromium driven by playwright-core, history
  * rows written straight into the table, and a check that a screenshot is not blank.
  */
+import { afterAll, beforeAll } from "bun:test";
 import fs from "node:fs";
 import path from "node:path";
 import { chromium, type Browser, type Locator, type Page } from "playwright-core";
@@ -54,6 +55,20 @@ export function launchBrowser(): Promise<Browser> {
 }
 
 /** A new tab in a fresh context (its own session storage), times in UTC, English. */
+/**
+ * One browser for the calling test file: launched before its tests (when Chromium is there),
+ * closed after them. The answer wraps a test body and hands it the browser.
+ */
+export function sharedBrowser() {
+  let browser: Browser | undefined;
+  beforeAll(async () => { if (chromiumAvailable) browser = await launchBrowser(); });
+  afterAll(async () => { await browser?.close(); });
+  return (fn: (browser: Browser) => Promise<void>) => async () => {
+    if (!browser) throw new Error("Chromium is installed but did not start");
+    await fn(browser);
+  };
+}
+
 export async function newPage(browser: Browser, options: { width?: number; height?: number; colorScheme?: "light" | "dark" } = {}): Promise<Page> {
   const context = await browser.newContext({
     viewport: { width: options.width ?? 1280, height: options.height ?? 860 },

@@ -1,14 +1,11 @@
 /** The dashboard's job form for `http` jobs, in headless Chromium against a real server. */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { Browser } from "playwright-core";
-import { chromiumAvailable, launchBrowser, newPage, signIn, startServer } from "../dashboard/support.ts";
+import { describe, expect, test } from "bun:test";
+import { chromiumAvailable, newPage, sharedBrowser, signIn, startServer } from "../dashboard/support.ts";
 
-let browser: Browser;
-beforeAll(async () => { if (chromiumAvailable) browser = await launchBrowser(); });
-afterAll(async () => { await browser?.close(); });
+const withBrowser = sharedBrowser();
 
 describe.skipIf(!chromiumAvailable)("dashboard: an http job", () => {
-  test("choosing the http type shows a URL and a method that build the payload; a bad URL is shown next to its field", async () => {
+  test("choosing the http type shows a URL and a method that build the payload; a bad URL is shown next to its field", withBrowser(async (browser) => {
     const server = startServer();
     const page = await newPage(browser);
     await signIn(page, server.url);
@@ -41,5 +38,5 @@ describe.skipIf(!chromiumAvailable)("dashboard: an http job", () => {
     expect(await page.inputValue("#job-form-httpUrl")).toBe("https://app.example.com/cron/ping");
     expect(await page.inputValue("#job-form-httpMethod")).toBe("PUT");
     expect(JSON.parse(await page.inputValue("#job-form-payload"))).toEqual({ headers: { "X-Team": "ops" } });
-  }, 30_000);
+  }), 30_000);
 });
