@@ -20,7 +20,7 @@ export interface FinishedRun {
  * time; finishes that arrive meanwhile go together in the next one.
  */
 export class Finisher {
-  private queue: { finish: Finish; written: (outcome: FinishOutcome) => void }[] = [];
+  private queue: { run: FinishedRun; written: (outcome: FinishOutcome) => void }[] = [];
   /** Settles when the write holding the queued finishes is done (one promise per write, not per run). */
   private next: PromiseWithResolvers<void> | undefined;
   private scheduled = false;
@@ -31,22 +31,11 @@ export class Finisher {
   /**
    * Queues the end of `run`; `written` gets the store's outcome once it is in the database. The
    * answer settles when that write is done, and rejects when it failed (`written` is then never called).
+   * The row change is decided when the batch is written, not here: the worker that ran the job
+   * starts its next one first (`decideFinish` is a function of the run alone).
    */
-  finish({ job, runId, schedule, outcome, finishedAt }: FinishedRun, written: (outcome: FinishOutcome) => void): Promise<void> {
-    return this.write({
-      jobId: job.id,
-      runId,
-      change: decideFinish(job, schedule, outcome, finishedAt),
-      run: {
-        jobId: job.id, name: job.name, jobType: job.jobType, userId: job.userId, scheduledFor: job.nextRunAt,
-        startedAt: new Date(outcome.startedAt), finishedAt: new Date(finishedAt), status: outcome.status,
-        error: outcome.error, output: outcome.output, attempt: job.attempts, runId, runner: this.runnerName,
-      },
-    }, written);
-  }
-
-  private write(finish: Finish, written: (outcome: FinishOutcome) => void): Promise<void> {
-    this.queue.push({ finish, written });
+  finish(run: FinishedRun, written: (outcome: FinishOutcome) => void): Promise<void> {
+    this.queue.push({ run, written });
     this.next ??= Promise.withResolvers<void>();
     this.schedule();
     return this.next.promise;
@@ -66,7 +55,7 @@ export class Finisher {
     this.next = undefined;
     this.writing = true;
     try {
-      const outcomes = await this.store.finish(batch.map((b) => b.finish));
+      const outcomes = await this.store.finish(batch.map((b) => this.finishOf(b.run)));
       batch.forEach((b, i) => b.written(outcomes[i]!));
       done.resolve();
     } catch (err) {
@@ -75,5 +64,19 @@ export class Finisher {
       this.writing = false;
       this.schedule();
     }
+  }
+
+  /** The fenced row change of one run (decided by the lifecycle) and its history row. */
+  private finishOf({ job, runId, schedule, outcome, finishedAt }: FinishedRun): Finish {
+    return {
+      jobId: job.id,
+      runId,
+      change: decideFinish(job, schedule, outcome, finishedAt),
+      run: {
+        jobId: job.id, name: job.name, jobType: job.jobType, userId: job.userId, scheduledFor: job.nextRunAt,
+        startedAt: new Date(outcome.startedAt), finishedAt: new Date(finishedAt), status: outcome.status,
+        error: outcome.error, output: outcome.output, attempt: job.attempts, runId, runner: this.runnerName,
+      },
+    };
   }
 }
