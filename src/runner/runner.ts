@@ -67,8 +67,8 @@ export interface TickOptions {
 
 const PRUNE_EVERY_MS = 3_600_000;
 
-/** The first store failure of a tick, shared by its batches. */
-interface BatchFailure {
+/** The first store failure of a tick, shared by its workers. */
+interface TickFailure {
   error?: unknown;
 }
 
@@ -87,7 +87,7 @@ export class Runner {
   private readonly inFlight: InFlight;
   private readonly cancelWatch: CancelWatch;
   private readonly active = new Set<Promise<unknown>>();
-  /** Give back the jobs still waiting in each running batch (called on shutdown). */
+  /** Give back the jobs claimed and not started by each running tick (called on shutdown). */
   private readonly waiting = new Set<() => void>();
   private stopping = false;
   private lastPruneAt = Number.NEGATIVE_INFINITY;
@@ -167,27 +167,8 @@ export class Runner {
       return tally.result(runId, startedAt, clock.now(), false, true);
     }
 
-    // The next batch is claimed while the records of the last one are still being written (at most
-    // one batch behind), so a burst due at once does not wait for a commit between its batches. A
-    // claim that finds nothing while records are pending is tried again once they are written: a
-    // run's record may make its job due again (catch-up `all`).
-    const failed: BatchFailure = {};
-    let recording: Promise<void> | undefined;
-    while (!this.stopping && tally.claimed < limit && clock.now() - startedAt < budgetMs && failed.error === undefined) {
-      const now = clock.now();
-      const batch = await store.claimDue({ runId, now, limit: Math.min(this.options.batchSize, limit - tally.claimed), leaseMarginMs: this.options.leaseMarginMs });
-      if (batch.length === 0) {
-        if (recording === undefined) break;
-        await recording;
-        recording = undefined;
-        continue;
-      }
-      tally.claimed += batch.length;
-      const { recorded } = await this.runBatch(batch, runId, now, tally, failed);
-      await recording;
-      recording = recorded;
-    }
-    await recording;
+    const failed: TickFailure = {};
+    await this.runClaims(runId, tally, failed, limit, startedAt + budgetMs);
     this.metrics.recordTick(clock.now() - startedAt, clock.now());
     if (failed.error !== undefined) throw failed.error;
     await this.pruneIfDue(clock.now());
@@ -195,29 +176,70 @@ export class Runner {
   }
 
   /**
-   * Runs a claimed batch with bounded concurrency. Resolves once every job of it has run, with
-   * the promise of its records and released leases (`recorded`, which never rejects); the first
-   * store failure goes to `failed` as it happens (so this batch's and the next one's workers
-   * stop starting jobs).
+   * Claims due jobs and runs them through `concurrency` workers until a claim finds nothing due,
+   * `limit` jobs are claimed or the clock passes `claimUntil` (the tick's budget). The workers share one queue of claimed jobs and the first to find
+   * it empty claims the next batch, so a slow job holds up only its own worker, not the jobs
+   * after it, and a batch is claimed while the last one's records are written. Once every
+   * worker is idle and every record written, a run recorded after the last empty claim began may
+   * have made its job due again (catch-up `all`): then it looks once more. The first store
+   * failure goes to `failed` as it happens, and no job starts after it.
    */
-  private async runBatch(batch: CronJobRecord[], runId: string, claimedAt: number, tally: TickTally, failed: BatchFailure): Promise<{ recorded: Promise<void> }> {
-    let next = 0;
+  private async runClaims(runId: string, tally: TickTally, failed: TickFailure, limit: number, claimUntil: number): Promise<void> {
+    const { store, clock } = this.deps;
     const fail = (err: unknown) => { failed.error ??= err; };
+    const queue: { job: CronJobRecord; claimedAt: number }[] = [];
     const unstarted: number[] = [];
-    const released: Promise<void>[] = [];
+    const settled: Promise<void>[] = []; // record writes and released leases; none rejects
+    const writes = new Set<Promise<void>>();
     const release = (ids: number[]) => {
       if (ids.length === 0) return;
       tally.claimed -= ids.length;
-      released.push(this.deps.store.release(ids, runId).then(() => this.deps.changes?.publish(), fail));
+      settled.push(store.release(ids, runId).then(() => this.deps.changes?.publish(), fail));
     };
-    const giveBackWaiting = () => release(batch.splice(next).map((job) => job.id));
-    // A worker moves on as soon as its job has run; the records are written in batches behind it.
-    // Each write, with its failure caught as it happens (so the workers stop starting jobs).
-    const writes = new Map<Promise<void>, Promise<void>>();
-    const record: Recorded = (job, status, durationMs, error) => tally.add(job, status, durationMs, error);
+    let recorded = 0; // runs whose record is written
+    const record: Recorded = (job, status, durationMs, error) => {
+      recorded++;
+      tally.add(job, status, durationMs, error);
+    };
+    let recordedAtEmptyClaim = -1; // `recorded` when the last claim that found nothing began (-1: none has)
+    let exhausted = false; // a claim of this pass found nothing
+    let waitedUpTo = 0; // `settled.slice(0, waitedUpTo)`: awaited before a claim
+    let queuedUpTo = 0; // `settled.slice(0, queuedUpTo)`: queued before the last claim
+    let claiming: Promise<void> | undefined;
+    const claim = () => claiming ??= (async () => {
+      try {
+        // At most one batch behind: a batch is claimed while the last one's records are written,
+        // once the records queued before the last claim are.
+        const behind = settled.slice(waitedUpTo, queuedUpTo);
+        waitedUpTo = queuedUpTo;
+        queuedUpTo = settled.length;
+        await Promise.all(behind);
+        if (!canClaim()) return;
+        const recordedBefore = recorded;
+        const now = clock.now();
+        const batch = await store.claimDue({ runId, now, limit: Math.min(this.options.batchSize, limit - tally.claimed), leaseMarginMs: this.options.leaseMarginMs });
+        tally.claimed += batch.length;
+        if (batch.length === 0) {
+          exhausted = true;
+          recordedAtEmptyClaim = recordedBefore;
+        }
+        for (const job of batch) queue.push({ job, claimedAt: now });
+      } catch (err) {
+        fail(err);
+      } finally {
+        claiming = undefined;
+      }
+    })();
+    const canClaim = () => !this.stopping && failed.error === undefined && tally.claimed < limit && clock.now() < claimUntil;
     const worker = async () => {
-      while (next < batch.length) {
-        const job = batch[next++]!;
+      for (;;) {
+        const next = queue.shift();
+        if (next === undefined) {
+          if (exhausted || !canClaim()) return;
+          await claim();
+          continue;
+        }
+        const { job, claimedAt } = next;
         if (this.stopping || failed.error !== undefined) {
           unstarted.push(job.id);
           continue;
@@ -225,21 +247,30 @@ export class Runner {
         try {
           const queued = await this.runClaimed(job, runId, claimedAt, record);
           if (queued === undefined) unstarted.push(job.id);
-          else if (!writes.has(queued.written)) writes.set(queued.written, queued.written.catch(fail));
+          else if (!writes.has(queued.written)) {
+            writes.add(queued.written);
+            settled.push(queued.written.catch(fail));
+          }
         } catch (err) {
           fail(err);
         }
       }
     };
-    this.waiting.add(giveBackWaiting);
+    // Shutdown gives back the jobs claimed and not started, so another instance takes them at once.
+    const giveBack = () => release(queue.splice(0).map(({ job }) => job.id));
+    this.waiting.add(giveBack);
     try {
-      await Promise.all(Array.from({ length: Math.min(this.options.concurrency, batch.length) }, worker));
+      do {
+        exhausted = false;
+        await Promise.all(Array.from({ length: this.options.concurrency }, worker));
+        await Promise.all(settled);
+      } while (recordedAtEmptyClaim !== -1 && recorded !== recordedAtEmptyClaim && canClaim());
     } finally {
-      this.waiting.delete(giveBackWaiting);
+      this.waiting.delete(giveBack);
     }
+    giveBack();
     release(unstarted);
-    // Wrapped: an async function would wait for a promise it answers.
-    return { recorded: Promise.all([...writes.values(), ...released]).then(() => {}) };
+    await Promise.all(settled);
   }
 
   /**

@@ -16,6 +16,24 @@ for (const backend of backends) {
     const setup = (options = {}, ...jobs: CronJob<any>[]) =>
       runnerOn(backend, { abortGraceMs: 50, ...options }, testRegistry(...jobs));
 
+    test("a slow job holds up only its own worker: the jobs claimed after it run while it runs", async () => {
+      const gate = new GateJob();
+      const record = new RecordJob();
+      const { store, runner } = await setup({ concurrency: 2, batchSize: 2 }, gate, record);
+      await addJob(store, T0, { name: "slow", jobType: "gate", runAt: new Date(T0 - 5000) });
+      const quick = [];
+      for (let i = 0; i < 5; i++) quick.push(await addJob(store, T0, { name: `quick-${i}`, jobType: "record", runAt: new Date(T0 - 4000 + i) }));
+      const tick = runner.runDueJobs();
+      await gate.started("slow");
+      // The first batch holds the slow job and one quick one; the other quick ones are claimed in
+      // later batches by the free worker, without waiting for the slow one.
+      expect(await waitUntil(() => record.seen.length === quick.length, 5_000, 5)).toBe(true);
+      expect(record.seen).toEqual(quick.map((j) => j.id));
+      gate.open();
+      expect(await tick).toMatchObject({ claimed: 6, succeeded: 6 });
+      expect((await store.listRuns({ limit: 10 })).items).toHaveLength(6);
+    });
+
     test("a one-time job is deleted after success and leaves one history row", async () => {
       const { store, runner } = await setup();
       const job = await addJob(store, T0, { name: "once", runAt: past });
