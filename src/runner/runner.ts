@@ -177,9 +177,10 @@ export class Runner {
 
   /**
    * Claims due jobs and runs them through `concurrency` workers until a claim finds nothing due,
-   * `limit` jobs are claimed or the clock passes `claimUntil` (the tick's budget). The workers share one queue of claimed jobs and the first to find
-   * it empty claims the next batch, so a slow job holds up only its own worker, not the jobs
-   * after it, and a batch is claimed while the last one's records are written. Once every
+   * `limit` jobs are claimed or the clock passes `claimUntil` (the tick's budget). The workers
+   * share one queue of claimed jobs and the first to find it empty claims the next batch, so a
+   * slow job holds up only its own worker, not the jobs after it, and a batch is claimed while
+   * the last one's records are written. Once every
    * worker is idle and every record written, a run recorded after the last empty claim began may
    * have made its job due again (catch-up `all`): then it looks once more. The first store
    * failure goes to `failed` as it happens, and no job starts after it.
@@ -187,7 +188,10 @@ export class Runner {
   private async runClaims(runId: string, tally: TickTally, failed: TickFailure, limit: number, claimUntil: number): Promise<void> {
     const { store, clock } = this.deps;
     const fail = (err: unknown) => { failed.error ??= err; };
-    const queue: { job: CronJobRecord; claimedAt: number }[] = [];
+    // The last batch claimed; `queue[head]` is the next job to start.
+    let queue: CronJobRecord[] = [];
+    let head = 0;
+    let claimedAt = 0;
     const unstarted: number[] = [];
     const settled: Promise<void>[] = []; // record writes and released leases; none rejects
     const writes = new Set<Promise<void>>();
@@ -223,7 +227,10 @@ export class Runner {
           exhausted = true;
           recordedAtEmptyClaim = recordedBefore;
         }
-        for (const job of batch) queue.push({ job, claimedAt: now });
+        // Claimed only once the queue is empty (one claim at a time), so the batch replaces it.
+        queue = batch;
+        head = 0;
+        claimedAt = now;
       } catch (err) {
         fail(err);
       } finally {
@@ -233,13 +240,12 @@ export class Runner {
     const canClaim = () => !this.stopping && failed.error === undefined && tally.claimed < limit && clock.now() < claimUntil;
     const worker = async () => {
       for (;;) {
-        const next = queue.shift();
-        if (next === undefined) {
+        if (head === queue.length) {
           if (exhausted || !canClaim()) return;
           await claim();
           continue;
         }
-        const { job, claimedAt } = next;
+        const job = queue[head++]!;
         if (this.stopping || failed.error !== undefined) {
           unstarted.push(job.id);
           continue;
@@ -257,7 +263,11 @@ export class Runner {
       }
     };
     // Shutdown gives back the jobs claimed and not started, so another instance takes them at once.
-    const giveBack = () => release(queue.splice(0).map(({ job }) => job.id));
+    const giveBack = () => {
+      const waiting = queue.slice(head);
+      head = queue.length;
+      release(waiting.map((job) => job.id));
+    };
     this.waiting.add(giveBack);
     try {
       do {
