@@ -14,6 +14,7 @@ import { Finisher } from "./finisher.ts";
 import { InFlight } from "./in-flight.ts";
 import { RunnerMetrics } from "./metrics.ts";
 import { scheduleUnscheduled } from "./schedule-rows.ts";
+import { Slots } from "./slots.ts";
 import { MAX_RESULTS, resultOf, TickTally, type JobRunResult, type TickResult } from "./tick-result.ts";
 
 export type { JobRunResult, TickResult };
@@ -31,7 +32,7 @@ export interface RunnerDeps {
 }
 
 export interface RunnerOptions {
-  /** Jobs running at once (default 10). */
+  /** Jobs running at once, over all of this runner's ticks (default 10). */
   concurrency: number;
   /** Jobs claimed per transaction (default 500). */
   batchSize: number;
@@ -86,6 +87,7 @@ export class Runner {
   private readonly executeDeps: ExecuteDeps;
   private readonly inFlight: InFlight;
   private readonly cancelWatch: CancelWatch;
+  private readonly slots: Slots;
   private readonly active = new Set<Promise<unknown>>();
   /** Give back the jobs claimed and not started by each running tick (called on shutdown). */
   private readonly waiting = new Set<() => void>();
@@ -95,6 +97,7 @@ export class Runner {
   constructor(readonly deps: RunnerDeps, options: Partial<RunnerOptions> = {}) {
     this.options = { ...defaultRunnerOptions, ...options };
     this.finisher = new Finisher(deps.store, this.options.runnerName);
+    this.slots = new Slots(this.options.concurrency);
     this.executeDeps = { ...deps, leaseMarginMs: this.options.leaseMarginMs, abortGraceMs: this.options.abortGraceMs };
     this.inFlight = new InFlight(() => this.cancelWatch.busy());
     this.cancelWatch = new CancelWatch(deps.store, this.inFlight, deps.logger);
@@ -245,12 +248,20 @@ export class Runner {
           await claim();
           continue;
         }
-        const job = queue[head++]!;
-        if (this.stopping || failed.error !== undefined) {
-          unstarted.push(job.id);
+        // A slot first (another tick may hold them all), then the job: a job is never held
+        // unstarted while its worker waits, so a shutdown gives back every job not started.
+        const slot = this.slots.take();
+        if (slot) await slot;
+        if (head === queue.length) {
+          this.slots.give();
           continue;
         }
+        const job = queue[head++]!;
         try {
+          if (this.stopping || failed.error !== undefined) {
+            unstarted.push(job.id);
+            continue;
+          }
           const queued = await this.runClaimed(job, runId, claimedAt, record);
           if (queued === undefined) unstarted.push(job.id);
           else if (!writes.has(queued.written)) {
@@ -259,6 +270,8 @@ export class Runner {
           }
         } catch (err) {
           fail(err);
+        } finally {
+          this.slots.give();
         }
       }
     };

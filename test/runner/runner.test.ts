@@ -34,6 +34,33 @@ for (const backend of backends) {
       expect((await store.listRuns({ limit: 10 })).items).toHaveLength(6);
     });
 
+    test("two ticks at once on one runner run `concurrency` jobs between them, not each", async () => {
+      let running = 0;
+      let most = 0;
+      const gate = Promise.withResolvers<void>();
+      const counted: CronJob = {
+        type: "counted",
+        description: "Counts the runs going at once.",
+        async run() {
+          running++;
+          most = Math.max(most, running);
+          await gate.promise;
+          running--;
+        },
+      };
+      const { store, runner } = await setup({ concurrency: 2, batchSize: 3 }, counted);
+      for (let i = 0; i < 6; i++) await addJob(store, T0, { name: `counted-${i}`, jobType: "counted", runAt: new Date(T0 - 1000 + i) });
+      // Each tick claims a batch of 3; together they could start 4.
+      const ticks = [runner.runDueJobs(), runner.runDueJobs()];
+      expect(await waitUntil(() => running >= 2, 5_000, 5)).toBe(true);
+      await Bun.sleep(50);
+      expect(running).toBe(2);
+      gate.resolve();
+      const [a, b] = await Promise.all(ticks);
+      expect(a!.succeeded + b!.succeeded).toBe(6);
+      expect(most).toBe(2);
+    });
+
     test("a one-time job is deleted after success and leaves one history row", async () => {
       const { store, runner } = await setup();
       const job = await addJob(store, T0, { name: "once", runAt: past });
