@@ -183,10 +183,10 @@ export class Runner {
    * `limit` jobs are claimed or the clock passes `claimUntil` (the tick's budget). The workers
    * share one queue of claimed jobs and the first to find it empty claims the next batch, so a
    * slow job holds up only its own worker, not the jobs after it, and a batch is claimed while
-   * the last one's records are written. Once every
-   * worker is idle and every record written, a run recorded after the last empty claim began may
-   * have made its job due again (catch-up `all`): then it looks once more. The first store
-   * failure goes to `failed` as it happens, and no job starts after it.
+   * the last one's records are written. Once every worker is idle and every record written, a
+   * run recorded after the last empty claim began may have made its job due again (catch-up
+   * `all`): then it looks once more. The first store failure goes to `failed` as it happens, and
+   * no job starts after it.
    */
   private async runClaims(runId: string, tally: TickTally, failed: TickFailure, limit: number, claimUntil: number): Promise<void> {
     const { store, clock } = this.deps;
