@@ -197,7 +197,8 @@ export class Runner {
     let claimedAt = 0;
     const unstarted: number[] = [];
     const settled: Promise<void>[] = []; // record writes and released leases; none rejects
-    const writes = new Set<Promise<void>>();
+    // The finisher hands out one promise per write, shared by the runs that end before it begins.
+    let lastWrite: Promise<void> | undefined;
     const release = (ids: number[]) => {
       if (ids.length === 0) return;
       tally.claimed -= ids.length;
@@ -264,8 +265,8 @@ export class Runner {
           }
           const queued = await this.runClaimed(job, runId, claimedAt, record);
           if (queued === undefined) unstarted.push(job.id);
-          else if (!writes.has(queued.written)) {
-            writes.add(queued.written);
+          else if (queued.written !== lastWrite) {
+            lastWrite = queued.written;
             settled.push(queued.written.catch(fail));
           }
         } catch (err) {
