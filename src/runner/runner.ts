@@ -9,6 +9,7 @@ import { decideStart, isPausedAll, leaseMs, PAUSE_ALL_SETTING, type RunOutcome }
 import type { Logger } from "../logger.ts";
 import type { ChangeLogStore, CronJobRecord, ReadStore, RunnerStore, SettingsStore, UserStore } from "../store/store.ts";
 import { CancelWatch } from "./cancel-watch.ts";
+import { ClaimSize } from "./claim-size.ts";
 import { execute, prepare, type ExecuteDeps } from "./execute.ts";
 import { Finisher } from "./finisher.ts";
 import { InFlight } from "./in-flight.ts";
@@ -34,7 +35,7 @@ export interface RunnerDeps {
 export interface RunnerOptions {
   /** Jobs running at once, over all of this runner's ticks (default 10). */
   concurrency: number;
-  /** Jobs claimed per transaction (default 500). */
+  /** Most jobs claimed per transaction (default 500; fewer when runs are slow, see `ClaimSize`). */
   batchSize: number;
   /** Added to each job's timeout to make its lease (default 30 s). */
   leaseMarginMs: number;
@@ -88,6 +89,7 @@ export class Runner {
   private readonly inFlight: InFlight;
   private readonly cancelWatch: CancelWatch;
   private readonly slots: Slots;
+  private readonly claimSize: ClaimSize;
   private readonly active = new Set<Promise<unknown>>();
   /** Give back the jobs claimed and not started by each running tick (called on shutdown). */
   private readonly waiting = new Set<() => void>();
@@ -98,6 +100,7 @@ export class Runner {
     this.options = { ...defaultRunnerOptions, ...options };
     this.finisher = new Finisher(deps.store, this.options.runnerName);
     this.slots = new Slots(this.options.concurrency);
+    this.claimSize = new ClaimSize(this.options.concurrency, this.options.batchSize);
     this.executeDeps = { ...deps, leaseMarginMs: this.options.leaseMarginMs, abortGraceMs: this.options.abortGraceMs };
     this.inFlight = new InFlight(() => this.cancelWatch.busy());
     this.cancelWatch = new CancelWatch(deps.store, this.inFlight, deps.logger);
@@ -225,7 +228,7 @@ export class Runner {
         if (!canClaim()) return;
         const recordedBefore = recorded;
         const now = clock.now();
-        const batch = await store.claimDue({ runId, now, limit: Math.min(this.options.batchSize, limit - tally.claimed), leaseMarginMs: this.options.leaseMarginMs });
+        const batch = await store.claimDue({ runId, now, limit: Math.min(this.claimSize.next, limit - tally.claimed), leaseMarginMs: this.options.leaseMarginMs });
         tally.claimed += batch.length;
         if (batch.length === 0) {
           exhausted = true;
@@ -331,6 +334,7 @@ export class Runner {
     }
     const finishedAt = clock.now();
     this.metrics.recordRun(outcome.status);
+    this.claimSize.ran(finishedAt - outcome.startedAt);
     if (outcome.status === "skipped") this.deps.logger.info("job run skipped", { jobId: job.id, name: job.name, reason: outcome.error });
     else if (outcome.status !== "succeeded") this.deps.logger.warn("job run did not succeed", { jobId: job.id, name: job.name, status: outcome.status, error: outcome.error });
     const written = this.finisher.finish({ job, runId, schedule: prepared.schedule, outcome, finishedAt },

@@ -13,7 +13,7 @@ import { atRunEnd } from "../support/cleanup.ts";
 import { freshStore, onCleanup, T0, tempDir } from "../support/db.ts";
 import { JournalJob, readJournal } from "../support/fault-jobs.ts";
 import { hasStackTrace, SERVER_SECRETS_ENV, startServer, waitForTicks, waitUntil } from "../support/server-process.ts";
-import { addJob, testRegistry } from "../support/jobs.ts";
+import { addJob, claimFullBatches, testRegistry } from "../support/jobs.ts";
 import { cronRequest, SECRETS } from "../support/server.ts";
 import { testRuntime } from "../support/runtime.ts";
 
@@ -44,7 +44,7 @@ function journalApp(store: SqliteStore, options: Partial<RunnerOptions> = {}) {
   const clock = new ManualClock(T0);
   const runtime = testRuntime(store, { clock, registry, runner: { abortGraceMs: 50, ...options } });
   const app = buildApp({ ...runtime, secrets: SECRETS, freshnessDir: "/nonexistent" });
-  return { app, clock, journal, fill };
+  return { app, clock, journal, fill, runner: runtime.runner };
 }
 
 async function addJournalJobs(store: SqliteStore, count: number, { ms = 0, recurring = false } = {}) {
@@ -172,7 +172,8 @@ describe("a full disk (SQLite)", () => {
 
   test("the disk fills while jobs run: 503, every side effect that ran has its claim on record and runs again to be recorded, the jobs not started are given back", async () => {
     const { store } = freshStore();
-    const { app, journal, fill, clock } = journalApp(store, { concurrency: 1 });
+    const { app, journal, fill, clock, runner } = journalApp(store, { concurrency: 1 });
+    await claimFullBatches(store, runner, T0); // the filler and the jobs after it in one batch
     const filler = await addJob(store, T0, { name: "filler", jobType: "fill_disk", runAt: new Date(T0 - 5000) });
     // Recurring: their finishes add history rows and free no page, so the history soon needs one.
     const jobs = await addJournalJobs(store, 60, { ms: 5, recurring: true });

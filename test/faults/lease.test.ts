@@ -3,7 +3,7 @@ import type { ManualClock } from "../../src/clock.ts";
 import type { CronJob, JobContext } from "../../src/jobs/cron-job.ts";
 import { backends, describeOn, runnerOn } from "../support/backends.ts";
 import { T0 } from "../support/db.ts";
-import { addJob, RecordJob, testRegistry } from "../support/jobs.ts";
+import { addJob, claimFullBatches, RecordJob, testRegistry } from "../support/jobs.ts";
 import { testRuntime } from "../support/runtime.ts";
 
 /** A long job, simulated: it moves the manual clock on by `payload.ms` while it runs. */
@@ -22,6 +22,7 @@ for (const backend of backends) {
     test("a job that waited in its batch renews its lease before it starts", async () => {
       const record = new RecordJob();
       const { store, runner } = await runnerOn(backend, { concurrency: 1, leaseMarginMs: 10_000 }, testRegistry(record, new TakesTimeJob()));
+      await claimFullBatches(store, runner, T0);
       await addJob(store, T0, { name: "first", jobType: "takes_time", payload: JSON.stringify({ ms: 20_000 }), runAt: new Date(T0 - 2000), timeoutSeconds: 60 });
       const second = await addJob(store, T0, { name: "second", jobType: "record", runAt: new Date(T0 - 1000), timeoutSeconds: 60 });
       let leaseAtStart: number | undefined;
@@ -46,6 +47,7 @@ for (const backend of backends) {
       }));
       const { store, runner, clock } = await runnerOn(backend, { concurrency: 1, leaseMarginMs: 1_000 }, registry);
       const { runner: otherRunner } = testRuntime(store, { clock, registry, runner: { runnerName: "other" } });
+      await claimFullBatches(store, runner, T0);
       await addJob(store, T0, { name: "first", jobType: "takes_time", payload: JSON.stringify({ ms: 5_000 }), runAt: new Date(T0 - 2000), timeoutSeconds: 60 });
       const second = await addJob(store, T0, { name: "second", jobType: "record", runAt: new Date(T0 - 1000), timeoutSeconds: 2 });
       const tick = await runner.runDueJobs();

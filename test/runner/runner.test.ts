@@ -1,4 +1,5 @@
 import { expect, test } from "bun:test";
+import { z } from "zod";
 import { backoffMs, LEASE_EXPIRED_ERROR } from "../../src/lifecycle/lifecycle.ts";
 import { backends, describeOn, runnerOn } from "../support/backends.ts";
 import { T0 } from "../support/db.ts";
@@ -50,7 +51,7 @@ for (const backend of backends) {
       };
       const { store, runner } = await setup({ concurrency: 2, batchSize: 3 }, counted);
       for (let i = 0; i < 6; i++) await addJob(store, T0, { name: `counted-${i}`, jobType: "counted", runAt: new Date(T0 - 1000 + i) });
-      // Each tick claims a batch of 3; together they could start 4.
+      // Each tick claims what its slots could start (2); together they could start 4.
       const ticks = [runner.runDueJobs(), runner.runDueJobs()];
       expect(await waitUntil(() => running >= 2, 5_000, 5)).toBe(true);
       await Bun.sleep(50);
@@ -59,6 +60,42 @@ for (const backend of backends) {
       const [a, b] = await Promise.all(ticks);
       expect(a!.succeeded + b!.succeeded).toBe(6);
       expect(most).toBe(2);
+    });
+
+    test("slow jobs are claimed a second's work at a time, instant ones a full batch: the rest stay unclaimed", async () => {
+      // Claimed and not yet started, as each job starts: what a process that died then would have counted an attempt against.
+      const waitingAtStart: number[] = [];
+      const started = new Set<number>();
+      // Takes `ms` of the runner's (manual) clock.
+      const timed: CronJob<{ ms: number }> = {
+        type: "timed",
+        description: "Takes ms of the clock.",
+        payloadSchema: z.object({ ms: z.int() }),
+        async run({ job, payload, clock }) {
+          started.add(job.id);
+          const jobs = (await s.store.listJobs({ limit: 1_000 }, clock.now())).items;
+          waitingAtStart.push(jobs.filter((j) => j.lockedBy !== null && !started.has(j.id)).length);
+          (clock as ManualClock).advance(payload.ms);
+        },
+      };
+      const s = await setup({ concurrency: 2, batchSize: 500 }, timed);
+      const add = async (ms: number) => {
+        for (let i = 0; i < 30; i++) await addJob(s.store, T0, { name: `timed-${ms}-${i}`, jobType: "timed", runAt: past, payload: JSON.stringify({ ms }) });
+      };
+      // Runs of 250 ms on 2 slots: first the 2 the slots can start, then about 8 (a second's work) at a time.
+      await add(250);
+      expect(await s.runner.runDueJobs()).toMatchObject({ claimed: 30, succeeded: 30 });
+      expect(waitingAtStart).toHaveLength(30);
+      expect(Math.max(...waitingAtStart)).toBeLessThanOrEqual(8);
+      // Instant runs: once the runner has seen some, one claim takes every due job.
+      waitingAtStart.length = 0;
+      for (let i = 0; i < 20; i++) {
+        await add(0);
+        await s.runner.runDueJobs();
+      }
+      await add(0);
+      expect(await s.runner.runDueJobs()).toMatchObject({ claimed: 30, succeeded: 30 });
+      expect(Math.max(...waitingAtStart.slice(-30))).toBeGreaterThanOrEqual(30 - 2); // all claimed at once, at most two started
     });
 
     test("a one-time job is deleted after success and leaves one history row", async () => {

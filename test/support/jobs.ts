@@ -99,3 +99,13 @@ export function addJob(store: Store, now: number, values: Partial<JobValues> & {
     timeoutSeconds: 60, maxAttempts: 5, isActive: true, nextRunAt: values.runAt ?? null, ...values,
   }, now);
 }
+
+/**
+ * Runs one instant (`noop`) job through `runner`, so that it has seen runs take no time and
+ * claims full batches from then on (`ClaimSize`): for tests about jobs waiting in a claimed batch.
+ */
+export async function claimFullBatches(store: Store, runner: { runDueJobs(): Promise<{ succeeded: number }> }, now: number): Promise<void> {
+  const job = await addJob(store, now, { name: "warm-up", runAt: new Date(now - 60_000) });
+  const tick = await runner.runDueJobs();
+  if (tick.succeeded !== 1 || (await store.getJob(job.id)) !== undefined) throw new Error("the warm-up job did not run alone");
+}

@@ -1,0 +1,30 @@
+/** How far ahead a runner claims: about the jobs it can start within this long. */
+export const CLAIM_AHEAD_MS = 1_000;
+/** Weight of the latest run in the mean run time. */
+const WEIGHT = 0.1;
+
+/**
+ * How many jobs one claim takes (SPEC §5.1): about as many as the runner's `concurrency` slots
+ * can start within `CLAIM_AHEAD_MS`, by the mean time of its recent runs, between `concurrency`
+ * and `batchSize`. Instant jobs are claimed a full batch at a time; slow ones a few at a time,
+ * so the rest stay unclaimed: a process that dies has counted an attempt only against the
+ * jobs it was about to start, and other servers sharing the database take their share. Before
+ * any run has ended it claims what it can start at once.
+ */
+export class ClaimSize {
+  private meanMs: number | undefined;
+
+  constructor(private readonly concurrency: number, private readonly batchSize: number) {}
+
+  /** A run took `durationMs`. */
+  ran(durationMs: number): void {
+    const ms = Math.max(0, durationMs);
+    this.meanMs = this.meanMs === undefined ? ms : this.meanMs + WEIGHT * (ms - this.meanMs);
+  }
+
+  /** The jobs to claim next. */
+  get next(): number {
+    const ahead = this.meanMs === undefined ? 0 : Math.floor((this.concurrency * CLAIM_AHEAD_MS) / Math.max(this.meanMs, 0.001));
+    return Math.min(this.batchSize, Math.max(this.concurrency, ahead));
+  }
+}

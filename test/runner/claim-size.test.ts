@@ -1,0 +1,33 @@
+import { expect, test } from "bun:test";
+import { CLAIM_AHEAD_MS, ClaimSize } from "../../src/runner/claim-size.ts";
+
+const cases: { name: string; concurrency: number; batchSize: number; runs: number[]; next: number }[] = [
+  { name: "before any run: what the slots can start at once", concurrency: 10, batchSize: 500, runs: [], next: 10 },
+  { name: "instant runs: a full batch", concurrency: 10, batchSize: 500, runs: [0, 0, 1, 0], next: 500 },
+  { name: "200 ms runs on 8 slots: 40, a second's work", concurrency: 8, batchSize: 500, runs: [200], next: (8 * CLAIM_AHEAD_MS) / 200 },
+  { name: "runs slower than the claim-ahead time: still one per slot", concurrency: 10, batchSize: 500, runs: [60_000], next: 10 },
+  { name: "never more than batchSize", concurrency: 2, batchSize: 3, runs: [0], next: 3 },
+  { name: "never more than batchSize, even before a run", concurrency: 10, batchSize: 3, runs: [], next: 3 },
+  { name: "a clock stepped back gives no negative time", concurrency: 4, batchSize: 500, runs: [-5_000], next: 500 },
+];
+
+for (const c of cases) {
+  test(`claim size: ${c.name}`, () => {
+    const size = new ClaimSize(c.concurrency, c.batchSize);
+    for (const ms of c.runs) size.ran(ms);
+    expect(size.next).toBe(c.next);
+  });
+}
+
+test("claim size: the mean follows recent runs, so jobs turning fast again are soon claimed in full batches", () => {
+  const size = new ClaimSize(10, 500);
+  for (let i = 0; i < 20; i++) size.ran(1_000);
+  expect(size.next).toBe(10);
+  const after: number[] = [];
+  for (let i = 0; i < 60; i++) {
+    size.ran(1);
+    after.push(size.next);
+  }
+  expect(after.every((n, i) => i === 0 || n >= after[i - 1]!)).toBe(true);
+  expect(after.at(-1)).toBe(500);
+});
