@@ -1,5 +1,9 @@
-/** How far ahead a runner claims: about the jobs it can start within this long. */
-export const CLAIM_AHEAD_MS = 1_000;
+/**
+ * How far ahead a runner claims: about the jobs it can start within this long. Long enough that
+ * a claim's round trip (a few ms) is a small part of the work it brings; short enough that a
+ * crash strands few jobs that never started.
+ */
+export const CLAIM_AHEAD_MS = 250;
 /** Weight of the latest run in the mean run time. */
 const WEIGHT = 0.1;
 

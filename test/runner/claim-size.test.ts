@@ -4,7 +4,7 @@ import { CLAIM_AHEAD_MS, ClaimSize } from "../../src/runner/claim-size.ts";
 const cases: { name: string; concurrency: number; batchSize: number; runs: number[]; next: number }[] = [
   { name: "before any run: what the slots can start at once", concurrency: 10, batchSize: 500, runs: [], next: 10 },
   { name: "instant runs: a full batch", concurrency: 10, batchSize: 500, runs: [0, 0, 1, 0], next: 500 },
-  { name: "200 ms runs on 8 slots: 40, a second's work", concurrency: 8, batchSize: 500, runs: [200], next: (8 * CLAIM_AHEAD_MS) / 200 },
+  { name: "runs of a tenth of the claim-ahead time on 8 slots: 80", concurrency: 8, batchSize: 500, runs: [CLAIM_AHEAD_MS / 10], next: 80 },
   { name: "runs slower than the claim-ahead time: still one per slot", concurrency: 10, batchSize: 500, runs: [60_000], next: 10 },
   { name: "never more than batchSize", concurrency: 2, batchSize: 3, runs: [0], next: 3 },
   { name: "never more than batchSize, even before a run", concurrency: 10, batchSize: 3, runs: [], next: 3 },
