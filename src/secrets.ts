@@ -153,7 +153,8 @@ function addSigningSecret(file: string, stored: Stored): void {
   }
 }
 
-// Built-ins only (no node:crypto): `app cron-runner` loads this file every minute.
+// Built-ins only (no node:crypto): `app cron-runner` loads this file every minute. Hex, not
+// base64url: a token starting with "-" would be read as a flag in `app jobs --admin-token TOKEN`.
 function randomSecret(): string {
-  return Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url");
+  return Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("hex");
 }

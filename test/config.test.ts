@@ -126,6 +126,14 @@ describe("secrets", () => {
     expect(resolveSecrets(config, { generate: false })).toEqual(first);
   });
 
+  test("generated secrets are 64 hex digits: none starts with \"-\", so each passes as a flag's value (`--admin-token TOKEN`)", () => {
+    for (let i = 0; i < 50; i++) {
+      const { cronSecret, adminToken } = resolveSecrets(loadConfig({ DATABASE_URL: path.join(tempDir(), "app.db") }, {}), { generate: true });
+      expect(cronSecret).toMatch(/^[0-9a-f]{64}$/);
+      expect(adminToken).toMatch(/^[0-9a-f]{64}$/);
+    }
+  });
+
   test("configured secrets win over the generated file", () => {
     const dataDir = tempDir();
     const config = loadConfig({ DATABASE_URL: path.join(dataDir, "app.db"), CRON_SECRET: "c".repeat(20), ADMIN_TOKEN: "a".repeat(20), JOB_SIGNING_SECRET: "j".repeat(20) }, {});
