@@ -186,10 +186,10 @@ export class Runner {
    * `limit` jobs are claimed or the clock passes `claimUntil` (the tick's budget). The workers
    * share one queue of claimed jobs and the first to find it empty claims the next batch, so a
    * slow job holds up only its own worker, not the jobs after it, and a batch is claimed while
-   * the last ones' records are written (at most two batches behind). Once every worker is idle
-   * and every record written, a run recorded after the last empty claim began may have made its
-   * job due again (catch-up `all`): then it looks once more. The first store failure goes to
-   * `failed` as it happens, and no job starts after it.
+   * the last one's records are written. Once every worker is idle and every record written, a
+   * run recorded after the last empty claim began may have made its job due again (catch-up
+   * `all`): then it looks once more. The first store failure goes to `failed` as it happens, and
+   * no job starts after it.
    */
   private async runClaims(runId: string, tally: TickTally, failed: TickFailure, limit: number, claimUntil: number): Promise<void> {
     const { store, clock } = this.deps;
@@ -215,18 +215,15 @@ export class Runner {
     let recordedAtEmptyClaim = -1; // `recorded` when the last claim that found nothing began (-1: none has)
     let exhausted = false; // a claim of this pass found nothing
     let waitedUpTo = 0; // `settled.slice(0, waitedUpTo)`: awaited before a claim
-    // `settled.length` when each of the last two claims began.
-    let queuedUpTo = [0, 0];
+    let queuedUpTo = 0; // `settled.slice(0, queuedUpTo)`: queued before the last claim
     let claiming: Promise<void> | undefined;
     const claim = () => claiming ??= (async () => {
       try {
-        // At most two batches behind: a batch is claimed while the records of the last two are
-        // written, once those queued before the claim before last are. (One batch behind would
-        // wait on the write of the last batch whenever the finisher puts both in one write, as
-        // it does when the runs of the last batch end before the one before it is written.)
-        const behind = settled.slice(waitedUpTo, queuedUpTo[0]);
-        waitedUpTo = Math.max(waitedUpTo, queuedUpTo[0]!);
-        queuedUpTo = [queuedUpTo[1]!, settled.length];
+        // At most one batch behind: a batch is claimed while the last one's records are written,
+        // once the records queued before the last claim are.
+        const behind = settled.slice(waitedUpTo, queuedUpTo);
+        waitedUpTo = queuedUpTo;
+        queuedUpTo = settled.length;
         await Promise.all(behind);
         if (!canClaim()) return;
         const recordedBefore = recorded;
