@@ -14,10 +14,10 @@ export interface FinishedRun {
 
 /**
  * Ends runs: writes each row change, decided by the lifecycle (`decideFinish`) when its batch is
- * written, with its history row. Batches the finishes of runs that end close together into one transaction: a thousand
- * no-op jobs finishing in the same turn of the event loop cost one commit, not a thousand,
- * while a lone slow job is still recorded the moment it ends. One write is in flight at a
- * time; finishes that arrive meanwhile go together in the next one.
+ * written, with its history row. Batches the finishes of runs that end close together into one
+ * transaction: a thousand no-op jobs finishing in the same turn of the event loop cost one
+ * commit, not a thousand, while a lone slow job is still recorded the moment it ends. One write
+ * is in flight at a time; finishes that arrive meanwhile go together in the next one.
  */
 export class Finisher {
   private queue: { run: FinishedRun; written: (outcome: FinishOutcome) => void }[] = [];
