@@ -31,6 +31,15 @@ export const LIST_DUE = `SELECT * FROM cron_jobs WHERE ${DUE} ORDER BY next_run_
 export const LIST_UNSCHEDULED = `SELECT * FROM cron_jobs WHERE next_run_at IS NULL AND is_active ORDER BY id LIMIT $1`;
 
 /**
+ * The row still has the schedule it was claimed with (`f.scheduled_for`, the claimed
+ * `next_run_at`, to the millisecond a `Date` holds; NULL when it was no such time): a hand UPDATE
+ * of a schedule column or `is_active` while the job ran clears `next_run_at` (the trigger of
+ * migration 0002) or writes its own, and the run's end must not undo it.
+ */
+const HELD = `(c.is_active AND (f.scheduled_for IS NULL OR coalesce(
+  c.next_run_at > f.scheduled_for - interval '1 millisecond' AND c.next_run_at < f.scheduled_for + interval '1 millisecond', false)))`;
+
+/**
  * Every finish of a batch in one statement, so in one transaction: the fenced delete or update
  * of each job and its history row commit together or not at all. $1 is a JSON array of
  * finishes; the answer says, in order, whether each change applied (a delete also when the
@@ -46,14 +55,23 @@ export const FINISH = `
   ),
   deleted AS (
     DELETE FROM cron_jobs c USING f
-    WHERE f.kind = 'delete' AND c.id = f.id AND c.locked_by = f.fence RETURNING f.i
+    WHERE f.kind = 'delete' AND c.id = f.id AND c.locked_by = f.fence AND ${HELD} RETURNING f.i
   ),
   updated AS (
     UPDATE cron_jobs c SET is_active = f.is_active, ended = f.ended, attempts = f.attempts, last_error = f.last_error,
       last_run_at = f.last_run_at, next_run_at = f.next_run_at, updated_at = f.finished_at,
       crashes = 0, run_count = c.run_count + 1, cancel_requested_at = NULL,
       locked_by = NULL, locked_until = CASE WHEN f.keep_lease THEN c.locked_until END
-    FROM f WHERE f.kind = 'update' AND c.id = f.id AND c.locked_by = f.fence RETURNING f.i
+    FROM f WHERE f.kind = 'update' AND c.id = f.id AND c.locked_by = f.fence AND ${HELD} RETURNING f.i
+  ),
+  -- A run whose schedule was changed by hand while it ran: counted; the row keeps the schedule,
+  -- is_active and next_run_at written meanwhile (a one-time job that succeeded is kept).
+  rescheduled AS (
+    UPDATE cron_jobs c SET attempts = coalesce(f.attempts, 0), last_error = f.last_error,
+      last_run_at = CASE WHEN f.kind = 'delete' THEN f.started_at ELSE f.last_run_at END, updated_at = f.finished_at,
+      crashes = 0, run_count = c.run_count + 1, cancel_requested_at = NULL,
+      locked_by = NULL, locked_until = CASE WHEN f.keep_lease THEN c.locked_until END
+    FROM f WHERE c.id = f.id AND c.locked_by = f.fence AND NOT ${HELD} RETURNING f.i
   ),
   runs AS (
     INSERT INTO cron_job_runs (job_id, name, job_type, user_id, scheduled_for, started_at, finished_at, status, error, output, attempt, run_id, runner)
@@ -62,7 +80,7 @@ export const FINISH = `
   SELECT CASE WHEN a.i IS NOT NULL THEN 'applied' WHEN c.id IS NOT NULL THEN 'lease_lost'
     WHEN f.kind = 'delete' THEN 'applied' ELSE 'gone' END AS outcome
   FROM f
-  LEFT JOIN (SELECT i FROM deleted UNION ALL SELECT i FROM updated) a ON a.i = f.i
+  LEFT JOIN (SELECT i FROM deleted UNION ALL SELECT i FROM updated UNION ALL SELECT i FROM rescheduled) a ON a.i = f.i
   -- Looked up only for changes that did not apply (OFFSET 0 keeps that test a one-time filter).
   -- It sees the rows as they were before this statement: a row still there is one another run holds.
   LEFT JOIN LATERAL (SELECT c.id FROM cron_jobs c WHERE a.i IS NULL AND c.id = f.id OFFSET 0) c ON true

@@ -20,6 +20,14 @@ export function pushRunParams(params: (string | number | null)[], run: Finish["r
     run.finishedAt.getTime(), run.status, run.error, run.output, run.attempt, run.runId, run.runner);
 }
 
+/**
+ * The row still has the schedule it was claimed with (`claimed`: the claimed `next_run_at`, NULL
+ * when it was no time a date holds): a hand UPDATE of a schedule column or `is_active` while
+ * the job ran clears `next_run_at` (the trigger of migration 0002) or writes its own, and the
+ * run's end must not undo it.
+ */
+const held = (claimed: string) => `is_active = 1 AND next_run_at IS coalesce(${claimed}, next_run_at)`;
+
 /** The statements whose query plans a test checks ($now, $runId, $margin, $limit; `?` in order). */
 export const CLAIM = `UPDATE cron_jobs SET ${LEASE} WHERE id IN (SELECT id FROM cron_jobs WHERE ${DUE} ORDER BY next_run_at LIMIT $limit) RETURNING *`;
 export const NEXT_DUE = `SELECT next_run_at AS at FROM cron_jobs WHERE is_active = 1 AND next_run_at IS NOT NULL
@@ -34,18 +42,27 @@ export function prepareHot(db: Database) {
     claimOne: db.prepare<JobRow, Record<string, string | number>>(
       `UPDATE cron_jobs SET ${LEASE} WHERE id = $id AND is_active = 1 AND ${LIFECYCLE.unleased} RETURNING *`),
     due: db.prepare<JobRow, Record<string, number>>(`SELECT * FROM cron_jobs WHERE ${DUE} ORDER BY next_run_at LIMIT $limit`),
-    deleteFenced: db.prepare<never, [number, string]>(`DELETE FROM cron_jobs WHERE id = ? AND locked_by = ?`),
+    deleteFenced: db.prepare<never, [number, string, number | null]>(`DELETE FROM cron_jobs WHERE id = ? AND locked_by = ? AND ${held("?")}`),
     updateFenced: db.prepare<never, Record<string, string | number | null>>(
       `UPDATE cron_jobs SET is_active = $isActive, ended = $ended, attempts = $attempts, last_error = $lastError,
          last_run_at = $lastRunAt, next_run_at = $nextRunAt, updated_at = $now, crashes = 0, run_count = run_count + 1,
          cancel_requested_at = NULL, locked_by = NULL, locked_until = CASE WHEN $keepLease THEN locked_until END
+       WHERE id = $id AND locked_by = $runId AND ${held("$scheduledFor")}`),
+    // The end of a run whose schedule was changed by hand while it ran: the run is counted, the
+    // row keeps the schedule, is_active and next_run_at written meanwhile.
+    finishRescheduled: db.prepare<never, Record<string, string | number | null>>(
+      `UPDATE cron_jobs SET attempts = $attempts, last_error = $lastError, last_run_at = $lastRunAt, updated_at = $now,
+         crashes = 0, run_count = run_count + 1, cancel_requested_at = NULL, locked_by = NULL,
+         locked_until = CASE WHEN $keepLease THEN locked_until END
        WHERE id = $id AND locked_by = $runId`),
     exists: db.prepare<{ one: number }, [number]>(`SELECT 1 AS one FROM cron_jobs WHERE id = ?`),
     insertRun: db.prepare<never, (string | number | null)[]>(`${INSERT_RUNS} ${RUN_VALUES}`),
     // Finishes come in bursts: writing them CHUNK rows per statement makes the drain ~30% faster.
     insertRuns: db.prepare<never, (string | number | null)[]>(`${INSERT_RUNS} ${Array(CHUNK).fill(RUN_VALUES).join(", ")}`),
-    deleteFencedMany: db.prepare<never, (string | number)[]>(
-      `DELETE FROM cron_jobs WHERE locked_by = ? AND id IN (${Array(CHUNK).fill("?").join(", ")})`),
+    // Each row's claimed next_run_at by its id: CHUNK pairs after the CHUNK ids.
+    deleteFencedMany: db.prepare<never, (string | number | null)[]>(
+      `DELETE FROM cron_jobs WHERE locked_by = ? AND id IN (${Array(CHUNK).fill("?").join(", ")})
+         AND ${held(`CASE id ${Array(CHUNK).fill("WHEN ? THEN ?").join(" ")} END`)}`),
     extend: db.prepare<never, [number, number, string]>(`UPDATE cron_jobs SET locked_until = ? WHERE id = ? AND locked_by = ?`),
     release: db.prepare<never, [number, string]>(
       `UPDATE cron_jobs SET locked_by = NULL, locked_until = NULL, attempts = max(attempts - 1, 0) WHERE id = ? AND locked_by = ?`),

@@ -146,18 +146,18 @@ export class SqliteStore implements Store {
       const changed = this.hot.updateFenced.run({
         $id: jobId, $runId: runId, $now: run.finishedAt.getTime(), $isActive: change.isActive ? 1 : 0,
         $ended: change.ended, $attempts: change.attempts, $lastError: change.lastError, $lastRunAt: ms(change.lastRunAt),
-        $nextRunAt: ms(change.nextRunAt), $keepLease: change.keepLease ? 1 : 0,
+        $nextRunAt: ms(change.nextRunAt), $keepLease: change.keepLease ? 1 : 0, $scheduledFor: ms(run.scheduledFor),
       }).changes;
-      if (changed === 0) missed.add(finish);
+      if (changed === 0 && !this.finishRescheduled(finish)) missed.add(finish);
     }
     for (const [runId, batch] of deletes) {
       for (let i = 0; i < batch.length; i += CHUNK) {
         const chunk = batch.slice(i, i + CHUNK);
         const deleted = chunk.length === CHUNK
-          ? this.hot.deleteFencedMany.run(runId, ...chunk.map((f) => f.jobId)).changes
-          : chunk.reduce((n, f) => n + this.hot.deleteFenced.run(f.jobId, runId).changes, 0);
-        // Almost always every row went; otherwise the rows still there are told apart below.
-        if (deleted < chunk.length) for (const finish of chunk) missed.add(finish);
+          ? this.hot.deleteFencedMany.run(runId, ...chunk.map((f) => f.jobId), ...chunk.flatMap((f) => [f.jobId, ms(f.run.scheduledFor)])).changes
+          : chunk.reduce((n, f) => n + this.hot.deleteFenced.run(f.jobId, runId, ms(f.run.scheduledFor)).changes, 0);
+        // Almost always every row went; otherwise the rows still there are told apart here and below.
+        if (deleted < chunk.length) for (const finish of chunk) if (!this.finishRescheduled(finish)) missed.add(finish);
       }
     }
     const params: (string | number | null)[] = [];
@@ -179,6 +179,19 @@ export class SqliteStore implements Store {
       if (this.hot.exists.get(finish.jobId)) return "lease_lost";
       return finish.change.kind === "delete" ? "applied" : "gone";
     });
+  }
+
+  /**
+   * Ends a run whose row this tick still holds but whose schedule was changed by hand while it
+   * ran (the fenced change did not apply): counts the run and keeps what was written. False when
+   * the row is gone or another run holds it.
+   */
+  private finishRescheduled({ jobId, runId, change, run }: Finish): boolean {
+    const kept = change.kind === "update" ? change : { attempts: 0, lastError: null, lastRunAt: run.startedAt, keepLease: false };
+    return this.hot.finishRescheduled.run({
+      $id: jobId, $runId: runId, $now: run.finishedAt.getTime(), $attempts: kept.attempts, $lastError: kept.lastError,
+      $lastRunAt: ms(kept.lastRunAt), $keepLease: kept.keepLease ? 1 : 0,
+    }).changes > 0;
   }
 
   extendLease(id: number, runId: string, until: number) {

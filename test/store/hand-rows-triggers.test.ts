@@ -11,7 +11,7 @@ import { assembleRuntime } from "../../src/runtime.ts";
 import type { Store } from "../../src/store/store.ts";
 import { describeOn, postgresBackend, sqliteBackend, type BackendCase } from "../support/backends.ts";
 import { freshStore, onCleanup, T0 } from "../support/db.ts";
-import { testRegistry } from "../support/jobs.ts";
+import { GateJob, testRegistry } from "../support/jobs.ts";
 import { freshPgStore, pgClient } from "../support/pg.ts";
 import { TEST_ACTOR } from "../support/runtime.ts";
 
@@ -120,6 +120,41 @@ for (const backend of [sqliteBackend, postgresBackend]) {
       expect((await runtime.runner.runDueJobs()).claimed).toBe(0);
       expect(await foreign.nextRunAt("later")).toBe(T0 + 3_600_000);
       expect(await store.nextWakeAt(T0 + 2_000)).toBe(T0 + 3_600_000);
+    });
+
+    test("a hand UPDATE while the job runs is not undone by the run's end: pause, interval, cron, a one-time job moved later", async () => {
+      const { store, foreign } = await openForeign(backend);
+      const clock = new ManualClock(T0);
+      const gate = new GateJob();
+      const runtime = assembleRuntime(store, testRegistry(gate), { clock, logger: silentLogger, runner: { runnerName: "test/1" } });
+      const due = foreign.time(T0 - 1_000);
+      await foreign.run(`INSERT INTO cron_jobs (name, job_type, run_at, interval_minutes) VALUES ('paused', 'gate', ${due}, 10), ('faster', 'gate', ${due}, 10)`);
+      await foreign.run(`INSERT INTO cron_jobs (name, job_type, run_at) VALUES ('moved', 'gate', ${due}), ('untouched', 'gate', ${due})`);
+      await foreign.run(`INSERT INTO cron_jobs (name, job_type, cron, timezone, next_run_at) VALUES ('yearly', 'gate', '0 0 1 1 *', 'UTC', ${due})`);
+      const tick = runtime.runner.runDueJobs();
+      for (const name of ["paused", "faster", "moved", "untouched", "yearly"]) await gate.started(name);
+      await foreign.run(`UPDATE cron_jobs SET is_active = ${backend.name === "sqlite" ? 0 : "false"} WHERE name = 'paused'`);
+      await foreign.run(`UPDATE cron_jobs SET interval_minutes = 1 WHERE name = 'faster'`);
+      await foreign.run(`UPDATE cron_jobs SET run_at = ${foreign.time(T0 + 3_600_000)} WHERE name = 'moved'`);
+      await foreign.run(`UPDATE cron_jobs SET cron = '*/5 * * * *' WHERE name = 'yearly'`);
+      gate.open();
+      expect(await tick).toMatchObject({ claimed: 5, succeeded: 5 });
+      const job = async (name: string) => (await store.listJobs({ limit: 1, search: name }, T0)).items[0];
+      // Every run is recorded and its lease released; the schedules written meanwhile stay.
+      expect((await store.listRuns({ limit: 10 })).items.map((r) => r.status)).toEqual(Array(5).fill("succeeded"));
+      const paused = await job("paused");
+      expect([paused?.isActive, paused?.ended, paused?.nextRunAt, paused?.lockedBy, paused?.lastRunAt?.getTime()]).toEqual([false, null, null, null, T0]);
+      expect(await job("untouched")).toBeUndefined(); // a one-time job that succeeded is deleted
+      const moved = await job("moved");
+      expect([moved?.isActive, moved?.attempts, moved?.lockedBy, moved?.runCount]).toEqual([true, 0, null, 1]);
+      // The next tick derives the new schedules: nothing at the old ones. The interval row, now
+      // every minute from its run_at, is due on its grid at once (SPEC §4) and runs again.
+      clock.set(T0 + 1_000);
+      expect((await runtime.runner.runDueJobs()).results.map((r) => r.name)).toEqual(["faster"]);
+      expect(await foreign.nextRunAt("faster")).toBe(T0 - 1_000 + 60_000);
+      expect(await foreign.nextRunAt("moved")).toBe(T0 + 3_600_000);
+      expect(await foreign.nextRunAt("yearly")).toBe(T0 - (T0 % 300_000) + 300_000);
+      expect(await foreign.nextRunAt("paused")).toBeNull();
     });
   });
 }
