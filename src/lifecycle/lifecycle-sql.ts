@@ -33,6 +33,12 @@ export const POSTGRES: Dialect = {
   secondsToMs: (seconds) => `${seconds} * 1000::bigint`,
 };
 
+/** The largest count a counter column holds (PostgreSQL `integer`); a row written by hand may already be there. */
+export const MAX_COUNT = 2_147_483_647;
+
+/** `column + 1`, held at `MAX_COUNT`: one row's counter at the limit must not fail a whole claim or finish. */
+export const counted = (column: string) => `CASE WHEN ${column} < ${MAX_COUNT} THEN ${column} + 1 ELSE ${column} END`;
+
 /** The SQL of the lifecycle, for one dialect; `now` is an SQL expression (a parameter or a literal). */
 export interface LifecycleSql {
   /** A live lease held by an unfinished run (`isRunning`). */
@@ -82,10 +88,10 @@ export function lifecycleSql(dialect: Dialect, now: string, t = ""): LifecycleSq
     stateCase: `CASE WHEN ${running} THEN 'running' WHEN ${active} THEN 'active' ELSE coalesce(${t}ended, 'paused') END`,
     dueAt,
     claim: ({ runId, margin }) => `
-      crashes = CASE WHEN ${t}locked_by IS NOT NULL THEN ${t}crashes + 1 ELSE ${t}crashes END,
+      crashes = CASE WHEN ${t}locked_by IS NOT NULL THEN ${counted(`${t}crashes`)} ELSE ${t}crashes END,
       last_error = CASE WHEN ${t}locked_by IS NOT NULL THEN '${LEASE_EXPIRED_ERROR.replaceAll("'", "''")}' ELSE ${t}last_error END,
       locked_by = ${runId}, locked_until = ${dialect.plusMs(now, `${timeoutMs} + ${margin}`)},
-      attempts = ${t}attempts + 1, updated_at = ${now},
+      attempts = ${counted(`${t}attempts`)}, updated_at = ${now},
       cancel_requested_at = NULL`,
   };
 }

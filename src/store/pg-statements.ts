@@ -1,4 +1,4 @@
-import { lifecycleSql, POSTGRES } from "../lifecycle/lifecycle-sql.ts";
+import { counted, lifecycleSql, POSTGRES } from "../lifecycle/lifecycle-sql.ts";
 
 /**
  * The hot statements of the PostgreSQL store, as text. Bun's client prepares each one once per
@@ -60,7 +60,7 @@ export const FINISH = `
   updated AS (
     UPDATE cron_jobs c SET is_active = f.is_active, ended = f.ended, attempts = f.attempts, last_error = f.last_error,
       last_run_at = f.last_run_at, next_run_at = f.next_run_at, updated_at = f.finished_at,
-      crashes = 0, run_count = c.run_count + 1, cancel_requested_at = NULL,
+      crashes = 0, run_count = ${counted("c.run_count")}, cancel_requested_at = NULL,
       locked_by = NULL, locked_until = CASE WHEN f.keep_lease THEN c.locked_until END
     FROM f WHERE f.kind = 'update' AND c.id = f.id AND c.locked_by = f.fence AND ${HELD} RETURNING f.i
   ),
@@ -69,7 +69,7 @@ export const FINISH = `
   rescheduled AS (
     UPDATE cron_jobs c SET attempts = coalesce(f.attempts, 0), last_error = f.last_error,
       last_run_at = CASE WHEN f.kind = 'delete' THEN f.started_at ELSE f.last_run_at END, updated_at = f.finished_at,
-      crashes = 0, run_count = c.run_count + 1, cancel_requested_at = NULL,
+      crashes = 0, run_count = ${counted("c.run_count")}, cancel_requested_at = NULL,
       locked_by = NULL, locked_until = CASE WHEN f.keep_lease THEN c.locked_until END
     FROM f WHERE c.id = f.id AND c.locked_by = f.fence AND NOT ${HELD} RETURNING f.i
   ),

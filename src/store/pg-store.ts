@@ -30,7 +30,21 @@ interface Tx {
 const UPSERT_TRIES = 5;
 
 /** A time as ISO text; one no `Date` can hold (written by hand) as NULL. */
-const iso = (d: Date | null) => (d === null || Number.isNaN(d.getTime()) ? null : d.toISOString());
+/** A time as a PostgreSQL parameter; NULL for no time a `Date` holds (written by hand). */
+const iso = (d: Date | null) => (d === null || Number.isNaN(d.getTime()) ? null : pgTime(d));
+
+/**
+ * ISO 8601 inside the years 1–9999; outside them PostgreSQL's own form, which it reads where it
+ * refuses ISO's signed six-digit years (`-004712-01-01T…`): `4713-01-01T…Z BC`, `275760-09-13T…Z`.
+ * A `run_at` written by hand as 4713 BC is a time like any other, and its run must be recorded.
+ */
+export function pgTime(d: Date): string {
+  const text = d.toISOString();
+  const year = d.getUTCFullYear();
+  if (year >= 1 && year <= 9999) return text;
+  const rest = text.slice(text.indexOf("-", 1)); // -MM-DDTHH:MM:SS.mmmZ
+  return year >= 1 ? `${year}${rest}` : `${1 - year}${rest} BC`;
+}
 const at = (ms: number) => new Date(ms);
 
 /**

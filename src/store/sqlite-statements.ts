@@ -1,5 +1,5 @@
 import type { Database } from "bun:sqlite";
-import { lifecycleSql, SQLITE } from "../lifecycle/lifecycle-sql.ts";
+import { counted, lifecycleSql, SQLITE } from "../lifecycle/lifecycle-sql.ts";
 import type { JobRow } from "./job-rows.ts";
 import type { Finish } from "./store.ts";
 
@@ -45,14 +45,14 @@ export function prepareHot(db: Database) {
     deleteFenced: db.prepare<never, [number, string, number | null]>(`DELETE FROM cron_jobs WHERE id = ? AND locked_by = ? AND ${held("?")}`),
     updateFenced: db.prepare<never, Record<string, string | number | null>>(
       `UPDATE cron_jobs SET is_active = $isActive, ended = $ended, attempts = $attempts, last_error = $lastError,
-         last_run_at = $lastRunAt, next_run_at = $nextRunAt, updated_at = $now, crashes = 0, run_count = run_count + 1,
+         last_run_at = $lastRunAt, next_run_at = $nextRunAt, updated_at = $now, crashes = 0, run_count = ${counted("run_count")},
          cancel_requested_at = NULL, locked_by = NULL, locked_until = CASE WHEN $keepLease THEN locked_until END
        WHERE id = $id AND locked_by = $runId AND ${held("$scheduledFor")}`),
     // The end of a run whose schedule was changed by hand while it ran: the run is counted, the
     // row keeps the schedule, is_active and next_run_at written meanwhile.
     finishRescheduled: db.prepare<never, Record<string, string | number | null>>(
       `UPDATE cron_jobs SET attempts = $attempts, last_error = $lastError, last_run_at = $lastRunAt, updated_at = $now,
-         crashes = 0, run_count = run_count + 1, cancel_requested_at = NULL, locked_by = NULL,
+         crashes = 0, run_count = ${counted("run_count")}, cancel_requested_at = NULL, locked_by = NULL,
          locked_until = CASE WHEN $keepLease THEN locked_until END
        WHERE id = $id AND locked_by = $runId`),
     exists: db.prepare<{ one: number }, [number]>(`SELECT 1 AS one FROM cron_jobs WHERE id = ?`),
