@@ -138,7 +138,6 @@ async function withStore<T>(config: Config, fn: (store: FreshnessStore) => Promi
   };
   const guarded: FreshnessStore = {
     listJobs: (filter, now) => guard(() => store.listJobs(filter, now)),
-    listUnscheduled: (limit) => guard(() => store.listUnscheduled(limit)),
     listRuns: (filter) => guard(() => store.listRuns(filter)),
     getJob: (id) => guard(() => store.getJob(id)),
   };

@@ -1,5 +1,5 @@
 import { describeSchedule } from "../schedule/describe.ts";
-import { stateOf, type JobState } from "../lifecycle/lifecycle.ts";
+import { dueAtOf, stateOf, type JobState } from "../lifecycle/lifecycle.ts";
 import type { ChangeAction, ChangeFields, CronJobChangeRecord, CronJobRecord, CronJobRunRecord } from "../store/store.ts";
 
 /** A job as the control plane answers it: plain JSON, times as ISO strings, payload parsed. */
@@ -17,7 +17,14 @@ export interface JobView {
   timezone: string | null;
   /** The schedule in words: "at 09:00, Monday through Friday (Europe/Paris)", "every 5 minutes". */
   scheduleText: string;
+  /** The stored `next_run_at`: null while no server has scheduled a row written by hand. */
   nextRunAt: string | null;
+  /**
+   * When the job is next due: `nextRunAt`, or for a row nobody has scheduled yet, what its seed
+   * columns say (`run_at`; an interval without it, `createdAt`; cron, its first match after those).
+   * Null: no time (a schedule that cannot run). `dueBefore` filters on it.
+   */
+  dueAt: string | null;
   lastRunAt: string | null;
   payload: unknown;
   timeoutSeconds: number;
@@ -104,6 +111,7 @@ export function jobView(job: CronJobRecord, now: number): JobView {
     timezone: job.timezone,
     scheduleText: describeSchedule(job),
     nextRunAt: iso(job.nextRunAt),
+    dueAt: iso(new Date(dueAtOf(job) ?? Number.NaN)),
     lastRunAt: iso(job.lastRunAt),
     payload: parsePayload(job.payload),
     timeoutSeconds: job.timeoutSeconds,

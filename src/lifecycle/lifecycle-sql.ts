@@ -60,6 +60,12 @@ export interface LifecycleSql {
    */
   dueAt: string;
   /**
+   * Never later than the due time `dueAtOf` gives: `next_run_at`, else `run_at`, else `created_at`
+   * (a seed due time is never earlier than those). Lists narrow with it, then judge the rows
+   * nobody has scheduled yet with `dueAtOf`, which also knows a cron row's first match.
+   */
+  dueFloor: string;
+  /**
    * The SET list of a claim: takes the lease, counts the attempt, and a crash when the previous
    * claim never finished; a cancel asked of a run that never finished does not reach this one.
    */
@@ -87,6 +93,7 @@ export function lifecycleSql(dialect: Dialect, now: string, t = ""): LifecycleSq
     },
     stateCase: `CASE WHEN ${running} THEN 'running' WHEN ${active} THEN 'active' ELSE coalesce(${t}ended, 'paused') END`,
     dueAt,
+    dueFloor: `coalesce(${t}next_run_at, ${t}run_at, ${t}created_at)`,
     claim: ({ runId, margin }) => `
       crashes = CASE WHEN ${t}locked_by IS NOT NULL THEN ${counted(`${t}crashes`)} ELSE ${t}crashes END,
       last_error = CASE WHEN ${t}locked_by IS NOT NULL THEN '${LEASE_EXPIRED_ERROR.replaceAll("'", "''")}' ELSE ${t}last_error END,

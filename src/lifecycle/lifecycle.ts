@@ -13,7 +13,7 @@
  *   resume makes it active again.
  */
 import type { CronJobRecord, RunStatus } from "../../db/schema/sqlite.ts";
-import { nextSlotAfter, type Schedule } from "../schedule/schedule.ts";
+import { firstRunAt, nextSlotAfter, scheduleOf, toMs, type Schedule } from "../schedule/schedule.ts";
 import { followingSlot, oldestOfLastSlots, plannedAt, slotOf } from "../schedule/slots.ts";
 
 export const JOB_STATES = ["active", "running", "paused", "dead", "finished"] as const;
@@ -35,6 +35,29 @@ export function stateOf(job: StateFields, now: number): JobState {
   if (isRunning(job, now)) return "running";
   if (job.isActive) return "active";
   return job.ended ?? "paused";
+}
+
+// --- due time ----------------------------------------------------------------------------------
+
+/** The columns a job's due time depends on. */
+export type DueFields = Pick<CronJobRecord, "id" | "nextRunAt" | "runAt" | "intervalMinutes" | "cron" | "timezone" | "jitterSeconds" | "createdAt">;
+
+/**
+ * When a job is due: its `next_run_at`, or for a row nobody has scheduled yet (written by hand)
+ * what its seed columns say, as a server will derive it (SPEC §2, §4): `run_at`; an interval row
+ * without it, its creation; a cron row, its first match after both. Null: no time (a schedule that
+ * cannot run, a value no `Date` holds). Every reader judges due times by this; SQL narrows first
+ * with `dueFloor` (lifecycle-sql.ts), which cannot compute a cron match.
+ */
+export function dueAtOf(job: DueFields): number | null {
+  if (job.nextRunAt !== null) return toMs(job.nextRunAt);
+  try {
+    const schedule = scheduleOf(job);
+    const first = firstRunAt(schedule, job.createdAt.getTime());
+    return first === null ? null : toMs(plannedRun(job, schedule, first));
+  } catch {
+    return null;
+  }
 }
 
 // --- pause all ----------------------------------------------------------------------------------

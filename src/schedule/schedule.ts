@@ -98,7 +98,8 @@ export function checkCron(expr: string, timezone = DEFAULT_TIMEZONE): void {
   if (!compiled.matches) throw new ScheduleError("cron", `cron: "${expr}" never matches`);
 }
 
-function toMs(value: Date | number | null): number | null {
+/** A time as epoch ms; null for null and for a time no `Date` can hold. */
+export function toMs(value: Date | number | null): number | null {
   if (value === null) return null;
   const ms = typeof value === "number" ? value : value.getTime();
   return Number.isFinite(ms) && Math.abs(ms) <= MAX_TIME_MS ? ms : null;

@@ -6,8 +6,9 @@
 import { and, eq, isNull, lt, sql, type SQL } from "drizzle-orm";
 import type * as pg from "../../db/schema/pg.ts";
 import type * as sqlite from "../../db/schema/sqlite.ts";
+import { dueAtOf } from "../lifecycle/lifecycle.ts";
 import { lifecycleSql, POSTGRES, SQLITE, type Dialect } from "../lifecycle/lifecycle-sql.ts";
-import type { JobFilter, RunFilter } from "./store.ts";
+import type { CronJobRecord, JobFilter, Page, RunFilter } from "./store.ts";
 
 type JobsTable = typeof sqlite.cronJobs | typeof pg.cronJobs;
 type RunsTable = typeof sqlite.cronJobRuns | typeof pg.cronJobRuns;
@@ -32,22 +33,45 @@ export const POSTGRES_LISTS: ListDialect = {
   contains: (haystack, needle) => sql`strpos(lower(${haystack}), lower(${needle})) > 0`,
 };
 
-/** The WHERE of `listJobs` at `now`: states and due times from the lifecycle's one definition. */
+/**
+ * The WHERE of `listJobs` at `now`: states and due times from the lifecycle's one definition.
+ * `dueBefore` keeps the rows that may be due (`dueFloor`); `listJobPage` judges the rest.
+ */
 export function jobListWhere(t: JobsTable, d: ListDialect, filter: JobFilter, now: number): SQL | undefined {
-  const dueAt = lifecycleSql(d.lifecycle, "now").dueAt; // the due time does not depend on now
+  const dueFloor = lifecycleSql(d.lifecycle, "now").dueFloor; // the due time does not depend on now
   const active = sql.raw(d.lifecycle.isTrue("is_active"));
   return and(
     filter.cursor !== undefined ? lt(t.id, filter.cursor) : undefined,
     filter.active !== undefined ? eq(t.isActive, filter.active) : undefined,
     filter.jobType !== undefined ? eq(t.jobType, filter.jobType) : undefined,
     filter.userId === null ? isNull(t.userId) : filter.userId !== undefined ? eq(t.userId, filter.userId) : undefined,
-    filter.dueBefore !== undefined ? sql`${active} and ${sql.raw(dueAt)} <= ${d.time(filter.dueBefore)}` : undefined,
+    filter.dueBefore !== undefined ? sql`${active} and ${sql.raw(dueFloor)} <= ${d.time(filter.dueBefore)}` : undefined,
     filter.failingAtLeast !== undefined
       ? sql`${active} and (${t.intervalMinutes} is not null or ${t.cron} is not null) and ${t.attempts} >= ${filter.failingAtLeast}`
       : undefined,
     filter.search ? d.contains(sql`${t.name}`, filter.search) : undefined,
     filter.state !== undefined ? stateAt(d, filter.state, now) : undefined,
   );
+}
+
+/**
+ * A page of `listJobs`; `read` runs `jobListWhere` for a filter: up to `limit + 1` rows, by id
+ * descending. With `dueBefore`, a row is kept when `dueAtOf` says it is due by then (SQL cannot
+ * find a cron row's first match), and reading goes on past rows that are not, so a page is full
+ * whenever another follows, and its cursor is its last row, as without the filter.
+ */
+export async function listJobPage(filter: JobFilter, read: (filter: JobFilter) => Promise<CronJobRecord[]>): Promise<Page<CronJobRecord>> {
+  const bound = filter.dueBefore?.getTime();
+  const isDue = (job: CronJobRecord) => bound === undefined || (dueAtOf(job) ?? Infinity) <= bound;
+  const rows: CronJobRecord[] = [];
+  for (let cursor = filter.cursor; ;) {
+    const batch = await read({ ...filter, cursor });
+    rows.push(...batch.filter(isDue));
+    if (rows.length > filter.limit || batch.length <= filter.limit) break;
+    cursor = batch.at(-1)!.id;
+  }
+  const items = rows.slice(0, filter.limit);
+  return { items, nextCursor: rows.length > filter.limit ? items.at(-1)!.id : null };
 }
 
 /** The condition of one state at `now`, with `now` as a parameter of the statement. */

@@ -12,7 +12,7 @@ import * as q from "./pg-statements.ts";
 import type { JobState } from "../lifecycle/lifecycle.ts";
 import { lifecycleSql, POSTGRES } from "../lifecycle/lifecycle-sql.ts";
 import { statsOf } from "./store-stats.ts";
-import { jobListWhere, POSTGRES_LISTS, runListWhere } from "./filters.ts";
+import { jobListWhere, listJobPage, POSTGRES_LISTS, runListWhere } from "./filters.ts";
 import { jobDiff, jobFields, settingDiff } from "./change-log.ts";
 
 import type {
@@ -260,10 +260,8 @@ export class PgStore implements Store {
   }
 
   listJobs(filter: JobFilter, now: number) {
-    return this.guard("cannot list jobs", async () => {
-      const rows = await this.orm.select().from(cronJobs).where(jobListWhere(cronJobs, POSTGRES_LISTS, filter, now)).orderBy(desc(cronJobs.id)).limit(filter.limit + 1);
-      return page<CronJobRecord>(rows.map(withDates), filter.limit);
-    });
+    return listJobPage(filter, (f) => this.guard("cannot list jobs", async () =>
+      (await this.orm.select().from(cronJobs).where(jobListWhere(cronJobs, POSTGRES_LISTS, f, now)).orderBy(desc(cronJobs.id)).limit(f.limit + 1)).map(withDates)));
   }
 
   insertJob(values: JobValues, now: number, audit?: Audit, settle?: Settle) {

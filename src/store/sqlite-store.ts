@@ -10,7 +10,7 @@ import { CHUNK, ms, prepareHot, pushRunParams } from "./sqlite-statements.ts";
 import { deadChange, type JobState } from "../lifecycle/lifecycle.ts";
 import { lifecycleSql, SQLITE } from "../lifecycle/lifecycle-sql.ts";
 import { statsOf } from "./store-stats.ts";
-import { jobListWhere, runListWhere, SQLITE_LISTS } from "./filters.ts";
+import { jobListWhere, listJobPage, runListWhere, SQLITE_LISTS } from "./filters.ts";
 import { jobDiff, jobFields, settingDiff } from "./change-log.ts";
 
 const LIFECYCLE_NOW = lifecycleSql(SQLITE, "$now");
@@ -288,10 +288,8 @@ export class SqliteStore implements Store {
   }
 
   listJobs(filter: JobFilter, now: number) {
-    return this.guard("cannot list jobs", () => {
-      const rows = this.orm.select().from(cronJobs).where(jobListWhere(cronJobs, SQLITE_LISTS, filter, now)).orderBy(desc(cronJobs.id)).limit(filter.limit + 1).all();
-      return page(rows, filter.limit);
-    });
+    return listJobPage(filter, (f) => this.guard("cannot list jobs", () =>
+      this.orm.select().from(cronJobs).where(jobListWhere(cronJobs, SQLITE_LISTS, f, now)).orderBy(desc(cronJobs.id)).limit(f.limit + 1).all()));
   }
 
   insertJob(values: JobValues, now: number, audit?: Audit, settle?: Settle) {

@@ -4,7 +4,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { firstRunAt, scheduleOf } from "../schedule/schedule.ts";
+import { dueAtOf } from "../lifecycle/lifecycle.ts";
 import type { CronJobRecord, CronJobRunRecord, Store } from "../store/store.ts";
 import { escapeControl } from "../text/escape.ts";
 import { asCronRunnerMarker, FRESHNESS_FILES, readJsonFile, type CronRunnerMarker } from "./files.ts";
@@ -184,12 +184,13 @@ function checkFailing({ jobs, more, recovered }: NonNullable<FreshnessSources["f
   };
 }
 
+// A row nobody has scheduled yet is due when its seed columns say (`dueAtOf`).
 const briefOf = (job: CronJobRecord): JobBrief => ({
-  id: job.id, name: job.name, jobType: job.jobType, nextRunAt: job.nextRunAt?.getTime() ?? null, updatedAt: job.updatedAt.getTime(), lastError: job.lastError,
+  id: job.id, name: job.name, jobType: job.jobType, nextRunAt: dueAtOf(job), updatedAt: job.updatedAt.getTime(), lastError: job.lastError,
 });
 
 /** What the job sources read from the database. */
-export type FreshnessStore = Pick<Store, "listJobs" | "listUnscheduled" | "listRuns" | "getJob">;
+export type FreshnessStore = Pick<Store, "listJobs" | "listRuns" | "getJob">;
 
 export interface ReadOptions {
   freshnessDir: string;
@@ -207,19 +208,6 @@ export interface ReadOptions {
 
 const FINISHED_BADLY = new Set(["failed", "timed_out"]);
 const LISTED_CANDIDATES = 100;
-
-/**
- * When a row written by hand without `next_run_at` is due: what the server will seed it with
- * (`run_at`; for an interval row without it `created_at`; for a cron row its first match after
- * those). A row whose schedule is unusable counts as due since it was created.
- */
-function seedDue(job: CronJobRecord): number {
-  try {
-    return firstRunAt(scheduleOf(job), job.createdAt.getTime()) ?? job.createdAt.getTime();
-  } catch {
-    return job.createdAt.getTime();
-  }
-}
 
 /** The last `count` runs that ran (skipped slots do not count), newest first. */
 async function lastRuns(store: FreshnessStore, jobId: number, count: number): Promise<CronJobRunRecord[]> {
@@ -271,17 +259,11 @@ export async function readFreshnessSources(options: ReadOptions): Promise<Freshn
     sources.tests = { report: value === undefined ? null : asTestsReport(value, file), pageExists: fs.existsSync(path.join(dir, FRESHNESS_FILES.testsHtml)) };
   }
   if (store && !skip.has("overdue_jobs")) {
-    const dueBefore = now - options.overdueGraceSeconds * 1000;
-    const page = await store.listJobs({ limit: 100, dueBefore: new Date(dueBefore) }, now);
+    // Rows nobody has scheduled yet (written by hand) are among them, judged by their seed columns.
+    const page = await store.listJobs({ limit: 100, dueBefore: new Date(now - options.overdueGraceSeconds * 1000) }, now);
     // A job running under a live lease is late on paper only.
     const overdue = page.items.filter((job) => !(job.lockedBy && job.lockedUntil && job.lockedUntil.getTime() > now)).map(briefOf);
-    // Rows written by hand have no next_run_at until a server seeds it: judged by their seed columns.
-    const unscheduled = await store.listUnscheduled(100);
-    for (const job of unscheduled) {
-      const due = seedDue(job);
-      if (due <= dueBefore) overdue.push({ ...briefOf(job), nextRunAt: due });
-    }
-    sources.overdueJobs = { jobs: overdue, more: page.nextCursor !== null || unscheduled.length === 100 };
+    sources.overdueJobs = { jobs: overdue, more: page.nextCursor !== null };
   }
   if (store && !skip.has("dead_jobs")) {
     const page = await store.listJobs({ limit: 100, state: "dead" }, now);

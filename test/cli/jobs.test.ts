@@ -7,7 +7,7 @@ import type { CronJob } from "../../src/jobs/cron-job.ts";
 import { createClient } from "../../src/client.ts";
 import { compiledApp } from "../support/binary.ts";
 import { onCleanup, tempDir } from "../support/db.ts";
-import { ADMIN_TOKEN, CRON_SECRET, freshDeps } from "../trpc/support.ts";
+import { ADMIN_TOKEN, CRON_SECRET, freshDeps, T0 } from "../trpc/support.ts";
 
 let binary: string;
 
@@ -85,6 +85,24 @@ describe("app jobs (the compiled binary) against a running server", () => {
 
     expect(await app(["rm", String(job.id)], env)).toMatchObject({ code: 0, stdout: `deleted job ${job.id}\n` });
     expect(await store.getJob(job.id)).toBeUndefined();
+  });
+
+  test("list and get show a row written by hand that no server has scheduled yet at the time its seed columns give; --due-before finds a cron one", async () => {
+    const { url, store } = server();
+    const env = { APP_URL: url, ADMIN_TOKEN };
+    const created = T0 - 10 * 60_000;
+    store.client.run(`INSERT INTO cron_jobs (name, job_type, cron, created_at, updated_at) VALUES ('nd5', 'noop', '* * * * *', ${created}, ${created})`);
+    store.client.run(`INSERT INTO cron_jobs (name, job_type, run_at, created_at, updated_at) VALUES ('od-once', 'noop', ${T0 + 2 * 60_000}, ${created}, ${created})`);
+    store.client.run("UPDATE cron_jobs SET next_run_at = NULL WHERE name = 'od-once'");
+
+    const due = await app(["list", "--due-before", new Date(T0 + 5 * 60_000).toISOString()], env);
+    expect(due.code).toBe(0);
+    const rows = due.stdout.trim().split("\n").slice(1);
+    expect(rows).toHaveLength(2);
+    expect(rows[0]).toMatch(/^2\s+od-once\s+.*2026-01-05 12:02:00Z/);
+    expect(rows[1]).toMatch(/^1\s+nd5\s+.*2026-01-05 11:50:00Z/);
+    expect((await app(["list", "--due-before", new Date(T0 - 11 * 60_000).toISOString()], env)).stdout.trim().split("\n")).toHaveLength(1);
+    expect((await app(["get", "1"], env)).stdout).toMatch(/^next run\s+2026-01-05 11:50:00Z \(from its seed columns: no server has scheduled it yet\)$/m);
   });
 
   test("preview: the schedule in words and its next start times in UTC and in its zone, as a table or --json; nothing saved", async () => {

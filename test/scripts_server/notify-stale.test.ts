@@ -301,6 +301,20 @@ describe("app notify-stale", () => {
     expect(result.stderr).toContain("STALE: overdue_jobs");
   });
 
+  test("overdue_jobs: each row nobody has scheduled is counted and listed once, one-time, interval and cron alike (no server running)", async () => {
+    const { store, file } = freshStore();
+    const now = Date.now();
+    const once = await addJob(store, now - 10 * MIN, { name: "od-once", runAt: new Date(now - 10 * MIN) });
+    await store.updateJob(once.id, { nextRunAt: null }, now - 10 * MIN); // as a hand UPDATE may leave it
+    await addJob(store, now - 10 * MIN, { name: "od-every", intervalMinutes: 5, nextRunAt: null });
+    await addJob(store, now - 10 * MIN, { name: "od-cron", cron: "* * * * *", nextRunAt: null });
+    expect((await store.listJobs({ limit: 10 }, now)).items.map((j) => j.nextRunAt)).toEqual([null, null, null]);
+    const result = await runCli(["notify-stale", "--freshness-dir", tempDir(), "--database-url", file, "--skip", "cron_runner,tests,dead_jobs,failing_jobs", "--verbose", "--no-stderr"]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain("3 active job(s) overdue");
+    for (const name of ["od-once", "od-every", "od-cron"]) expect(result.stdout.split(`${name} (noop), due `)).toHaveLength(2);
+  });
+
   test("an unreadable marker: exit 2 with its path in the message, nothing notified", async () => {
     const dir = tempDir();
     const { file } = freshStore();

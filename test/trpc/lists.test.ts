@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { z } from "zod";
 import type { CronJob } from "../../src/jobs/cron-job.ts";
+import { addJob } from "../support/jobs.ts";
 import { failingJob, freshCaller, rejects, T0 } from "./support.ts";
 
 const at = (ms: number) => new Date(ms).toISOString();
@@ -47,6 +48,29 @@ describe("jobs.list", () => {
     await rejects(caller.jobs.list({ state: "sleeping" as never }), "BAD_REQUEST", "state: ");
     await rejects(caller.jobs.list({ dueBefore: "later" }), "BAD_REQUEST", "dueBefore: not a date");
     await rejects(caller.jobs.list({ limit: 0 }), "BAD_REQUEST", "limit: ");
+  });
+  test("a row nobody has scheduled yet keeps nextRunAt null (as stored); dueAt is when its seed columns make it due, and dueBefore finds it", async () => {
+    const { caller, store } = freshCaller();
+    const created = T0 - 10 * MINUTE;
+    const scheduled = await caller.jobs.create({ name: "scheduled", jobType: "noop", runAt: at(T0 + MINUTE) });
+    const once = await addJob(store, created, { name: "once-by-hand", runAt: new Date(T0 + 2 * MINUTE) });
+    await store.updateJob(once.id, { nextRunAt: null }, created);
+    const every = await addJob(store, created, { name: "every-by-hand", intervalMinutes: 5 });
+    const daily = await addJob(store, created, { name: "cron-by-hand", cron: "0 9 * * *" });
+    const bad = await addJob(store, created, { name: "bad-cron", cron: "every tuesday" });
+
+    const items = Object.fromEntries((await caller.jobs.list()).items.map((j) => [j.id, { nextRunAt: j.nextRunAt, dueAt: j.dueAt }]));
+    expect(items).toEqual({
+      [scheduled.id]: { nextRunAt: at(T0 + MINUTE), dueAt: at(T0 + MINUTE) },
+      [once.id]: { nextRunAt: null, dueAt: at(T0 + 2 * MINUTE) },
+      [every.id]: { nextRunAt: null, dueAt: at(created) },
+      [daily.id]: { nextRunAt: null, dueAt: "2026-01-06T09:00:00.000Z" },
+      [bad.id]: { nextRunAt: null, dueAt: null },
+    });
+    expect(await caller.jobs.get({ id: once.id })).toMatchObject({ nextRunAt: null, dueAt: at(T0 + 2 * MINUTE) });
+    const due = async (before: string) => (await caller.jobs.list({ dueBefore: before })).items.map((j) => j.id);
+    expect(await due(at(T0 + 5 * MINUTE))).toEqual([every.id, once.id, scheduled.id]);
+    expect(await due("2026-01-06T09:00:00.000Z")).toEqual([daily.id, every.id, once.id, scheduled.id]);
   });
 });
 

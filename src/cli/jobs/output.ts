@@ -26,8 +26,13 @@ const JOB_COLUMNS = ["ID", "NAME", "TYPE", "USER", "STATE", "SCHEDULE", "NEXT RU
 export function printJobs(jobs: JobView[]): void {
   printTable(JOB_COLUMNS, jobs.map((j) => [
     String(j.id), j.name, j.jobType, j.userId === null ? "-" : String(j.userId), j.state, j.scheduleText,
-    time(j.nextRunAt), time(j.lastRunAt), `${j.attempts}/${j.maxAttempts}`, j.lastError ?? "",
+    time(j.dueAt), time(j.lastRunAt), `${j.attempts}/${j.maxAttempts}`, j.lastError ?? "",
   ]), 40);
+}
+
+/** When the job is due; for a row no server has scheduled yet, says the time comes from its seed columns. */
+function nextRun(job: JobView): string {
+  return job.nextRunAt === null && job.dueAt !== null ? `${time(job.dueAt)} (from its seed columns: no server has scheduled it yet)` : time(job.dueAt);
 }
 
 /** One job, one field a line (control characters shown escaped). */
@@ -35,7 +40,7 @@ export function printJob(job: JobView): void {
   const rows: [string, string][] = [
     ["id", String(job.id)], ["name", job.name], ["type", job.jobType], ["user", job.userId === null ? "-" : String(job.userId)],
     ["state", job.state], ["schedule", job.scheduleText],
-    ["cron", job.cron === null ? "-" : `${job.cron} (${job.timezone ?? "UTC"})`], ["every", job.intervalMinutes === null ? "-" : `${job.intervalMinutes} min`], ["run at", time(job.runAt)], ["next run", time(job.nextRunAt)],
+    ["cron", job.cron === null ? "-" : `${job.cron} (${job.timezone ?? "UTC"})`], ["every", job.intervalMinutes === null ? "-" : `${job.intervalMinutes} min`], ["run at", time(job.runAt)], ["next run", nextRun(job)],
     ["last run", time(job.lastRunAt)], ["attempts", `${job.attempts}/${job.maxAttempts}`], ["timeout", `${job.timeoutSeconds} s`],
     ["payload", job.payload === null ? "-" : JSON.stringify(job.payload)], ["last error", job.lastError ?? "-"],
     ["leased by", job.lockedBy === null ? "-" : `${job.lockedBy} until ${time(job.lockedUntil)}${job.cancelRequestedAt ? ` (cancel requested ${time(job.cancelRequestedAt)})` : ""}`],

@@ -58,8 +58,8 @@ export class JobRow {
     setText(c.Type, job.jobType);
     setText(c.User, job.userId === null ? "—" : String(job.userId));
     setText(c.Schedule, describeSchedule(job, { time: (ms) => formatDateTime(ms, { now }) }), scheduleDetail(job));
-    // A paused or dead job has a stored next slot, but it will not run there.
-    setTime(c["Next run"], job.state === "paused" || job.state === "dead" ? null : job.nextRunAt, now);
+    // A row no server has scheduled yet is due as its seed columns say; a paused or dead job will not run then.
+    setTime(c["Next run"], job.state === "paused" || job.state === "dead" ? null : job.dueAt, now);
     setTime(c["Last run"], job.lastRunAt, now, "never");
     if (c.State.dataset.state !== job.state) {
       c.State.dataset.state = job.state;
