@@ -41,6 +41,16 @@ export function openPg(url: string, options: PgOptions = {}): SQL {
 /** drizzle's own bookkeeping table, as its PostgreSQL migrator lays it out. */
 const JOURNAL = `"drizzle"."__drizzle_migrations"`;
 
+/** When the newest migration applied was made (0 when none is, or the journal cannot be read: then migrating says why). */
+async function lastApplied(sql: SQL): Promise<number> {
+  try {
+    const [row] = await sql.unsafe<{ at: string | null }[]>(`SELECT max(created_at)::text AS at FROM ${JOURNAL}`);
+    return Number(row?.at ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
 /**
  * Applies the embedded drizzle-kit migrations not yet applied, all in one transaction under a
  * transaction-scoped advisory lock: instances starting at once queue on the lock, and each
@@ -48,6 +58,8 @@ const JOURNAL = `"drizzle"."__drizzle_migrations"`;
  * migrator does, so either tool sees the same state.
  */
 export async function migratePg(sql: SQL, migrations: Migration[] = pgMigrations): Promise<string[]> {
+  // Up to date already: nothing to create, so a role without CREATE (only reading the journal) can run.
+  if (await lastApplied(sql) >= Math.max(...migrations.map((m) => m.when))) return [];
   try {
     return await sql.begin(async (tx) => {
       // Migrations (and waiting for another instance's) may take longer than a query may.
