@@ -84,8 +84,8 @@ export const RELEASE = `
 export const NEXT_WAKE = `
   SELECT least(
     (SELECT next_run_at FROM cron_jobs WHERE is_active AND next_run_at IS NOT NULL
-       AND (locked_until IS NULL OR locked_until <= $1::timestamptz) ORDER BY next_run_at LIMIT 1),
-    (SELECT locked_until FROM cron_jobs WHERE locked_until > $1::timestamptz ORDER BY locked_until LIMIT 1),
+       AND ${LIFECYCLE.unleased} ORDER BY next_run_at LIMIT 1),
+    (SELECT locked_until FROM cron_jobs WHERE locked_until > $1::timestamptz AND locked_until <= ${POSTGRES.maxTime} ORDER BY locked_until LIMIT 1),
     (SELECT $1::timestamptz WHERE EXISTS (SELECT 1 FROM cron_jobs WHERE next_run_at IS NULL AND is_active))
   ) AS at`;
 

@@ -23,8 +23,10 @@ export function pushRunParams(params: (string | number | null)[], run: Finish["r
 /** The statements whose query plans a test checks ($now, $runId, $margin, $limit; `?` in order). */
 export const CLAIM = `UPDATE cron_jobs SET ${LEASE} WHERE id IN (SELECT id FROM cron_jobs WHERE ${DUE} ORDER BY next_run_at LIMIT $limit) RETURNING *`;
 export const NEXT_DUE = `SELECT next_run_at AS at FROM cron_jobs WHERE is_active = 1 AND next_run_at IS NOT NULL
-         AND (locked_until IS NULL OR locked_until <= ?) ORDER BY next_run_at LIMIT 1`;
-export const NEXT_LEASE_END = `SELECT locked_until AS at FROM cron_jobs WHERE locked_until > ? ORDER BY locked_until LIMIT 1`;
+         AND ${lifecycleSql(SQLITE, "?").unleased} ORDER BY next_run_at LIMIT 1`;
+// A lease end that is no time (text, or past what a `Date` holds) is no lease: never a time to wake at.
+export const NEXT_LEASE_END = `SELECT locked_until AS at FROM cron_jobs WHERE locked_until > ? AND locked_until <= ${SQLITE.maxTime}
+         ORDER BY locked_until LIMIT 1`;
 export const UNSCHEDULED = `SELECT * FROM cron_jobs WHERE next_run_at IS NULL AND is_active = 1 ORDER BY id LIMIT ?`;
 
 /** The hot statements, prepared once per connection. */

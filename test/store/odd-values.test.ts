@@ -27,6 +27,9 @@ const sqliteCases: OddCase[] = [
   { name: "an interval whose next slot cannot be computed", columns: "interval_minutes", values: "9223372036854775807", expect: { dead: "intervalMinutes: 9223372036854776000 is too large" } },
   { name: "an interval from a run_at past the range of a Date", columns: "interval_minutes, run_at", values: "5, 9000000000000000", expect: { dead: "runAt: not a valid time" } },
   { name: "a timeout too large for a timer", columns: "run_at, timeout_seconds", values: `${T0 - 1_000}, 9223372036854775807`, expect: { runs: true } },
+  // A lease whose end is no time is no lease: the job is due as if unleased.
+  { name: "a lease whose end is text", columns: "run_at, locked_until, locked_by", values: `${T0 - 1_000}, 'soon', 'ghost'`, expect: { runs: true } },
+  { name: "a lease whose end is past the range of a Date", columns: "run_at, locked_until, locked_by", values: `${T0 - 1_000}, 9000000000000000, 'ghost'`, expect: { runs: true } },
 ];
 
 const pgCases: OddCase[] = [
@@ -35,6 +38,7 @@ const pgCases: OddCase[] = [
   { name: "run_at in the year 280000", columns: "run_at", values: "'280000-01-01T00:00:00Z'", expect: { dead: "runAt: not a valid time" } },
   { name: "an interval from run_at infinity", columns: "interval_minutes, run_at", values: "5, 'infinity'", expect: { dead: "runAt: not a valid time" } },
   { name: "a timeout too large for a timer", columns: "run_at, timeout_seconds", values: `'${new Date(T0 - 1_000).toISOString()}', 2147483647`, expect: { runs: true } },
+  { name: "a lease that ends at infinity", columns: "run_at, locked_until, locked_by", values: `'${new Date(T0 - 1_000).toISOString()}', 'infinity', 'ghost'`, expect: { runs: true } },
 ];
 
 async function foreignRun(backend: BackendCase, databaseUrl: string): Promise<(sql: string) => Promise<void>> {
