@@ -14,11 +14,19 @@ const MIN_BATCH = 10;
 const STEP_MS = 10;
 
 /**
- * Rows written by hand without `next_run_at` get one derived from their schedule (SPEC §4), a
- * step per transaction; a row whose schedule cannot be used is made dead with the reason. Each
- * step is bounded in time, not only in rows, and the next read is sized to the rate just seen.
+ * A `next_run_at` written by hand that no `Date` holds: dead, not derived again, since PostgreSQL's
+ * `infinity` often means "never", and running the job would guess; retry derives it afresh.
  */
-export async function scheduleUnscheduled(store: Pick<RunnerStore, "listUnscheduled" | "scheduleRows">, now: number): Promise<number> {
+export const NO_TIME_ERROR = "invalid schedule: next_run_at is not a time a date can hold (written by hand); retry the job to schedule it again";
+
+/**
+ * Rows written by hand without `next_run_at` get one derived from their schedule (SPEC §4), a
+ * step per transaction; a row whose schedule cannot be used is made dead with the reason, and so
+ * is one whose `next_run_at` is no time. Each step is bounded in time, not only in rows, and the
+ * next read is sized to the rate just seen.
+ */
+export async function scheduleUnscheduled(store: Pick<RunnerStore, "listUnscheduled" | "scheduleRows" | "deadWithoutTime">, now: number): Promise<number> {
+  await store.deadWithoutTime(NO_TIME_ERROR, now);
   let total = 0;
   let size = MAX_BATCH;
   for (let rows = await store.listUnscheduled(size); rows.length > 0; rows = await store.listUnscheduled(size)) {

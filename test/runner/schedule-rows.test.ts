@@ -52,7 +52,11 @@ describe("deriving next_run_at of rows written by hand (SPEC §4)", () => {
     store.client.run(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5000)
       INSERT INTO cron_jobs (name, job_type, interval_minutes) SELECT 'i' || i, 'noop', 5 FROM n`);
     const writes: number[] = [];
-    const counting = { listUnscheduled: (limit: number) => store.listUnscheduled(limit), scheduleRows: (rows: Parameters<typeof store.scheduleRows>[0], now: number) => { writes.push(rows.length); return store.scheduleRows(rows, now); } };
+    const counting = {
+      listUnscheduled: (limit: number) => store.listUnscheduled(limit),
+      deadWithoutTime: (error: string, now: number) => store.deadWithoutTime(error, now),
+      scheduleRows: (rows: Parameters<typeof store.scheduleRows>[0], now: number) => { writes.push(rows.length); return store.scheduleRows(rows, now); },
+    };
     expect(await scheduleUnscheduled(counting, T0)).toBe(5_000);
     // Cheap rows go at full size: a handful of writes, not thousands.
     expect(writes.length).toBeLessThanOrEqual(10);

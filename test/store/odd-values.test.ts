@@ -27,6 +27,8 @@ const sqliteCases: OddCase[] = [
   { name: "an interval whose next slot cannot be computed", columns: "interval_minutes", values: "9223372036854775807", expect: { dead: "intervalMinutes: 9223372036854776000 is too large" } },
   { name: "an interval from a run_at past the range of a Date", columns: "interval_minutes, run_at", values: "5, 9000000000000000", expect: { dead: "runAt: not a valid time" } },
   { name: "a timeout too large for a timer", columns: "run_at, timeout_seconds", values: `${T0 - 1_000}, 9223372036854775807`, expect: { runs: true } },
+  { name: "next_run_at past the range of a Date", columns: "run_at, next_run_at", values: `${T0 - 1_000}, 9000000000000000`, expect: { dead: "next_run_at is not a time a date can hold" } },
+  { name: "next_run_at before the range of a Date", columns: "run_at, next_run_at", values: `${T0 - 1_000}, -9000000000000000`, expect: { dead: "next_run_at is not a time a date can hold" } },
   // A lease whose end is no time is no lease: the job is due as if unleased.
   { name: "a lease whose end is text", columns: "run_at, locked_until, locked_by", values: `${T0 - 1_000}, 'soon', 'ghost'`, expect: { runs: true } },
   { name: "a lease whose end is past the range of a Date", columns: "run_at, locked_until, locked_by", values: `${T0 - 1_000}, 9000000000000000, 'ghost'`, expect: { runs: true } },
@@ -38,6 +40,9 @@ const pgCases: OddCase[] = [
   { name: "run_at in the year 280000", columns: "run_at", values: "'280000-01-01T00:00:00Z'", expect: { dead: "runAt: not a valid time" } },
   { name: "an interval from run_at infinity", columns: "interval_minutes, run_at", values: "5, 'infinity'", expect: { dead: "runAt: not a valid time" } },
   { name: "a timeout too large for a timer", columns: "run_at, timeout_seconds", values: `'${new Date(T0 - 1_000).toISOString()}', 2147483647`, expect: { runs: true } },
+  { name: "next_run_at infinity", columns: "run_at, next_run_at", values: `'${new Date(T0 - 1_000).toISOString()}', 'infinity'`, expect: { dead: "next_run_at is not a time a date can hold" } },
+  { name: "next_run_at -infinity", columns: "run_at, next_run_at", values: `'${new Date(T0 - 1_000).toISOString()}', '-infinity'`, expect: { dead: "next_run_at is not a time a date can hold" } },
+  { name: "next_run_at in the year 280000", columns: "interval_minutes, next_run_at", values: "5, '280000-01-01T00:00:00Z'", expect: { dead: "next_run_at is not a time a date can hold" } },
   { name: "a lease that ends at infinity", columns: "run_at, locked_until, locked_by", values: `'${new Date(T0 - 1_000).toISOString()}', 'infinity', 'ghost'`, expect: { runs: true } },
 ];
 
@@ -59,6 +64,8 @@ for (const [backend, cases] of [[sqliteBackend, sqliteCases], [postgresBackend, 
       const run = await foreignRun(backend, databaseUrl);
       const time = (ms: number) => (backend.name === "sqlite" ? String(ms) : `'${new Date(ms).toISOString()}'`);
       await run(`INSERT INTO cron_jobs (name, job_type, ${odd.columns}) VALUES ('odd', 'noop', ${odd.values})`);
+      // A server looks at once (SPEC §2: seen within 100 ms), not at the next minute.
+      expect(await store.nextWakeAt(T0)).toBeLessThanOrEqual(T0);
       await run(`INSERT INTO cron_jobs (name, job_type, run_at) VALUES ('normal', 'noop', ${time(T0 - 1_000)})`);
       const auth = { authorization: `Bearer ${SECRETS.adminToken}` };
       const firstPage = async () => {
