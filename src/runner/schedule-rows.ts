@@ -1,5 +1,5 @@
 import { errorMessage } from "../errors.ts";
-import { plannedRun } from "../lifecycle/lifecycle.ts";
+import { plannedRun, policyProblem } from "../lifecycle/lifecycle.ts";
 import { firstRunAt, scheduleOf } from "../schedule/schedule.ts";
 import type { CronJobRecord, RunnerStore, ScheduledRow } from "../store/store.ts";
 
@@ -52,6 +52,8 @@ export async function scheduleUnscheduled(store: Pick<RunnerStore, "listUnschedu
 function derive(row: CronJobRecord, now: number): ScheduledRow {
   try {
     const schedule = scheduleOf(row);
+    const policy = policyProblem(row);
+    if (policy !== null) return { id: row.id, error: `invalid schedule policy: ${policy}` };
     const next = firstRunAt(schedule, now);
     if (next === null) return { id: row.id, error: "invalid schedule: the cron expression has no future match" };
     const planned = plannedRun(row, schedule, next);

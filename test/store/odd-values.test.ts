@@ -29,6 +29,12 @@ const sqliteCases: OddCase[] = [
   { name: "a timeout too large for a timer", columns: "run_at, timeout_seconds", values: `${T0 - 1_000}, 9223372036854775807`, expect: { runs: true } },
   { name: "next_run_at past the range of a Date", columns: "run_at, next_run_at", values: `${T0 - 1_000}, 9000000000000000`, expect: { dead: "next_run_at is not a time a date can hold" } },
   { name: "next_run_at before the range of a Date", columns: "run_at, next_run_at", values: `${T0 - 1_000}, -9000000000000000`, expect: { dead: "next_run_at is not a time a date can hold" } },
+  // SQLite's CHECKs pass text (it sorts after every number): a policy column of the wrong type.
+  { name: "a text jitter_seconds on an interval job", columns: "interval_minutes, run_at, jitter_seconds", values: `5, ${T0 - 1_000}, 'x'`, expect: { dead: 'invalid schedule policy: jitter_seconds: "x" is not a number' } },
+  { name: "a text jitter_seconds on a cron job", columns: "cron, jitter_seconds", values: "'* * * * *', 'x'", expect: { dead: 'invalid schedule policy: jitter_seconds: "x" is not a number' } },
+  { name: "a text max_runs", columns: "interval_minutes, run_at, max_runs", values: `5, ${T0 - 1_000}, 'x'`, expect: { dead: "max_runs" } },
+  { name: "a text ends_at", columns: "interval_minutes, run_at, ends_at", values: `5, ${T0 - 1_000}, 'soon'`, expect: { dead: "ends_at: not a time a date can hold" } },
+  { name: "a text timeout_seconds", columns: "run_at, timeout_seconds", values: `${T0 - 1_000}, 'x'`, expect: { dead: "timeout_seconds" } },
   // A lease whose end is no time is no lease: the job is due as if unleased.
   { name: "a lease whose end is text", columns: "run_at, locked_until, locked_by", values: `${T0 - 1_000}, 'soon', 'ghost'`, expect: { runs: true } },
   { name: "a lease whose end is past the range of a Date", columns: "run_at, locked_until, locked_by", values: `${T0 - 1_000}, 9000000000000000, 'ghost'`, expect: { runs: true } },
