@@ -3,6 +3,7 @@
  * text, so the SQLite and PostgreSQL stores cannot disagree with `stateOf` or with each other.
  * Table tests (test/lifecycle/) check every predicate against `stateOf` on real rows.
  */
+import { MAX_TIME_MS } from "../schedule/schedule.ts";
 import { LEASE_EXPIRED_ERROR, MAX_TIMEOUT_SECONDS, type JobState } from "./lifecycle.ts";
 
 export interface Dialect {
@@ -15,6 +16,12 @@ export interface Dialect {
   least(a: string, b: string): string;
   /** Seconds as milliseconds, without overflowing a 32-bit integer. */
   secondsToMs(seconds: string): string;
+  /**
+   * The last instant a `Date` holds, as a time of this dialect. A time column greater than it
+   * holds no time (written by hand): SQLite's too large integers and any text (SQLite orders
+   * TEXT after every number), PostgreSQL's `infinity`.
+   */
+  maxTime: string;
 }
 
 export const SQLITE: Dialect = {
@@ -23,6 +30,7 @@ export const SQLITE: Dialect = {
   plusMs: (time, ms) => `${time} + ${ms}`,
   least: (a, b) => `min(${a}, ${b})`,
   secondsToMs: (seconds) => `${seconds} * 1000`,
+  maxTime: String(MAX_TIME_MS),
 };
 
 export const POSTGRES: Dialect = {
@@ -31,6 +39,8 @@ export const POSTGRES: Dialect = {
   plusMs: (time, ms) => `${time} + (${ms}) * interval '1 millisecond'`,
   least: (a, b) => `least(${a}, ${b})`,
   secondsToMs: (seconds) => `${seconds} * 1000::bigint`,
+  // MAX_TIME_MS as a timestamp.
+  maxTime: "'275760-09-13 00:00:00+00'::timestamptz",
 };
 
 /** The largest count a counter column holds (PostgreSQL `integer`); a row written by hand may already be there. */
@@ -74,8 +84,9 @@ export interface LifecycleSql {
 
 /** Builds the lifecycle's SQL for `dialect`, with `now` (and the column prefix `t`, e.g. `c.`). */
 export function lifecycleSql(dialect: Dialect, now: string, t = ""): LifecycleSql {
-  const running = `(${t}locked_by IS NOT NULL AND ${t}locked_until > ${now})`;
-  const unleased = `(${t}locked_until IS NULL OR ${t}locked_until <= ${now})`;
+  // A lease whose end is no time (written by hand) is no lease, as `isRunning` reads it.
+  const running = `(${t}locked_by IS NOT NULL AND ${t}locked_until > ${now} AND ${t}locked_until <= ${dialect.maxTime})`;
+  const unleased = `(${t}locked_until IS NULL OR ${t}locked_until <= ${now} OR ${t}locked_until > ${dialect.maxTime})`;
   const active = dialect.isTrue(`${t}is_active`);
   const timeoutMs = dialect.secondsToMs(dialect.least(`${t}timeout_seconds`, String(MAX_TIMEOUT_SECONDS)));
   const dueAt = `coalesce(${t}next_run_at, ${t}run_at, CASE WHEN ${t}cron IS NULL THEN ${t}created_at END)`;

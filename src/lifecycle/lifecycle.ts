@@ -154,6 +154,23 @@ export function plannedRun(job: Pick<PolicyFields, "id" | "jitterSeconds">, sche
 }
 
 /**
+ * Why the numbers a run is planned with cannot be used, naming the column, or null. SQLite keeps
+ * what is written by hand, and its CHECKs pass text (TEXT sorts after every number): a text
+ * `jitter_seconds` made a planned time NaN, so the job silently 'finished'.
+ */
+export function policyProblem(job: Pick<CronJobRecord, "timeoutSeconds" | "maxAttempts" | "jitterSeconds" | "startDeadlineSeconds" | "maxRuns" | "endsAt">): string | null {
+  const numbers = [
+    ["timeout_seconds", job.timeoutSeconds], ["max_attempts", job.maxAttempts], ["jitter_seconds", job.jitterSeconds],
+    ["start_deadline_seconds", job.startDeadlineSeconds], ["max_runs", job.maxRuns],
+  ] as const;
+  for (const [column, value] of numbers) {
+    if (value !== null && !(typeof value === "number" && Number.isFinite(value))) return `${column}: ${JSON.stringify(value)} is not a number`;
+  }
+  if (job.endsAt !== null && Number.isNaN(job.endsAt.getTime())) return "ends_at: not a time a date can hold";
+  return null;
+}
+
+/**
  * Why a job has ended, if it has: after `runs` finished runs, with its next run planned at
  * `planned` (null: none). `ends_at`: no run starts at or after it; `max_runs`: runs of any status.
  */

@@ -3,7 +3,7 @@ import type { Clock } from "../clock.ts";
 import { errorMessage } from "../errors.ts";
 import type { CronJob, JobContext } from "../jobs/cron-job.ts";
 import type { JobRegistry } from "../jobs/registry.ts";
-import { CANCELLED_ERROR, givesUp, timeoutMs as timeoutOf, type RunOutcome } from "../lifecycle/lifecycle.ts";
+import { CANCELLED_ERROR, givesUp, policyProblem, timeoutMs as timeoutOf, type RunOutcome } from "../lifecycle/lifecycle.ts";
 import type { Logger } from "../logger.ts";
 import { scheduleOf, type Schedule } from "../schedule/schedule.ts";
 import type { CronJobRecord, RunnerStore, UserStore } from "../store/store.ts";
@@ -33,6 +33,8 @@ export function prepare(record: CronJobRecord, registry: JobRegistry): Prepared 
   } catch (err) {
     return { ok: false, schedule: null, error: `invalid schedule: ${errorMessage(err)}` };
   }
+  const policy = policyProblem(record);
+  if (policy !== null) return { ok: false, schedule: null, error: `invalid schedule policy: ${policy}` };
   const job = registry.get(record.jobType);
   if (!job) return { ok: false, schedule: null, error: `unknown job_type "${record.jobType}": no CronJob is registered under this name` };
   if (givesUp(record, schedule)) {

@@ -62,7 +62,8 @@ export class TickTimer {
     try {
       const now = this.clock.now();
       const next = failed || paused ? null : await this.store.nextWakeAt(now);
-      if (next !== null) delay = Math.min(MAX_SLEEP_MS, Math.max(0, next - now));
+      // A wake time that is no number (an odd value read from the table) waits the full minute, never 1 ms.
+      if (next !== null && Number.isFinite(next)) delay = Math.min(MAX_SLEEP_MS, Math.max(0, next - now));
     } catch (err) {
       this.logger.error("cannot read the next due time", { error: errorMessage(err) });
       delay = RETRY_AFTER_ERROR_MS;

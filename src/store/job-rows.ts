@@ -39,10 +39,12 @@ export interface JobRow {
 
 /**
  * A time as a `Date`. A time written by hand outside the range a `Date` holds (SQLite
- * `9000000000000000`, PostgreSQL `infinity`, which Bun's client gives as `Infinity`) becomes an
- * invalid `Date` (NaN): readers show it as no time, the schedule check makes the job dead.
+ * `9000000000000000`, PostgreSQL `infinity`, which Bun's client gives as `Infinity`) or as text
+ * (SQLite) becomes an invalid `Date` (NaN): readers show it as no time, the schedule check makes
+ * the job dead, and the SQL (`lifecycleSql`) reads it the same way.
  */
-const date = (value: number | Date | null): Date | null => (value === null ? null : new Date(value));
+const date = (value: number | Date | null): Date | null =>
+  (value === null ? null : new Date(typeof value === "string" ? Number.NaN : value));
 
 const TIME_FIELDS = ["runAt", "lastRunAt", "nextRunAt", "lockedUntil", "endsAt", "cancelRequestedAt", "createdAt", "updatedAt"] as const;
 

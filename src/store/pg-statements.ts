@@ -30,6 +30,13 @@ export const LIST_DUE = `SELECT * FROM cron_jobs WHERE ${DUE} ORDER BY next_run_
 
 export const LIST_UNSCHEDULED = `SELECT * FROM cron_jobs WHERE next_run_at IS NULL AND is_active ORDER BY id LIMIT $1`;
 
+/** Active rows whose next_run_at is no time a `Date` holds (written by hand: `infinity`, a year past 275760), by the due index. */
+const NO_TIME = `is_active AND (next_run_at > ${POSTGRES.maxTime} OR next_run_at = '-infinity')`;
+
+/** $1 error, $2 now. */
+export const DEAD_WITHOUT_TIME = `
+  UPDATE cron_jobs SET is_active = false, ended = 'dead', last_error = $1, updated_at = $2::timestamptz WHERE ${NO_TIME}`;
+
 /**
  * The row still has the schedule it was claimed with (`f.scheduled_for`, the claimed
  * `next_run_at`, to the millisecond a `Date` holds; NULL when it was no such time): a hand UPDATE
@@ -97,14 +104,15 @@ export const RELEASE = `
 /**
  * $1 now: the earliest unleased due time, or the earliest lease end (live or kept: the job may
  * come due then), or now when a row nobody has scheduled yet (written by hand) waits for a tick
- * to derive its due time.
+ * to derive its due time, or to make it dead when its next_run_at is no time.
  */
 export const NEXT_WAKE = `
   SELECT least(
-    (SELECT next_run_at FROM cron_jobs WHERE is_active AND next_run_at IS NOT NULL
-       AND (locked_until IS NULL OR locked_until <= $1::timestamptz) ORDER BY next_run_at LIMIT 1),
-    (SELECT locked_until FROM cron_jobs WHERE locked_until > $1::timestamptz ORDER BY locked_until LIMIT 1),
-    (SELECT $1::timestamptz WHERE EXISTS (SELECT 1 FROM cron_jobs WHERE next_run_at IS NULL AND is_active))
+    (SELECT next_run_at FROM cron_jobs WHERE is_active AND next_run_at > '-infinity'
+       AND ${LIFECYCLE.unleased} ORDER BY next_run_at LIMIT 1),
+    (SELECT locked_until FROM cron_jobs WHERE locked_until > $1::timestamptz AND locked_until <= ${POSTGRES.maxTime} ORDER BY locked_until LIMIT 1),
+    (SELECT $1::timestamptz WHERE EXISTS (SELECT 1 FROM cron_jobs WHERE next_run_at IS NULL AND is_active)
+       OR EXISTS (SELECT 1 FROM cron_jobs WHERE ${NO_TIME}))
   ) AS at`;
 
 /** In chunks, so pruning never holds many row locks for long. */

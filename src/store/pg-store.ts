@@ -129,6 +129,10 @@ export class PgStore implements Store {
     });
   }
 
+  deadWithoutTime(error: string, now: number) {
+    return this.guard("cannot schedule jobs", async () => (await this.client.unsafe(q.DEAD_WITHOUT_TIME, [error, at(now)])).count);
+  }
+
   claimDue({ runId, now, limit, leaseMarginMs }: ClaimOptions) {
     return this.guard("cannot claim due jobs", async () => {
       const rows = await this.rows(q.CLAIM, [at(now), runId, Math.round(leaseMarginMs), limit]);

@@ -31,9 +31,15 @@ const held = (claimed: string) => `is_active = 1 AND next_run_at IS coalesce(${c
 /** The statements whose query plans a test checks ($now, $runId, $margin, $limit; `?` in order). */
 export const CLAIM = `UPDATE cron_jobs SET ${LEASE} WHERE id IN (SELECT id FROM cron_jobs WHERE ${DUE} ORDER BY next_run_at LIMIT $limit) RETURNING *`;
 export const NEXT_DUE = `SELECT next_run_at AS at FROM cron_jobs WHERE is_active = 1 AND next_run_at IS NOT NULL
-         AND (locked_until IS NULL OR locked_until <= ?) ORDER BY next_run_at LIMIT 1`;
-export const NEXT_LEASE_END = `SELECT locked_until AS at FROM cron_jobs WHERE locked_until > ? ORDER BY locked_until LIMIT 1`;
+         AND ${lifecycleSql(SQLITE, "?").unleased} ORDER BY next_run_at LIMIT 1`;
+// A lease end that is no time (text, or past what a `Date` holds) is no lease: never a time to wake at.
+export const NEXT_LEASE_END = `SELECT locked_until AS at FROM cron_jobs WHERE locked_until > ? AND locked_until <= ${SQLITE.maxTime}
+         ORDER BY locked_until LIMIT 1`;
 export const UNSCHEDULED = `SELECT * FROM cron_jobs WHERE next_run_at IS NULL AND is_active = 1 ORDER BY id LIMIT ?`;
+/** Active rows whose next_run_at is no time a `Date` holds (written by hand): two ranges of the due index, not an OR (a scan). */
+export const NO_TIME = `SELECT id FROM cron_jobs WHERE is_active = 1 AND next_run_at > ${SQLITE.maxTime}
+         UNION ALL SELECT id FROM cron_jobs WHERE is_active = 1 AND next_run_at < -${SQLITE.maxTime}`;
+export const DEAD_WITHOUT_TIME = `UPDATE cron_jobs SET is_active = 0, ended = 'dead', last_error = ?, updated_at = ? WHERE id IN (${NO_TIME})`;
 
 /** The hot statements, prepared once per connection. */
 export function prepareHot(db: Database) {
@@ -75,7 +81,9 @@ export function prepareHot(db: Database) {
       `SELECT id, locked_by AS runId FROM cron_jobs WHERE id IN (SELECT value FROM json_each(?)) AND cancel_requested_at IS NOT NULL AND locked_by IS NOT NULL`),
     requestCancel: db.prepare<JobRow, Record<string, number>>(
       `UPDATE cron_jobs SET cancel_requested_at = coalesce(cancel_requested_at, $now), updated_at = $now WHERE id = $id AND ${LIFECYCLE.running} RETURNING *`),
-    anyUnscheduled: db.prepare<{ one: number }, []>(`SELECT 1 AS one FROM cron_jobs WHERE next_run_at IS NULL AND is_active = 1 LIMIT 1`),
+    // A row a tick must derive next_run_at of, or make dead (one without a usable time).
+    anyUnscheduled: db.prepare<{ one: number }, []>(`SELECT 1 AS one FROM cron_jobs WHERE next_run_at IS NULL AND is_active = 1 UNION ALL ${NO_TIME} LIMIT 1`),
+    deadWithoutTime: db.prepare<never, [string, number]>(DEAD_WITHOUT_TIME),
     schedule: db.prepare<never, [number, number, number]>(`UPDATE cron_jobs SET next_run_at = ?, updated_at = ? WHERE id = ? AND next_run_at IS NULL`),
     makeDead: db.prepare<never, [number, string, string, number, number]>(
       `UPDATE cron_jobs SET is_active = ?, ended = ?, last_error = ?, updated_at = ? WHERE id = ? AND next_run_at IS NULL`),

@@ -104,6 +104,10 @@ export class SqliteStore implements Store {
     }).immediate());
   }
 
+  deadWithoutTime(error: string, now: number) {
+    return this.guard("cannot schedule jobs", () => this.hot.deadWithoutTime.run(error, now).changes);
+  }
+
   claimDue({ runId, now, limit, leaseMarginMs }: ClaimOptions) {
     return this.guard("cannot claim due jobs", () => {
       const rows = this.client.transaction(() =>
@@ -206,7 +210,8 @@ export class SqliteStore implements Store {
 
   nextWakeAt(now: number) {
     return this.guard("cannot read the next due time", () => {
-      // A row nobody has scheduled yet (written by hand) waits for a tick to derive its due time.
+      // A row nobody has scheduled yet (written by hand) waits for a tick to derive its due time
+      // (or, when its next_run_at is no time, to make it dead).
       if (this.hot.anyUnscheduled.get()) return now;
       const times = [this.hot.nextDue.get(now)?.at, this.hot.nextLeaseEnd.get(now)?.at].filter((t) => t != null);
       return times.length > 0 ? Math.min(...times) : null;

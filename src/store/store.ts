@@ -154,6 +154,8 @@ export interface RunnerStore {
   listUnscheduled(limit: number): Promise<CronJobRecord[]>;
   /** Sets `next_run_at` of rows still unscheduled, or makes them dead with an error, in one transaction. */
   scheduleRows(rows: ScheduledRow[], now: number): Promise<void>;
+  /** Makes dead, with `error`, the active rows whose `next_run_at` is no time a `Date` holds (written by hand), found by index. */
+  deadWithoutTime(error: string, now: number): Promise<number>;
   /** Atomically leases up to `limit` due jobs (ordered by `next_run_at`), counting an attempt. */
   claimDue(options: ClaimOptions): Promise<CronJobRecord[]>;
   /**

@@ -6,6 +6,7 @@ import {
 import { oldestOfLastSlots, plannedAt, slotOf } from "../../src/schedule/slots.ts";
 import { lifecycleSql, SQLITE } from "../../src/lifecycle/lifecycle-sql.ts";
 import { scheduleOf } from "../../src/schedule/schedule.ts";
+import { recordFromRow, type JobRow } from "../../src/store/job-rows.ts";
 import { SqliteStore } from "../../src/store/sqlite-store.ts";
 import type { CronJobRecord } from "../../src/store/store.ts";
 import { T0, tempDir } from "../support/db.ts";
@@ -59,6 +60,19 @@ describe("job states (stateOf), as a table", () => {
       expect({ name, matching }).toEqual({ name, matching: [state as (typeof JOB_STATES)[number]] });
       const value = db.query<{ s: string }, [string]>(`SELECT ${sql.stateCase} AS s FROM cron_jobs WHERE name = ?`).get(`case-${i}`)!.s;
       expect({ name, value }).toEqual({ name, value: stateOf(row(over), T0) });
+    }
+    store.close();
+  });
+
+  test("a lease whose end is no time (text, or past what a Date holds) is no lease, in SQL as in stateOf", () => {
+    const store = SqliteStore.open(`${tempDir()}/odd-leases.db`);
+    const db: Database = store.client;
+    const sql = lifecycleSql(SQLITE, String(T0));
+    for (const [name, end] of [["text", "'soon'"], ["too large", "9000000000000000"]]) {
+      db.run(`INSERT INTO cron_jobs (name, job_type, run_at, next_run_at, locked_by, locked_until) VALUES ('${name}', 'noop', ${T0}, ${T0}, 'ghost', ${end})`);
+      const due = db.query<JobRow, [string]>(`SELECT * FROM cron_jobs WHERE name = ? AND ${sql.due}`).get(name!);
+      expect({ name, state: due && stateOf(recordFromRow(due), T0) }).toEqual({ name, state: "active" });
+      expect(db.query(`SELECT 1 FROM cron_jobs WHERE name = ? AND ${sql.running}`).get(name!)).toBeNull();
     }
     store.close();
   });

@@ -115,11 +115,13 @@ describe.skipIf(!postgresAvailable)("the PostgreSQL store, where it differs from
         claim: await explain(q.CLAIM, [now, "r", 1000, 500]),
         unscheduled: await explain(q.LIST_UNSCHEDULED, [500]),
         nextWake: await explain(q.NEXT_WAKE, [now]),
+        deadWithoutTime: await explain(q.DEAD_WITHOUT_TIME, ["e", now]),
       };
     });
     expect(plan.claim).toContain("cron_jobs_due_idx");
     expect(plan.unscheduled).toContain("cron_jobs_unscheduled_idx");
     expect(plan.nextWake).toContain("cron_jobs_due_idx");
+    expect(plan.deadWithoutTime).toContain("cron_jobs_due_idx");
     for (const text of Object.values(plan)) expect(text).not.toContain("Seq Scan");
   });
 

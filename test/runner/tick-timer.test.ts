@@ -63,6 +63,36 @@ describe("the server's own timer", () => {
     expect(runner.metrics.ticks).toBeLessThanOrEqual(3); // the first, the one at lease end, maybe one more
   });
 
+  test("a lease whose end is text (written by hand) is no lease: the timer does not spin and the job runs once", async () => {
+    const { store, scheduler, runner } = startScheduler();
+    store.client.run(`INSERT INTO cron_jobs (name, job_type, run_at, locked_until, locked_by) VALUES ('text-lock', 'noop', ${Date.now() - 1_000}, 'soon', 'ghost')`);
+    scheduler.start();
+    await Bun.sleep(500);
+    // It spun at ~700 ticks/s (a NaN wake time became a 1 ms timer) and the job never ran.
+    expect(runner.metrics.ticks).toBeLessThanOrEqual(3);
+    const runs = (await store.listRuns({ limit: 5 })).items;
+    expect(runs.map((r) => [r.name, r.status])).toEqual([["text-lock", "succeeded"]]);
+    expect(store.client.query("SELECT 1 FROM cron_jobs WHERE name = 'text-lock'").get()).toBeNull();
+  });
+
+  test("a wake time that is not a number waits the full minute, never a 1 ms timer", async () => {
+    const { store } = freshStore();
+    // Whatever odd value a store may yet read from the table: the timer must not spin on it.
+    const odd = new Proxy(store, {
+      get(target, key) {
+        const value: unknown = Reflect.get(target, key, target);
+        if (key === "nextWakeAt") return async () => Number.NaN;
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const runtime = testRuntime(odd, { clock: systemClock, runner: { runnerName: "timer" } });
+    const timer = new TickTimer(runtime);
+    onCleanup(() => timer.stop());
+    timer.start();
+    await Bun.sleep(300);
+    expect(runtime.runner.metrics.ticks).toBe(1);
+  });
+
   test("a tick that fails is retried after 5 s, not before and not a minute later (fake timers, no waiting)", async () => {
     const { store } = freshStore();
     // The database is down for the first tick: the store's claim throws, as a dead connection's would.

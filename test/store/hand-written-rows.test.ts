@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import journal from "../../db/migrations/sqlite/meta/_journal.json";
 import { sqliteMigrations } from "../../db/migrations.ts";
-import { CLAIM, NEXT_DUE, NEXT_LEASE_END, UNSCHEDULED } from "../../src/store/sqlite-statements.ts";
+import { CLAIM, DEAD_WITHOUT_TIME, NEXT_DUE, NEXT_LEASE_END, UNSCHEDULED } from "../../src/store/sqlite-statements.ts";
 import { freshRunner, T0 } from "../support/db.ts";
 
 describe("rows the web application writes straight into cron_jobs (SQLite)", () => {
@@ -17,7 +17,7 @@ describe("rows the web application writes straight into cron_jobs (SQLite)", () 
 
   test("the store's own statements find unscheduled, due and next-to-wake rows through indexes, not a table scan", () => {
     const { store } = freshRunner();
-    const plan = (statement: string, params: Record<string, string | number> | number[]) => store.client
+    const plan = (statement: string, params: Record<string, string | number> | (string | number)[]) => store.client
       .query<{ detail: string }, any>(`EXPLAIN QUERY PLAN ${statement}`).all(params as any).map((p) => p.detail).join(" | ");
     expect(plan(UNSCHEDULED, [500])).toContain("SEARCH cron_jobs USING INDEX cron_jobs_due_idx (next_run_at=?)");
     const claim = plan(CLAIM, { $now: 5, $runId: "r", $margin: 1000, $limit: 500 });
@@ -26,6 +26,10 @@ describe("rows the web application writes straight into cron_jobs (SQLite)", () 
     expect(plan(NEXT_DUE, [5])).toContain("USING INDEX cron_jobs_due_idx");
     expect(plan(NEXT_DUE, [5])).not.toContain("SCAN cron_jobs");
     expect(plan(NEXT_LEASE_END, [5])).not.toContain("SCAN cron_jobs");
+    // Rows whose next_run_at is no time: two ranges at the ends of the due index.
+    expect(plan(DEAD_WITHOUT_TIME, ["e", 5])).toContain("SEARCH cron_jobs USING COVERING INDEX cron_jobs_due_idx (next_run_at>?)");
+    expect(plan(DEAD_WITHOUT_TIME, ["e", 5])).toContain("SEARCH cron_jobs USING COVERING INDEX cron_jobs_due_idx (next_run_at<?)");
+    expect(plan(DEAD_WITHOUT_TIME, ["e", 5])).not.toContain("SCAN cron_jobs");
   });
 
   test("rows with an unusable schedule or payload never crash a tick: each is deactivated with a clear error", async () => {

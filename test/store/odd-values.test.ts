@@ -29,6 +29,17 @@ const sqliteCases: OddCase[] = [
   { name: "a timeout too large for a timer", columns: "run_at, timeout_seconds", values: `${T0 - 1_000}, 9223372036854775807`, expect: { runs: true } },
   { name: "attempts at the largest integer", columns: "run_at, max_attempts, attempts", values: `${T0 - 1_000}, 3, 9223372036854775807`, expect: { dead: "gave up after 3 attempts" } },
   { name: "run_count at the largest integer", columns: "interval_minutes, run_at, run_count", values: `60, ${T0 - 1_000}, 9223372036854775807`, expect: { runs: true, stays: true } },
+  { name: "next_run_at past the range of a Date", columns: "run_at, next_run_at", values: `${T0 - 1_000}, 9000000000000000`, expect: { dead: "next_run_at is not a time a date can hold" } },
+  { name: "next_run_at before the range of a Date", columns: "run_at, next_run_at", values: `${T0 - 1_000}, -9000000000000000`, expect: { dead: "next_run_at is not a time a date can hold" } },
+  // SQLite's CHECKs pass text (it sorts after every number): a policy column of the wrong type.
+  { name: "a text jitter_seconds on an interval job", columns: "interval_minutes, run_at, jitter_seconds", values: `5, ${T0 - 1_000}, 'x'`, expect: { dead: 'invalid schedule policy: jitter_seconds: "x" is not a number' } },
+  { name: "a text jitter_seconds on a cron job", columns: "cron, jitter_seconds", values: "'* * * * *', 'x'", expect: { dead: 'invalid schedule policy: jitter_seconds: "x" is not a number' } },
+  { name: "a text max_runs", columns: "interval_minutes, run_at, max_runs", values: `5, ${T0 - 1_000}, 'x'`, expect: { dead: "max_runs" } },
+  { name: "a text ends_at", columns: "interval_minutes, run_at, ends_at", values: `5, ${T0 - 1_000}, 'soon'`, expect: { dead: "ends_at: not a time a date can hold" } },
+  { name: "a text timeout_seconds", columns: "run_at, timeout_seconds", values: `${T0 - 1_000}, 'x'`, expect: { dead: "timeout_seconds" } },
+  // A lease whose end is no time is no lease: the job is due as if unleased.
+  { name: "a lease whose end is text", columns: "run_at, locked_until, locked_by", values: `${T0 - 1_000}, 'soon', 'ghost'`, expect: { runs: true } },
+  { name: "a lease whose end is past the range of a Date", columns: "run_at, locked_until, locked_by", values: `${T0 - 1_000}, 9000000000000000, 'ghost'`, expect: { runs: true } },
 ];
 
 const pgCases: OddCase[] = [
@@ -41,6 +52,10 @@ const pgCases: OddCase[] = [
   { name: "an interval from 1 BC", columns: "interval_minutes, run_at", values: "525600, '0001-01-01 00:00:00+00 BC'", expect: { runs: true, stays: true } },
   { name: "attempts at the largest integer", columns: "run_at, max_attempts, attempts", values: `'${new Date(T0 - 1_000).toISOString()}', 3, 2147483647`, expect: { dead: "gave up after 3 attempts" } },
   { name: "run_count at the largest integer", columns: "interval_minutes, run_at, run_count", values: `60, '${new Date(T0 - 1_000).toISOString()}', 2147483647`, expect: { runs: true, stays: true } },
+  { name: "next_run_at infinity", columns: "run_at, next_run_at", values: `'${new Date(T0 - 1_000).toISOString()}', 'infinity'`, expect: { dead: "next_run_at is not a time a date can hold" } },
+  { name: "next_run_at -infinity", columns: "run_at, next_run_at", values: `'${new Date(T0 - 1_000).toISOString()}', '-infinity'`, expect: { dead: "next_run_at is not a time a date can hold" } },
+  { name: "next_run_at in the year 280000", columns: "interval_minutes, next_run_at", values: "5, '280000-01-01T00:00:00Z'", expect: { dead: "next_run_at is not a time a date can hold" } },
+  { name: "a lease that ends at infinity", columns: "run_at, locked_until, locked_by", values: `'${new Date(T0 - 1_000).toISOString()}', 'infinity', 'ghost'`, expect: { runs: true } },
 ];
 
 async function foreignRun(backend: BackendCase, databaseUrl: string): Promise<(sql: string) => Promise<void>> {
@@ -61,6 +76,8 @@ for (const [backend, cases] of [[sqliteBackend, sqliteCases], [postgresBackend, 
       const run = await foreignRun(backend, databaseUrl);
       const time = (ms: number) => (backend.name === "sqlite" ? String(ms) : `'${new Date(ms).toISOString()}'`);
       await run(`INSERT INTO cron_jobs (name, job_type, ${odd.columns}) VALUES ('odd', 'noop', ${odd.values})`);
+      // A server looks at once (SPEC §2: seen within 100 ms), not at the next minute.
+      expect(await store.nextWakeAt(T0)).toBeLessThanOrEqual(T0);
       await run(`INSERT INTO cron_jobs (name, job_type, run_at) VALUES ('normal', 'noop', ${time(T0 - 1_000)})`);
       const auth = { authorization: `Bearer ${SECRETS.adminToken}` };
       const firstPage = async () => {
