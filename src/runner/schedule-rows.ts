@@ -1,6 +1,6 @@
 import { errorMessage } from "../errors.ts";
 import { plannedRun, policyProblem } from "../lifecycle/lifecycle.ts";
-import { firstRunAt, scheduleOf } from "../schedule/schedule.ts";
+import { firstRunAt, nextSlotAfter, scheduleOf } from "../schedule/schedule.ts";
 import type { CronJobRecord, RunnerStore, ScheduledRow } from "../store/store.ts";
 
 /** Rows read per step at most (and at first): cheap rows (one-time, interval) go this many per transaction. */
@@ -54,7 +54,11 @@ function derive(row: CronJobRecord, now: number): ScheduledRow {
     const schedule = scheduleOf(row);
     const policy = policyProblem(row);
     if (policy !== null) return { id: row.id, error: `invalid schedule policy: ${policy}` };
-    const next = firstRunAt(schedule, now);
+    let next = firstRunAt(schedule, now);
+    // A recurring row that has run and lost its next_run_at (a hand UPDATE of its schedule or
+    // is_active) goes on at its next slot after now, as `jobs.resume` does: a slot it may already
+    // have run is not run again. A new row starts at its run_at, past or not (SPEC §4).
+    if (schedule.kind !== "once" && row.lastRunAt !== null && next !== null && next <= now) next = nextSlotAfter(schedule, next, now);
     if (next === null) return { id: row.id, error: "invalid schedule: the cron expression has no future match" };
     const planned = plannedRun(row, schedule, next);
     if (!Number.isFinite(new Date(planned).getTime())) return { id: row.id, error: "invalid schedule: its first run is not a time a date can hold" };

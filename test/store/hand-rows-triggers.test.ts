@@ -122,6 +122,27 @@ for (const backend of [sqliteBackend, postgresBackend]) {
       expect(await store.nextWakeAt(T0 + 2_000)).toBe(T0 + 3_600_000);
     });
 
+    test("a recurring job paused and resumed by hand, or given a new interval, goes on at its next slot: a slot it ran is not run again", async () => {
+      const { store, foreign } = await openForeign(backend);
+      const clock = new ManualClock(T0);
+      const runtime = assembleRuntime(store, testRegistry(), { clock, logger: silentLogger, runner: { runnerName: "test/1" } });
+      const [no, yes] = backend.name === "sqlite" ? [0, 1] : ["false", "true"];
+      // Every hour from a day ago: due at once, as a new row (SPEC §4).
+      await foreign.run(`INSERT INTO cron_jobs (name, job_type, run_at, interval_minutes) VALUES ('hourly', 'noop', ${foreign.time(T0 - 86_400_000)}, 60)`);
+      await foreign.run(`INSERT INTO cron_jobs (name, job_type, run_at, interval_minutes) VALUES ('retimed', 'noop', ${foreign.time(T0 - 30_000)}, 10)`);
+      expect((await runtime.runner.runDueJobs()).succeeded).toBe(2);
+      clock.set(T0 + 5_000);
+      for (let i = 0; i < 3; i++) {
+        await foreign.run(`UPDATE cron_jobs SET is_active = ${no} WHERE name = 'hourly'`);
+        await foreign.run(`UPDATE cron_jobs SET is_active = ${yes} WHERE name = 'hourly'`);
+      }
+      await foreign.run(`UPDATE cron_jobs SET interval_minutes = 1 WHERE name = 'retimed'`);
+      expect((await runtime.runner.runDueJobs()).claimed).toBe(0);
+      expect(await foreign.nextRunAt("hourly")).toBe(T0 + 3_600_000);
+      expect(await foreign.nextRunAt("retimed")).toBe(T0 - 30_000 + 60_000);
+      expect((await store.listRuns({ limit: 10 })).items).toHaveLength(2);
+    });
+
     test("a hand UPDATE while the job runs is not undone by the run's end: pause, interval, cron, a one-time job moved later", async () => {
       const { store, foreign } = await openForeign(backend);
       const clock = new ManualClock(T0);
@@ -147,10 +168,10 @@ for (const backend of [sqliteBackend, postgresBackend]) {
       expect(await job("untouched")).toBeUndefined(); // a one-time job that succeeded is deleted
       const moved = await job("moved");
       expect([moved?.isActive, moved?.attempts, moved?.lockedBy, moved?.runCount]).toEqual([true, 0, null, 1]);
-      // The next tick derives the new schedules: nothing at the old ones. The interval row, now
-      // every minute from its run_at, is due on its grid at once (SPEC §4) and runs again.
+      // The next tick derives the new schedules: nothing runs at the old ones, nor again at once.
+      // The interval row, every minute now, goes on at its next slot on the grid of its run_at.
       clock.set(T0 + 1_000);
-      expect((await runtime.runner.runDueJobs()).results.map((r) => r.name)).toEqual(["faster"]);
+      expect((await runtime.runner.runDueJobs()).claimed).toBe(0);
       expect(await foreign.nextRunAt("faster")).toBe(T0 - 1_000 + 60_000);
       expect(await foreign.nextRunAt("moved")).toBe(T0 + 3_600_000);
       expect(await foreign.nextRunAt("yearly")).toBe(T0 - (T0 % 300_000) + 300_000);
