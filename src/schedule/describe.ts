@@ -38,11 +38,17 @@ export function describeSchedule(job: ScheduleColumns, options: DescribeOptions 
   return `once at ${(options.time ?? utcText)(ms)}`;
 }
 
-/** `2026-12-01 09:00 UTC` (seconds only when there are some). */
+/** `2026-12-01 09:00 UTC` (seconds only when there are some); years outside 1–9999 as `4713-01-01 00:00 BC UTC`, `275760-09-13 00:00 UTC`. */
 export function utcText(ms: number): string {
-  const iso = new Date(ms).toISOString();
-  const seconds = iso.slice(17, 19) === "00" ? "" : iso.slice(16, 19);
-  return `${iso.slice(0, 10)} ${iso.slice(11, 16)}${seconds} UTC`;
+  const date = new Date(ms);
+  const iso = date.toISOString();
+  // ISO writes years outside 0–9999 with a sign and six digits (`-004712-01-01T…`).
+  const time = iso.slice(iso.indexOf("T") + 1);
+  const monthDay = iso.slice(iso.indexOf("T") - 5, iso.indexOf("T"));
+  const year = date.getUTCFullYear();
+  const seconds = time.slice(6, 8) === "00" ? "" : time.slice(5, 8);
+  const era = String(year >= 1 ? year : 1 - year).padStart(4, "0");
+  return `${era}-${monthDay} ${time.slice(0, 5)}${seconds}${year >= 1 ? "" : " BC"} UTC`;
 }
 
 const every = (n: number, unit: string) => (n === 1 ? `every ${unit}` : `every ${n} ${unit}s`);

@@ -69,6 +69,10 @@ describe("schedules in words", () => {
   test("a one-time job: once at its time in UTC, or as the caller writes times", () => {
     expect(describeSchedule(job({ runAt: "2026-12-01T09:00:00.000Z" }))).toBe("once at 2026-12-01 09:00 UTC");
     expect(describeSchedule(job({ runAt: new Date("2026-12-01T09:00:30Z") }))).toBe("once at 2026-12-01 09:00:30 UTC");
+    // Years outside 1–9999 (written by hand): in words, not ISO's signed six digits.
+    expect(describeSchedule(job({ runAt: Date.parse("-004712-01-01T00:00:00Z") }))).toBe("once at 4713-01-01 00:00 BC UTC");
+    expect(describeSchedule(job({ runAt: Date.parse("+275760-09-13T00:00:00Z") }))).toBe("once at 275760-09-13 00:00 UTC");
+    expect(describeSchedule(job({ runAt: Date.parse("0999-03-04T05:06:07Z") }))).toBe("once at 0999-03-04 05:06:07 UTC");
     expect(describeSchedule(job({ runAt: Date.parse("2026-12-01T09:00:00Z") }), { time: (ms) => `at ${ms}` })).toBe(`once at at ${Date.parse("2026-12-01T09:00:00Z")}`);
     expect(describeSchedule(job({ runAt: new Date(Number.NaN) }))).toBe("once, at a time that is not valid");
     expect(describeSchedule(job({}))).toBe("no schedule");
