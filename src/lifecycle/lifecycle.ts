@@ -153,17 +153,20 @@ export function plannedRun(job: Pick<PolicyFields, "id" | "jitterSeconds">, sche
   return plannedAt(schedule, job.id, job.jitterSeconds, slot);
 }
 
+/** The numeric policy columns, by column and field (checked once per claimed job: no array per call). */
+const POLICY_NUMBERS = [
+  ["timeout_seconds", "timeoutSeconds"], ["max_attempts", "maxAttempts"], ["jitter_seconds", "jitterSeconds"],
+  ["start_deadline_seconds", "startDeadlineSeconds"], ["max_runs", "maxRuns"],
+] as const;
+
 /**
  * Why the numbers a run is planned with cannot be used, naming the column, or null. SQLite keeps
  * what is written by hand, and its CHECKs pass text (TEXT sorts after every number): a text
  * `jitter_seconds` made a planned time NaN, so the job silently 'finished'.
  */
 export function policyProblem(job: Pick<CronJobRecord, "timeoutSeconds" | "maxAttempts" | "jitterSeconds" | "startDeadlineSeconds" | "maxRuns" | "endsAt">): string | null {
-  const numbers = [
-    ["timeout_seconds", job.timeoutSeconds], ["max_attempts", job.maxAttempts], ["jitter_seconds", job.jitterSeconds],
-    ["start_deadline_seconds", job.startDeadlineSeconds], ["max_runs", job.maxRuns],
-  ] as const;
-  for (const [column, value] of numbers) {
+  for (const [column, field] of POLICY_NUMBERS) {
+    const value = job[field];
     if (value !== null && !(typeof value === "number" && Number.isFinite(value))) return `${column}: ${JSON.stringify(value)} is not a number`;
   }
   if (job.endsAt !== null && Number.isNaN(job.endsAt.getTime())) return "ends_at: not a time a date can hold";
