@@ -227,8 +227,6 @@ export class Runner {
         await Promise.all(behind);
         if (!canClaim()) return;
         const recordedBefore = recorded;
-        // The runs of this batch are written apart from those of the last one, which the next claim waits for.
-        this.finisher.seal();
         const now = clock.now();
         const batch = await store.claimDue({ runId, now, limit: Math.min(this.claimSize.next, limit - tally.claimed), leaseMarginMs: this.options.leaseMarginMs });
         tally.claimed += batch.length;

@@ -6,7 +6,7 @@ import { backends, describeOn, runnerOn } from "../support/backends.ts";
 import { T0 } from "../support/db.ts";
 import type { CronJob } from "../../src/jobs/cron-job.ts";
 import { waitUntil } from "../support/server-process.ts";
-import { addJob, claimFullBatches, GateJob, RecordJob, testRegistry } from "../support/jobs.ts";
+import { addJob, GateJob, RecordJob, testRegistry } from "../support/jobs.ts";
 import { ManualClock } from "../../src/clock.ts";
 import { testRuntime, TEST_ACTOR } from "../support/runtime.ts";
 
@@ -97,31 +97,6 @@ for (const backend of backends) {
       await add(0);
       expect(await s.runner.runDueJobs()).toMatchObject({ claimed: 30, succeeded: 30 });
       expect(Math.max(...waitingAtStart.slice(-30))).toBeGreaterThanOrEqual(30 - 2); // all claimed at once, at most two started
-    });
-
-    test("a claim waits for the write of the batch before the last one alone, not for the runs that ended since", async () => {
-      const s = await setup({ concurrency: 2, batchSize: 20 });
-      await claimFullBatches(s.store, s.runner, T0);
-      for (let i = 0; i < 100; i++) await addJob(s.store, T0, { name: `instant-${i}`, runAt: past });
-      // The store's claims and writes, in order: claimed jobs, or written runs.
-      const calls: string[] = [];
-      const { claimDue, finish } = s.store;
-      s.store.claimDue = async (options) => {
-        const batch = await claimDue.call(s.store, options);
-        calls.push(`claim ${batch.length}`);
-        return batch;
-      };
-      s.store.finish = (finishes) => {
-        calls.push(`write ${finishes.length}`);
-        return finish.call(s.store, finishes);
-      };
-      expect(await s.runner.runDueJobs()).toMatchObject({ claimed: 100, succeeded: 100 });
-      expect(calls.filter((c) => c.startsWith("claim") && c !== "claim 0")).toEqual(["claim 20", "claim 20", "claim 20", "claim 20", "claim 20"]);
-      // Each write holds one batch (and at most the runs in flight at its claim): the third claim
-      // waits for the first batch's 20 records, not for a write that holds the second batch too.
-      const writes = calls.filter((c) => c.startsWith("write")).map((c) => Number(c.split(" ")[1]));
-      expect(writes.reduce((a, b) => a + b, 0)).toBe(100);
-      expect(Math.max(...writes)).toBeLessThanOrEqual(20 + 2);
     });
 
     test("a one-time job is deleted after success and leaves one history row", async () => {
