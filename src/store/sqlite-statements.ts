@@ -1,4 +1,4 @@
-import type { Database } from "bun:sqlite";
+import type { Database, Statement } from "bun:sqlite";
 import { counted, lifecycleSql, SQLITE } from "../lifecycle/lifecycle-sql.ts";
 import type { JobRow } from "./job-rows.ts";
 import type { Finish } from "./store.ts";
@@ -41,6 +41,36 @@ export const NO_TIME = `SELECT id FROM cron_jobs WHERE is_active = 1 AND next_ru
          UNION ALL SELECT id FROM cron_jobs WHERE is_active = 1 AND next_run_at < -${SQLITE.maxTime}`;
 export const DEAD_WITHOUT_TIME = `UPDATE cron_jobs SET is_active = 0, ended = 'dead', last_error = ?, updated_at = ? WHERE id IN (${NO_TIME})`;
 
+/**
+ * The statements that write `n` finishes at once (1 ≤ n ≤ CHUNK), prepared once per size and
+ * connection when first needed: finishes come in bursts, and writing them CHUNK rows per
+ * statement makes the drain ~30% faster; a burst's remainder goes in one statement too.
+ */
+export function manyRowStatements(db: Database) {
+  const inserts = new Map<number, Statement<never, (string | number | null)[]>>();
+  const deletes = new Map<number, Statement<never, (string | number | null)[]>>();
+  return {
+    /** `n` history rows: RUN_VALUES for each. */
+    insertRuns(n: number) {
+      let statement = inserts.get(n);
+      if (!statement) inserts.set(n, statement = db.prepare(`${INSERT_RUNS} ${Array(n).fill(RUN_VALUES).join(", ")}`));
+      return statement;
+    },
+    /**
+     * The fenced delete of `n` rows of one claim (its run id, then the `n` ids, then each id with
+     * its claimed next_run_at), each only while it keeps that next_run_at (see `held`).
+     */
+    deleteFenced(n: number) {
+      let statement = deletes.get(n);
+      if (!statement) {
+        deletes.set(n, statement = db.prepare(`DELETE FROM cron_jobs WHERE locked_by = ? AND id IN (${Array(n).fill("?").join(", ")})
+          AND is_active = 1 AND (id, next_run_at) IN (VALUES ${Array(n).fill("(?, ?)").join(", ")})`));
+      }
+      return statement;
+    },
+  };
+}
+
 /** The hot statements, prepared once per connection. */
 export function prepareHot(db: Database) {
   return {
@@ -62,13 +92,6 @@ export function prepareHot(db: Database) {
          locked_until = CASE WHEN $keepLease THEN locked_until END
        WHERE id = $id AND locked_by = $runId`),
     exists: db.prepare<{ one: number }, [number]>(`SELECT 1 AS one FROM cron_jobs WHERE id = ?`),
-    insertRun: db.prepare<never, (string | number | null)[]>(`${INSERT_RUNS} ${RUN_VALUES}`),
-    // Finishes come in bursts: writing them CHUNK rows per statement makes the drain ~30% faster.
-    insertRuns: db.prepare<never, (string | number | null)[]>(`${INSERT_RUNS} ${Array(CHUNK).fill(RUN_VALUES).join(", ")}`),
-    // Each row's claimed next_run_at by its id: CHUNK pairs after the CHUNK ids.
-    deleteFencedMany: db.prepare<never, (string | number | null)[]>(
-      `DELETE FROM cron_jobs WHERE locked_by = ? AND id IN (${Array(CHUNK).fill("?").join(", ")})
-         AND ${held(`CASE id ${Array(CHUNK).fill("WHEN ? THEN ?").join(" ")} END`)}`),
     extend: db.prepare<never, [number, number, string]>(`UPDATE cron_jobs SET locked_until = ? WHERE id = ? AND locked_by = ?`),
     release: db.prepare<never, [number, string]>(
       `UPDATE cron_jobs SET locked_by = NULL, locked_until = NULL, attempts = max(attempts - 1, 0) WHERE id = ? AND locked_by = ?`),

@@ -6,7 +6,7 @@ import { AppError } from "../errors.ts";
 import { migrateSqlite, openSqlite, type SqliteOptions } from "./sqlite-open.ts";
 import { isBusy, sqliteFailure } from "./sqlite-errors.ts";
 import { recordFromRow } from "./job-rows.ts";
-import { CHUNK, ms, prepareHot, pushRunParams } from "./sqlite-statements.ts";
+import { CHUNK, manyRowStatements, ms, prepareHot, pushRunParams } from "./sqlite-statements.ts";
 import { deadChange, type JobState } from "../lifecycle/lifecycle.ts";
 import { lifecycleSql, SQLITE } from "../lifecycle/lifecycle-sql.ts";
 import { statsOf } from "./store-stats.ts";
@@ -36,11 +36,13 @@ export class SqliteStore implements Store {
   readonly backend = "sqlite";
   readonly orm: BunSQLiteDatabase;
   private readonly hot: ReturnType<typeof prepareHot>;
+  private readonly many: ReturnType<typeof manyRowStatements>;
   private readonly watchers = new Set<() => Promise<void>>();
 
   private constructor(readonly client: Database, private readonly busyTimeoutMs: number) {
     this.orm = drizzle({ client });
     this.hot = prepareHot(client);
+    this.many = manyRowStatements(client);
   }
 
   /** Opens (creating if needed) and migrates the database file. */
@@ -157,24 +159,21 @@ export class SqliteStore implements Store {
     for (const [runId, batch] of deletes) {
       for (let i = 0; i < batch.length; i += CHUNK) {
         const chunk = batch.slice(i, i + CHUNK);
-        const deleted = chunk.length === CHUNK
-          ? this.hot.deleteFencedMany.run(runId, ...chunk.map((f) => f.jobId), ...chunk.flatMap((f) => [f.jobId, ms(f.run.scheduledFor)])).changes
-          : chunk.reduce((n, f) => n + this.hot.deleteFenced.run(f.jobId, runId, ms(f.run.scheduledFor)).changes, 0);
+        const claimed = chunk.map((f) => ms(f.run.scheduledFor));
+        // A claimed next_run_at that was no time (made dead before a claim now) matches any: one by one.
+        const deleted = claimed.includes(null)
+          ? chunk.reduce((n, f, k) => n + this.hot.deleteFenced.run(f.jobId, runId, claimed[k]!).changes, 0)
+          : this.many.deleteFenced(chunk.length).run(runId, ...chunk.map((f) => f.jobId), ...chunk.flatMap((f, k) => [f.jobId, claimed[k]!])).changes;
         // Almost always every row went; otherwise the rows still there are told apart here and below.
         if (deleted < chunk.length) for (const finish of chunk) if (!this.finishRescheduled(finish)) missed.add(finish);
       }
     }
     const params: (string | number | null)[] = [];
-    let i = 0;
-    for (; i + CHUNK <= finishes.length; i += CHUNK) {
+    for (let i = 0; i < finishes.length; i += CHUNK) {
+      const n = Math.min(CHUNK, finishes.length - i);
       params.length = 0;
-      for (let j = i; j < i + CHUNK; j++) pushRunParams(params, finishes[j]!.run);
-      this.hot.insertRuns.run(...params);
-    }
-    for (; i < finishes.length; i++) {
-      params.length = 0;
-      pushRunParams(params, finishes[i]!.run);
-      this.hot.insertRun.run(...params);
+      for (let j = i; j < i + n; j++) pushRunParams(params, finishes[j]!.run);
+      this.many.insertRuns(n).run(...params);
     }
     // A change that did not apply: another run holds the row, or it is gone (the job's own work
     // removed it; for a delete that is its end state).
