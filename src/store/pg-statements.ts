@@ -78,7 +78,8 @@ export const FINISH = `
       last_run_at = CASE WHEN f.kind = 'delete' THEN f.started_at ELSE f.last_run_at END, updated_at = f.finished_at,
       crashes = 0, run_count = ${counted("c.run_count")}, cancel_requested_at = NULL,
       locked_by = NULL, locked_until = CASE WHEN f.keep_lease THEN c.locked_until END
-    FROM f WHERE c.id = f.id AND c.locked_by = f.fence AND NOT ${HELD} RETURNING f.i
+    FROM f WHERE f.i NOT IN (SELECT i FROM deleted UNION ALL SELECT i FROM updated)
+      AND c.id = f.id AND c.locked_by = f.fence AND NOT ${HELD} RETURNING f.i
   ),
   runs AS (
     INSERT INTO cron_job_runs (job_id, name, job_type, user_id, scheduled_for, started_at, finished_at, status, error, output, attempt, run_id, runner)
