@@ -65,7 +65,17 @@ export interface TickOptions {
   /** List what is due, run nothing. */
   dryRun?: boolean;
   budgetMs?: number;
+  /**
+   * How long the tick derives `next_run_at` of rows written by hand before it claims (default
+   * `DERIVE_MS`): a backlog of them does not hold up the jobs already due. The rest waits for
+   * the next tick, which a server's timer starts at once while any is left (`nextWakeAt`); a
+   * process that ticks once (`app cron-runner --local`) derives them all.
+   */
+  deriveMs?: number;
 }
+
+/** The default of `TickOptions.deriveMs`. */
+export const DERIVE_MS = 50;
 
 const PRUNE_EVERY_MS = 3_600_000;
 
@@ -152,7 +162,7 @@ export class Runner {
     if (this.stopping) throw new AppError("UNAVAILABLE", "the runner is shutting down");
   }
 
-  private async tick({ limit = Number.POSITIVE_INFINITY, dryRun = false, budgetMs = this.options.budgetMs }: TickOptions): Promise<TickResult> {
+  private async tick({ limit = Number.POSITIVE_INFINITY, dryRun = false, budgetMs = this.options.budgetMs, deriveMs = DERIVE_MS }: TickOptions): Promise<TickResult> {
     this.assertRunning();
     const { store, clock } = this.deps;
     const runId = randomUUID();
@@ -160,7 +170,7 @@ export class Runner {
     const tally = new TickTally();
     // Pause all is read once per tick (one primary-key read), not per batch: the claim path is unchanged.
     const paused = isPausedAll(await store.readSetting(PAUSE_ALL_SETTING));
-    await scheduleUnscheduled(store, startedAt);
+    await scheduleUnscheduled(store, startedAt, deriveMs);
 
     if (dryRun) {
       for (const job of await store.listDue(startedAt, Math.min(limit, MAX_RESULTS + 1))) {

@@ -23,13 +23,17 @@ export const NO_TIME_ERROR = "invalid schedule: next_run_at is not a time a date
  * Rows written by hand without `next_run_at` get one derived from their schedule (SPEC §4), a
  * step per transaction; a row whose schedule cannot be used is made dead with the reason, and so
  * is one whose `next_run_at` is no time. Each step is bounded in time, not only in rows, and the
- * next read is sized to the rate just seen.
+ * next read is sized to the rate just seen; no step starts after `budgetMs` (the rows left wait
+ * for the next call). Answers how many rows it derived.
  */
-export async function scheduleUnscheduled(store: Pick<RunnerStore, "listUnscheduled" | "scheduleRows" | "deadWithoutTime">, now: number): Promise<number> {
+export async function scheduleUnscheduled(
+  store: Pick<RunnerStore, "listUnscheduled" | "scheduleRows" | "deadWithoutTime">, now: number, budgetMs = Number.POSITIVE_INFINITY,
+): Promise<number> {
   await store.deadWithoutTime(NO_TIME_ERROR, now);
+  const until = performance.now() + budgetMs;
   let total = 0;
   let size = MAX_BATCH;
-  for (let rows = await store.listUnscheduled(size); rows.length > 0; rows = await store.listUnscheduled(size)) {
+  for (let rows = await store.listUnscheduled(size); rows.length > 0; rows = performance.now() < until ? await store.listUnscheduled(size) : []) {
     // Work time, not the job clock: `now` stays the time the schedules are derived from.
     const started = performance.now();
     const scheduled: ScheduledRow[] = [];

@@ -1,6 +1,9 @@
 import { describe, expect, test } from "bun:test";
+import { DERIVE_MS } from "../../src/runner/runner.ts";
 import { scheduleUnscheduled } from "../../src/runner/schedule-rows.ts";
 import { freshStore, T0 } from "../support/db.ts";
+import { addJob } from "../support/jobs.ts";
+import { testRuntime } from "../support/runtime.ts";
 
 /** `n` cron rows written by hand, each with an expression of its own (no cache helps). */
 function insertDistinctCronRows(store: ReturnType<typeof freshStore>["store"], n: number, offset = 0): void {
@@ -45,6 +48,25 @@ describe("deriving next_run_at of rows written by hand (SPEC §4)", () => {
     expect(gap).toBeLessThan(100);
     // And the whole backlog still goes through at the rate parsing allows (generous: a shared machine).
     expect(took).toBeLessThan(30_000);
+  }, 60_000);
+
+  test("a tick derives for DERIVE_MS, then claims: a backlog to derive does not hold up a job already due", async () => {
+    const { store } = freshStore();
+    insertDistinctCronRows(store, 3_000, 11_000);
+    const due = await addJob(store, T0, { name: "due-now", runAt: new Date(T0 - 1_000) });
+    const { runner } = testRuntime(store);
+    const notDerived = () => store.client.query<{ n: number }, []>("SELECT count(*) AS n FROM cron_jobs WHERE next_run_at IS NULL").get()!.n;
+    const started = performance.now();
+    const first = await runner.runDueJobs();
+    const took = performance.now() - started;
+    expect(first.results.map((r) => r.id)).toEqual([due.id]);
+    // Deriving all 3,000 takes several times DERIVE_MS (~500 ms here); the tick took a share.
+    expect(notDerived()).toBeGreaterThan(0);
+    expect(took).toBeLessThan(DERIVE_MS * 10);
+    // The next ticks (a server's timer starts them at once while rows are left) derive the rest.
+    for (let i = 0; i < 500 && notDerived() > 0; i++) await runner.runDueJobs();
+    expect(notDerived()).toBe(0);
+    expect(await store.nextWakeAt(T0)).toBeGreaterThan(T0);
   }, 60_000);
 
   test("rows derived in one step are written in one transaction, not one per row", async () => {
