@@ -29,7 +29,6 @@ interface Tx {
 /** How often an audited upsert looks again when another instance inserted the same (name, user) meanwhile. */
 const UPSERT_TRIES = 5;
 
-/** A time as ISO text; one no `Date` can hold (written by hand) as NULL. */
 /** A time as a PostgreSQL parameter; NULL for no time a `Date` holds (written by hand). */
 const iso = (d: Date | null) => (d === null || Number.isNaN(d.getTime()) ? null : pgTime(d));
 
