@@ -57,18 +57,16 @@ export interface LifecycleSql {
   unleased: string;
   /** Active, due and unleased: what a tick claims (by `next_run_at`, an index range). */
   due: string;
-  /** The same, judging a row nobody has scheduled yet by its seed columns (`dueAt`): what readers count. */
+  /**
+   * The same, judging a row nobody has scheduled yet by its seed columns (`next_run_at`, else
+   * `run_at`, else an interval's creation; a cron row's first match only `dueAtOf` can compute):
+   * what readers count.
+   */
   dueSeed: string;
   /** One condition per state, exclusive, exactly `stateOf`. */
   state: Record<JobState, string>;
   /** The state as a value (for counting with GROUP BY). */
   stateCase: string;
-  /**
-   * When the job is due as its seed columns say, for rows nobody has scheduled yet (written by
-   * hand): `next_run_at`, else `run_at`, else (an interval without a start) its creation. A cron
-   * row without either is due at its first match, which only the server can compute.
-   */
-  dueAt: string;
   /**
    * Never later than the due time `dueAtOf` gives: `next_run_at`, else `run_at`, else `created_at`
    * (a seed due time is never earlier than those). Lists narrow with it, then judge the rows
@@ -103,7 +101,6 @@ export function lifecycleSql(dialect: Dialect, now: string, t = ""): LifecycleSq
       finished: `NOT ${active} AND ${t}ended = 'finished' AND NOT ${running}`,
     },
     stateCase: `CASE WHEN ${running} THEN 'running' WHEN ${active} THEN 'active' ELSE coalesce(${t}ended, 'paused') END`,
-    dueAt,
     dueFloor: `coalesce(${t}next_run_at, ${t}run_at, ${t}created_at)`,
     claim: ({ runId, margin }) => `
       crashes = CASE WHEN ${t}locked_by IS NOT NULL THEN ${counted(`${t}crashes`)} ELSE ${t}crashes END,

@@ -106,6 +106,7 @@ export function prepareHot(db: Database) {
       `UPDATE cron_jobs SET cancel_requested_at = coalesce(cancel_requested_at, $now), updated_at = $now WHERE id = $id AND ${LIFECYCLE.running} RETURNING *`),
     // A row a tick must derive next_run_at of, or make dead (one without a usable time).
     anyUnscheduled: db.prepare<{ one: number }, []>(`SELECT 1 AS one FROM cron_jobs WHERE next_run_at IS NULL AND is_active = 1 UNION ALL ${NO_TIME} LIMIT 1`),
+    anyWithoutTime: db.prepare<{ id: number }, []>(`${NO_TIME} LIMIT 1`),
     deadWithoutTime: db.prepare<never, [string, number]>(DEAD_WITHOUT_TIME),
     schedule: db.prepare<never, [number, number, number]>(`UPDATE cron_jobs SET next_run_at = ?, updated_at = ? WHERE id = ? AND next_run_at IS NULL`),
     makeDead: db.prepare<never, [number, string, string, number, number]>(

@@ -107,7 +107,8 @@ export class SqliteStore implements Store {
   }
 
   deadWithoutTime(error: string, now: number) {
-    return this.guard("cannot schedule jobs", () => this.hot.deadWithoutTime.run(error, now).changes);
+    // Read first: every tick asks, and an UPDATE would take the write lock even when nothing matches.
+    return this.guard("cannot schedule jobs", () => (this.hot.anyWithoutTime.get() ? this.hot.deadWithoutTime.run(error, now).changes : 0));
   }
 
   claimDue({ runId, now, limit, leaseMarginMs }: ClaimOptions) {
