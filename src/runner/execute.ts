@@ -65,77 +65,133 @@ export function prepare(record: CronJobRecord, registry: JobRegistry): Prepared 
 export function execute(
   deps: ExecuteDeps, record: CronJobRecord, runId: string, job: CronJob, payload: unknown, inFlight: InFlight,
 ): Promise<RunOutcome> {
-  const startedAt = deps.clock.now();
-  const timeoutMs = timeoutOf(record);
-  // Made on the first `ctx.log`: most jobs say nothing.
-  let output: RunOutput | undefined;
-  return new Promise((resolve) => {
-    // The signal is made on first use: most jobs finish without ever looking at it.
-    let controller: AbortController | undefined;
-    let abortReason: unknown;
-    let settled = false;
-    let graceTimer: ReturnType<typeof setTimeout> | undefined;
-    let ended = false;
+  return new Run(deps, record, runId, inFlight).start(job, payload);
+}
 
-    const end = (outcome: RunOutcome) => {
-      if (ended) return;
-      ended = true;
-      clearTimeout(graceTimer);
-      inFlight.remove(running);
-      resolve(outcome);
-    };
-    // Aborted: the job gets a moment to wind down, then it is recorded even if it never settles.
-    const endAborted = () => {
-      const { status, error } = abortedOutcome(abortReason);
-      end({ status, error, startedAt, output: output?.text() ?? null, unusable: false, settled });
-    };
-    const running: Running = {
-      jobId: record.id,
-      runId,
-      deadline: performance.now() + timeoutMs,
-      abort(reason) {
-        if (abortReason !== undefined || settled) return;
-        abortReason = reason;
-        controller?.abort(reason);
-        graceTimer = setTimeout(endAborted, deps.abortGraceMs);
-      },
-      timeOut() {
-        this.abort(new TimeoutError(timeoutMs / 1000));
-      },
-      cancel() {
-        this.abort(new CancelledError());
-      },
-    };
-    const settle = (error: string | null) => {
-      settled = true;
-      if (abortReason === undefined) end({ status: error === null ? "succeeded" : "failed", error, startedAt, output: output?.text() ?? null, unusable: false, settled });
-      else endAborted();
-    };
+/**
+ * One run in flight. A class, not closures: a burst starts a thousand runs in a few ms, and
+ * each closure (and a context literal with a getter) is an allocation per run, paid most while
+ * the code is still cold. What most runs never use (the signal, the output, the grace timer)
+ * is made on first use.
+ */
+class Run implements Running {
+  readonly jobId: number;
+  readonly deadline: number;
+  private readonly startedAt: number;
+  private readonly timeoutMs: number;
+  private resolve!: (outcome: RunOutcome) => void;
+  private controller: AbortController | undefined;
+  private abortReason: unknown;
+  private settled = false;
+  private ended = false;
+  private graceTimer: ReturnType<typeof setTimeout> | undefined;
+  private output: RunOutput | undefined;
 
-    const ctx: JobContext = {
-      job: record, payload, users: deps.store, logger: deps.logger, clock: deps.clock,
-      log(message) {
-        (output ??= new RunOutput()).append(message);
-      },
-      get signal() {
-        if (!controller) {
-          controller = new AbortController();
-          if (abortReason !== undefined) controller.abort(abortReason);
-        }
-        return controller.signal;
-      },
-      heartbeat: (ms = timeoutMs) => deps.store.extendLease(record.id, runId, deps.clock.now() + ms + deps.leaseMarginMs),
-    };
-    inFlight.add(running);
+  constructor(private readonly deps: ExecuteDeps, readonly record: CronJobRecord, readonly runId: string, private readonly inFlight: InFlight) {
+    this.jobId = record.id;
+    this.startedAt = deps.clock.now();
+    this.timeoutMs = timeoutOf(record);
+    this.deadline = performance.now() + this.timeoutMs;
+  }
+
+  start(job: CronJob, payload: unknown): Promise<RunOutcome> {
+    const outcome = new Promise<RunOutcome>((resolve) => { this.resolve = resolve; });
+    this.inFlight.add(this);
     let result: unknown;
     try {
-      result = job.run(ctx);
+      result = job.run(new RunContext(this, this.deps, this.record, payload));
     } catch (err) {
-      settle(errorMessage(err));
-      return;
+      this.settle(errorMessage(err));
+      return outcome;
     }
-    Promise.resolve(result).then(() => settle(null), (err: unknown) => settle(errorMessage(err)));
-  });
+    Promise.resolve(result).then(() => this.settle(null), (err: unknown) => this.settle(errorMessage(err)));
+    return outcome;
+  }
+
+  /** The run's signal, made on first use: most jobs finish without ever looking at it. */
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.abortReason !== undefined) this.controller.abort(this.abortReason);
+    }
+    return this.controller.signal;
+  }
+
+  /** A line of output, kept with the history row; the buffer is made on the first: most jobs say nothing. */
+  log(message: string): void {
+    (this.output ??= new RunOutput()).append(message);
+  }
+
+  heartbeat(ms = this.timeoutMs): Promise<boolean> {
+    return this.deps.store.extendLease(this.record.id, this.runId, this.deps.clock.now() + ms + this.deps.leaseMarginMs);
+  }
+
+  abort(reason: unknown): void {
+    if (this.abortReason !== undefined || this.settled) return;
+    this.abortReason = reason;
+    this.controller?.abort(reason);
+    // Aborted: the job gets a moment to wind down, then it is recorded even if it never settles.
+    this.graceTimer = setTimeout(() => this.endAborted(), this.deps.abortGraceMs);
+  }
+
+  timeOut(): void {
+    this.abort(new TimeoutError(this.timeoutMs / 1000));
+  }
+
+  cancel(): void {
+    this.abort(new CancelledError());
+  }
+
+  private settle(error: string | null): void {
+    this.settled = true;
+    if (this.abortReason === undefined) this.end(error === null ? "succeeded" : "failed", error);
+    else this.endAborted();
+  }
+
+  private endAborted(): void {
+    const { status, error } = abortedOutcome(this.abortReason);
+    this.end(status, error);
+  }
+
+  private end(status: RunOutcome["status"], error: string | null): void {
+    if (this.ended) return;
+    this.ended = true;
+    if (this.graceTimer !== undefined) clearTimeout(this.graceTimer);
+    this.inFlight.remove(this);
+    this.resolve({ status, error, startedAt: this.startedAt, output: this.output?.text() ?? null, unusable: false, settled: this.settled });
+  }
+}
+
+/**
+ * What a job's `run` is given. Its functions are made on first use and bound, so a job may take
+ * them apart (`run({ payload, log })`).
+ */
+class RunContext implements JobContext {
+  readonly users: UserStore;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  readonly #run: Run;
+  #log: ((message: string) => void) | undefined;
+  #heartbeat: ((ms?: number) => Promise<boolean>) | undefined;
+
+  constructor(run: Run, deps: ExecuteDeps, readonly job: CronJobRecord, readonly payload: unknown) {
+    this.#run = run;
+    this.users = deps.store;
+    this.logger = deps.logger;
+    this.clock = deps.clock;
+  }
+
+  get signal(): AbortSignal {
+    return this.#run.signal;
+  }
+
+  get log(): (message: string) => void {
+    return this.#log ??= (message) => this.#run.log(message);
+  }
+
+  get heartbeat(): (ms?: number) => Promise<boolean> {
+    return this.#heartbeat ??= (ms) => this.#run.heartbeat(ms);
+  }
 }
 
 /** How an aborted run is recorded, by the reason its signal aborted with. */

@@ -47,13 +47,16 @@ export class InFlight {
     if (this.stopReason !== undefined) run.abort(this.stopReason);
     this.runs.add(run);
     if (run.deadline < this.timerAt) this.arm(run.deadline);
+    else if (this.runs.size === 1) this.timer?.ref();
     if (this.runs.size === 1) this.busy?.();
   }
 
   remove(run: Running): void {
     this.runs.delete(run);
-    // Nothing left to time out: no timer may keep the process alive.
-    if (this.runs.size === 0) this.arm(Number.POSITIVE_INFINITY);
+    // Nothing left to time out: the timer may not keep the process alive. It stays armed: runs
+    // come in waves (`concurrency` end, the next ones start), and a timer per wave costs more
+    // than the runs; when it fires with nothing in flight it is not armed again.
+    if (this.runs.size === 0) this.timer?.unref();
   }
 
   private arm(at: number): void {

@@ -7,10 +7,11 @@ import { AppError } from "../errors.ts";
 import type { JobRegistry } from "../jobs/registry.ts";
 import { decideStart, isPausedAll, leaseMs, PAUSE_ALL_SETTING, type RunOutcome } from "../lifecycle/lifecycle.ts";
 import type { Logger } from "../logger.ts";
+import type { Schedule } from "../schedule/schedule.ts";
 import type { ChangeLogStore, CronJobRecord, ReadStore, RunnerStore, SettingsStore, UserStore } from "../store/store.ts";
 import { CancelWatch } from "./cancel-watch.ts";
 import { ClaimSize } from "./claim-size.ts";
-import { execute, prepare, type ExecuteDeps } from "./execute.ts";
+import { execute, prepare, type ExecuteDeps, type Prepared } from "./execute.ts";
 import { Finisher } from "./finisher.ts";
 import { InFlight } from "./in-flight.ts";
 import { RunnerMetrics } from "./metrics.ts";
@@ -82,6 +83,11 @@ const PRUNE_EVERY_MS = 3_600_000;
 /** The first store failure of a tick, shared by its workers. */
 interface TickFailure {
   error?: unknown;
+}
+
+/** A run handed to the finisher: its write, which settles once the run's record is in the database. */
+interface Queued {
+  written: Promise<void>;
 }
 
 /** Called once a run's record is written. */
@@ -313,41 +319,57 @@ export class Runner {
   /**
    * Runs one claimed job and hands it to the finisher, whose write `recorded` hears of. Answers
    * the promise of that write (wrapped: an async function would wait for it), or `undefined`
-   * when shutdown interrupted the job and its lease is to be released.
+   * when shutdown interrupted the job and its lease is to be released. Not an async function:
+   * a burst starts hundreds of these within a few ms, and the common path (start, then record
+   * once the run ends) is one promise on the run's outcome.
    */
-  private async runClaimed(
+  private runClaimed(
     job: CronJobRecord, runId: string, claimedAt: number, recorded: Recorded, scheduled = true,
-  ): Promise<{ written: Promise<void> } | undefined> {
-    const { store, clock } = this.deps;
+  ): Promise<Queued | undefined> {
+    const { clock } = this.deps;
     const prepared = prepare(job, this.deps.registry);
-    let outcome: RunOutcome;
-    // Whether the run starts at all (SPEC §5.3.1): catch-up, start deadline, ends_at and max_runs.
-    const start = prepared.ok && scheduled ? decideStart(job, prepared.schedule, clock.now()) : undefined;
     if (!prepared.ok) {
-      outcome = { status: "failed", error: prepared.error, startedAt: clock.now(), output: null, unusable: true, settled: true };
       this.deps.logger.warn("job cannot run; deactivated", { jobId: job.id, name: job.name, error: prepared.error });
-    } else if (start?.start === false) {
+      const outcome: RunOutcome = { status: "failed", error: prepared.error, startedAt: clock.now(), output: null, unusable: true, settled: true };
+      return Promise.resolve(this.ended(job, runId, prepared.schedule, outcome, recorded));
+    }
+    // Whether the run starts at all (SPEC §5.3.1): catch-up, start deadline, ends_at and max_runs.
+    const start = scheduled ? decideStart(job, prepared.schedule, clock.now()) : undefined;
+    if (start?.start === false) {
       // Not started (catch-up, start deadline, past its end): finished as `skipped`, by the same fenced write.
-      outcome = { status: "skipped", error: start.error, startedAt: clock.now(), output: null, unusable: false, settled: true, skipped: start.reason };
-    } else {
-      // A job that waited in the batch queue renews its lease before it starts.
-      const now = clock.now();
-      if (now - claimedAt > this.options.leaseMarginMs / 2
-        && !(await store.extendLease(job.id, runId, now + leaseMs(job, this.options.leaseMarginMs)))) {
+      const outcome: RunOutcome = { status: "skipped", error: start.error, startedAt: clock.now(), output: null, unusable: false, settled: true, skipped: start.reason };
+      return Promise.resolve(this.ended(job, runId, prepared.schedule, outcome, recorded));
+    }
+    // A job that waited in the batch queue renews its lease before it starts.
+    const now = clock.now();
+    if (now - claimedAt > this.options.leaseMarginMs / 2) {
+      return this.deps.store.extendLease(job.id, runId, now + leaseMs(job, this.options.leaseMarginMs)).then((kept) => {
+        if (kept) return this.runPrepared(job, runId, prepared, recorded);
         recorded(job, "lease_lost", 0);
         return { written: Promise.resolve() };
-      }
-      if (this.stopping) return undefined;
-      outcome = await execute(this.executeDeps, job, runId, prepared.job, prepared.payload, this.inFlight);
-      // Cut short by the shutdown: given back. A run that timed out or was cancelled first is recorded.
-      if (this.inFlight.stopped && outcome.status !== "timed_out" && outcome.status !== "cancelled") return undefined;
+      });
     }
-    const finishedAt = clock.now();
+    return this.runPrepared(job, runId, prepared, recorded);
+  }
+
+  /** Runs a job that may start, then hands its outcome to `ended` (or gives it back: `undefined`). */
+  private runPrepared(job: CronJobRecord, runId: string, prepared: Prepared & { ok: true }, recorded: Recorded): Promise<Queued | undefined> {
+    if (this.stopping) return Promise.resolve(undefined);
+    return execute(this.executeDeps, job, runId, prepared.job, prepared.payload, this.inFlight).then((outcome) =>
+      // Cut short by the shutdown: given back. A run that timed out or was cancelled first is recorded.
+      this.inFlight.stopped && outcome.status !== "timed_out" && outcome.status !== "cancelled"
+        ? undefined
+        : this.ended(job, runId, prepared.schedule, outcome, recorded));
+  }
+
+  /** A run has ended (or was not started): counted, logged, and queued for the finisher's next write. */
+  private ended(job: CronJobRecord, runId: string, schedule: Schedule | null, outcome: RunOutcome, recorded: Recorded): Queued {
+    const finishedAt = this.deps.clock.now();
     this.metrics.recordRun(outcome.status);
     this.claimSize.ran(finishedAt - outcome.startedAt);
     if (outcome.status === "skipped") this.deps.logger.info("job run skipped", { jobId: job.id, name: job.name, reason: outcome.error });
     else if (outcome.status !== "succeeded") this.deps.logger.warn("job run did not succeed", { jobId: job.id, name: job.name, status: outcome.status, error: outcome.error });
-    const written = this.finisher.finish({ job, runId, schedule: prepared.schedule, outcome, finishedAt },
+    const written = this.finisher.finish({ job, runId, schedule, outcome, finishedAt },
       (status) => recorded(job, status === "lease_lost" ? "lease_lost" : outcome.status, finishedAt - outcome.startedAt, outcome.error, outcome.output));
     return { written };
   }

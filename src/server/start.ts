@@ -3,6 +3,7 @@ import type { Config } from "../config.ts";
 import type { CronJob } from "../jobs/cron-job.ts";
 import { AppError, errorMessage } from "../errors.ts";
 import { TickTimer } from "../runner/tick-timer.ts";
+import { warmUp } from "../runner/warm-up.ts";
 import { createRuntime, type Runtime } from "../runtime.ts";
 import { resolveSecrets, secretsSource, type Secrets } from "../secrets.ts";
 import { VERSION } from "../version.ts";
@@ -26,6 +27,9 @@ export async function serveRuntime(runtime: Runtime, config: Config, { secrets, 
   // The timer listens to the runtime's change feed: changes here, and (already subscribed when
   // the runtime was built) changes through the other instances on the database.
   const timer = new TickTimer(runtime);
+  const warming = performance.now();
+  const warmed = await warmUp(runtime.runner.options);
+  runtime.logger.info("warmed up the run path", { jobs: warmed, ms: Math.round(performance.now() - warming) });
   const app = buildApp({ ...runtime, secrets, freshnessDir: config.freshnessDir });
   try {
     // Elysia asks for SO_REUSEPORT: a second server on the same port would then start too and

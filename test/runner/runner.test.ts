@@ -36,6 +36,27 @@ for (const backend of backends) {
       expect((await store.listRuns({ limit: 10 })).items).toHaveLength(6);
     });
 
+    test("a job may take its context apart: log, heartbeat and signal work unbound", async () => {
+      let seen: { aborted: boolean; kept: boolean; lease: number | undefined; users: boolean } | undefined;
+      const apart: CronJob = {
+        type: "apart",
+        description: "Uses its context taken apart.",
+        async run({ job, users, clock, log, heartbeat, signal }) {
+          log("first line");
+          const kept = await heartbeat(120_000);
+          const lease = (await s.store.getJob(job.id))?.lockedUntil?.getTime();
+          log(`second line at ${clock.now() - T0}`);
+          seen = { aborted: signal.aborted, kept, lease, users: typeof users.getUser === "function" };
+        },
+      };
+      const s = await setup({ leaseMarginMs: 5_000 }, apart);
+      const job = await addJob(s.store, T0, { name: "apart", jobType: "apart", runAt: past, intervalMinutes: 5 });
+      expect(await s.runner.runDueJobs()).toMatchObject({ claimed: 1, succeeded: 1 });
+      expect(seen).toEqual({ aborted: false, kept: true, lease: T0 + 120_000 + 5_000, users: true });
+      const [run] = (await s.store.listRuns({ limit: 1, jobId: job.id })).items;
+      expect(run).toMatchObject({ status: "succeeded", output: "first line\nsecond line at 0" });
+    });
+
     test("two ticks at once on one runner run `concurrency` jobs between them, not each", async () => {
       let running = 0;
       let most = 0;

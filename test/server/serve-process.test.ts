@@ -1,8 +1,10 @@
 // `app serve` as a real process, seen from outside: what an attacker on loopback and a second
 // operator starting another server observe.
+import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
 import fs from "node:fs";
 import path from "node:path";
+import { WARM_UP_JOBS } from "../../src/runner/warm-up.ts";
 import { freePort } from "../support/binary.ts";
 import { onCleanup, tempDir } from "../support/db.ts";
 import { startServer } from "../support/server-process.ts";
@@ -110,5 +112,23 @@ describe("app serve, started twice", () => {
     const server = await startServer({ databaseUrl: file, env: { CRON_SECRET: undefined, ADMIN_TOKEN: undefined } as unknown as Record<string, string> });
     const listening = server.logs().find((l) => l.msg === "listening")!;
     expect(listening).toMatchObject({ database: file, secrets: path.join(dir, "secrets.json"), dashboard: `${server.url}/` });
+  }, 30_000);
+
+  test("it warms its run path before it listens, on a private database: the user's database gets no row of it", async () => {
+    const file = path.join(tempDir(), "app.db");
+    const server = await startServer({ databaseUrl: file });
+    const lines = server.logs();
+    const warmed = lines.findIndex((l) => l.msg === "warmed up the run path");
+    expect(warmed).toBeGreaterThanOrEqual(0);
+    expect(lines[warmed]).toMatchObject({ jobs: WARM_UP_JOBS });
+    expect(warmed).toBeLessThan(lines.findIndex((l) => l.msg === "listening"));
+    const db = new Database(file, { readonly: true });
+    try {
+      expect(db.query("SELECT (SELECT count(*) FROM cron_jobs) + (SELECT count(*) FROM cron_job_runs) AS n").get()).toEqual({ n: 0 });
+    } finally {
+      db.close();
+    }
+    const metrics = await (await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${SECRETS.cronSecret}` } })).text();
+    expect(metrics).toMatch(/cronjobs_runs_total\{status="succeeded"\} 0\b/);
   }, 30_000);
 });
