@@ -27,9 +27,6 @@ export async function serveRuntime(runtime: Runtime, config: Config, { secrets, 
   // The timer listens to the runtime's change feed: changes here, and (already subscribed when
   // the runtime was built) changes through the other instances on the database.
   const timer = new TickTimer(runtime);
-  const warming = performance.now();
-  const warmed = await warmUp(runtime.runner.options);
-  runtime.logger.info("warmed up the run path", { jobs: warmed, ms: Math.round(performance.now() - warming) });
   const app = buildApp({ ...runtime, secrets, freshnessDir: config.freshnessDir });
   try {
     // Elysia asks for SO_REUSEPORT: a second server on the same port would then start too and
@@ -40,6 +37,15 @@ export async function serveRuntime(runtime: Runtime, config: Config, { secrets, 
     if (err instanceof AppError) throw err;
     if ((err as { code?: string }).code === "EADDRINUSE") throw new AppError("UNAVAILABLE", `port ${config.port} is in use (on ${config.host}): is another server running?`, { cause: err });
     throw new AppError("UNAVAILABLE", `cannot listen on ${config.host}:${config.port}: ${errorMessage(err)}`, { cause: err });
+  }
+  // Before the first tick, once the port is ours (a taken port fails at once, warm-up or not).
+  // Only a speed-up: a server that cannot warm up serves all the same.
+  const warming = performance.now();
+  try {
+    const warmed = await warmUp(runtime.runner.options);
+    runtime.logger.info("warmed up the run path", { jobs: warmed, ms: Math.round(performance.now() - warming) });
+  } catch (err) {
+    runtime.logger.warn("cannot warm up the run path", { error: errorMessage(err) });
   }
   const port = app.server?.port ?? config.port;
   const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;

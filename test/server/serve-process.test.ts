@@ -114,7 +114,7 @@ describe("app serve, started twice", () => {
     expect(listening).toMatchObject({ database: file, secrets: path.join(dir, "secrets.json"), dashboard: `${server.url}/` });
   }, 30_000);
 
-  test("it warms its run path before it listens, on a private database: the user's database gets no row of it", async () => {
+  test("it warms its run path before it says it is listening, on a private database: the user's database gets no row of it", async () => {
     const file = path.join(tempDir(), "app.db");
     const server = await startServer({ databaseUrl: file });
     const lines = server.logs();
