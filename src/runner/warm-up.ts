@@ -11,10 +11,11 @@ export const WARM_UP_JOBS = 2_000;
 /**
  * Runs the run path once on a private in-memory database before `app serve` takes work, as a
  * JVM service warms up before it takes traffic: `WARM_UP_JOBS` no-op jobs due now, claimed,
- * run and recorded by a runner with the server's options. The runtime compiles code on its first
- * few hundred calls: without this, the first burst after a start ran its jobs 3–5× slower than
- * later ones (1,000 cron jobs due in the same second: p50 15–20 ms against 8–12 ms, issue 12).
- * Nothing of it reaches the server's database, metrics, log or change feed. Answers the jobs run.
+ * run and recorded by a runner with the server's options. The engine compiles code over its
+ * first few hundred calls: without this, the first burst after a start ran its jobs about 3×
+ * slower than later ones (1,000 cron jobs due in the same second: p50 15–24 ms against 11–23
+ * for a later burst on this host; 7–17 ms with it; docs/performance.md). Nothing of it reaches
+ * the server's database, metrics, log or change feed. Answers the jobs run.
  */
 export async function warmUp(options: Partial<RunnerOptions> = {}, jobs = WARM_UP_JOBS): Promise<number> {
   const store = SqliteStore.open(":memory:");
