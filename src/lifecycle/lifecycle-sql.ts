@@ -59,10 +59,12 @@ export interface LifecycleSql {
   due: string;
   /**
    * The same, judging a row nobody has scheduled yet by its seed columns (`next_run_at`, else
-   * `run_at`, else an interval's creation; a cron row's first match only `dueAtOf` can compute):
-   * what readers count.
+   * `run_at`, else an interval's creation): what readers count. A cron row nobody has scheduled
+   * is not among them: its first match only `dueAtOf` can compute (`unscheduledCron`).
    */
   dueSeed: string;
+  /** Active, unleased cron rows nobody has scheduled yet: readers judge them with `dueAtOf`. */
+  unscheduledCron: string;
   /** One condition per state, exclusive, exactly `stateOf`. */
   state: Record<JobState, string>;
   /** The state as a value (for counting with GROUP BY). */
@@ -87,12 +89,13 @@ export function lifecycleSql(dialect: Dialect, now: string, t = ""): LifecycleSq
   const unleased = `(${t}locked_until IS NULL OR ${t}locked_until <= ${now} OR ${t}locked_until > ${dialect.maxTime})`;
   const active = dialect.isTrue(`${t}is_active`);
   const timeoutMs = dialect.secondsToMs(dialect.least(`${t}timeout_seconds`, String(MAX_TIMEOUT_SECONDS)));
-  const dueAt = `coalesce(${t}next_run_at, ${t}run_at, CASE WHEN ${t}cron IS NULL THEN ${t}created_at END)`;
+  const dueAt = `coalesce(${t}next_run_at, CASE WHEN ${t}cron IS NULL THEN coalesce(${t}run_at, ${t}created_at) END)`;
   return {
     running,
     unleased,
     due: `${active} AND ${t}next_run_at <= ${now} AND ${unleased}`,
     dueSeed: `${active} AND ${dueAt} <= ${now} AND ${unleased}`,
+    unscheduledCron: `${active} AND ${t}next_run_at IS NULL AND ${t}cron IS NOT NULL AND ${unleased}`,
     state: {
       running,
       active: `${active} AND NOT ${running}`,

@@ -129,6 +129,8 @@ export const STATES = `SELECT ${LIFECYCLE.stateCase} AS state, count(*)::int AS 
 
 /** $1 now: jobs due now, rows nobody has scheduled yet judged by their seed columns. */
 export const DUE_COUNT = `SELECT count(*)::int AS n FROM cron_jobs WHERE ${LIFECYCLE.dueSeed}`;
+/** $1 now, $2 limit: cron rows nobody has scheduled yet, which a count judges with `dueAtOf`. */
+export const UNSCHEDULED_CRON = `SELECT * FROM cron_jobs WHERE ${LIFECYCLE.unscheduledCron} ORDER BY id LIMIT $2`;
 
 /** $1 JSON array of { id, next_run_at, error }, $2 now: derived schedules of rows written by hand, in one statement. */
 export const SCHEDULE_ROWS = `

@@ -11,7 +11,7 @@ import { recordFromRow, withDates, type JobRow } from "./job-rows.ts";
 import * as q from "./pg-statements.ts";
 import type { JobState } from "../lifecycle/lifecycle.ts";
 import { lifecycleSql, POSTGRES } from "../lifecycle/lifecycle-sql.ts";
-import { statsOf } from "./store-stats.ts";
+import { dueUnscheduled, JUDGED_UNSCHEDULED_CRON, statsOf } from "./store-stats.ts";
 import { jobListWhere, listJobPage, POSTGRES_LISTS, runListWhere } from "./filters.ts";
 import { jobDiff, jobFields, settingDiff } from "./change-log.ts";
 
@@ -364,11 +364,12 @@ export class PgStore implements Store {
 
   stats(now: number) {
     return this.guard("cannot read job statistics", async (): Promise<StoreStats> => {
-      const [states, [due]] = await Promise.all([
+      const [states, [due], unscheduled] = await Promise.all([
         this.client.unsafe<{ state: JobState; n: number }[]>(q.STATES, [at(now)]),
         this.client.unsafe<{ n: number }[]>(q.DUE_COUNT, [at(now)]),
+        this.rows(q.UNSCHEDULED_CRON, [at(now), JUDGED_UNSCHEDULED_CRON]),
       ]);
-      return statsOf(states, due!.n);
+      return statsOf(states, due!.n + dueUnscheduled(unscheduled.map(recordFromRow), now));
     });
   }
 

@@ -5,11 +5,11 @@ import { cronJobChanges, cronJobRuns, cronJobs, cronSettings, users } from "../.
 import { AppError } from "../errors.ts";
 import { migrateSqlite, openSqlite, type SqliteOptions } from "./sqlite-open.ts";
 import { isBusy, sqliteFailure } from "./sqlite-errors.ts";
-import { recordFromRow } from "./job-rows.ts";
+import { recordFromRow, type JobRow } from "./job-rows.ts";
 import { CHUNK, manyRowStatements, ms, prepareHot, pushRunParams } from "./sqlite-statements.ts";
 import { deadChange, type JobState } from "../lifecycle/lifecycle.ts";
 import { lifecycleSql, SQLITE } from "../lifecycle/lifecycle-sql.ts";
-import { statsOf } from "./store-stats.ts";
+import { dueUnscheduled, JUDGED_UNSCHEDULED_CRON, statsOf } from "./store-stats.ts";
 import { jobListWhere, listJobPage, runListWhere, SQLITE_LISTS } from "./filters.ts";
 import { jobDiff, jobFields, settingDiff } from "./change-log.ts";
 
@@ -363,7 +363,9 @@ export class SqliteStore implements Store {
         `SELECT ${LIFECYCLE_NOW.stateCase} AS state, count(*) AS n FROM cron_jobs GROUP BY 1`).all({ $now: now });
       const due = this.client.query<{ n: number }, { $now: number }>(
         `SELECT count(*) AS n FROM cron_jobs WHERE ${LIFECYCLE_NOW.dueSeed}`).get({ $now: now })?.n ?? 0;
-      return statsOf(states, due);
+      const unscheduled = this.client.query<JobRow, { $now: number; $limit: number }>(
+        `SELECT * FROM cron_jobs WHERE ${LIFECYCLE_NOW.unscheduledCron} ORDER BY id LIMIT $limit`).all({ $now: now, $limit: JUDGED_UNSCHEDULED_CRON });
+      return statsOf(states, due + dueUnscheduled(unscheduled.map(recordFromRow), now));
     });
   }
 

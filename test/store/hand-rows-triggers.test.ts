@@ -53,6 +53,20 @@ async function openForeign(backend: BackendCase): Promise<{ store: Store; foreig
 
 for (const backend of [sqliteBackend, postgresBackend]) {
   describeOn(backend, `triggers of cron_jobs for rows written by hand (${backend.name})`, () => {
+    test("counts of due jobs judge cron rows nobody has scheduled yet by their first match, as lists do", async () => {
+      const { store, foreign } = await openForeign(backend);
+      const created = foreign.time(T0 - 120_000);
+      // Every minute, written two minutes ago: its first match has passed. Yearly, written now: ahead.
+      await foreign.run(`INSERT INTO cron_jobs (name, job_type, cron, created_at) VALUES ('minutely', 'noop', '* * * * *', ${created})`);
+      await foreign.run(`INSERT INTO cron_jobs (name, job_type, cron, timezone, created_at) VALUES ('minutely-paris', 'noop', '* * * * *', 'Europe/Paris', ${created})`);
+      await foreign.run(`INSERT INTO cron_jobs (name, job_type, cron, created_at) VALUES ('yearly', 'noop', '0 0 1 1 *', ${created})`);
+      // A start (run_at) in the past does not make it due: the first match after it is ahead.
+      await foreign.run(`INSERT INTO cron_jobs (name, job_type, cron, run_at, created_at) VALUES ('yearly-from', 'noop', '0 0 1 1 *', ${foreign.time(T0 - 60_000)}, ${created})`);
+      expect((await store.stats(T0)).due).toBe(2);
+      const listed = (await store.listJobs({ limit: 10, dueBefore: new Date(T0) }, T0)).items.map((j) => j.name);
+      expect(listed.sort()).toEqual(["minutely", "minutely-paris"]);
+    });
+
     test("an insert with a usable run_at is due at it at once; cron rows and rows without run_at are left to the server", async () => {
       const { foreign } = await openForeign(backend);
       const at = foreign.time(T0 + 3_000);
