@@ -17,7 +17,11 @@ export interface JobContext<P = unknown> {
   /** Adds a line to this run's output, stored with its history row (at most 64 KiB). */
   log(message: string): void;
   clock: Clock;
-  /** Aborts when the job's timeout passes, `jobs.cancel` stops the run, or the process shuts down. */
+  /**
+   * Aborts when the job's timeout passes, `jobs.cancel` stops the run, or the process shuts down.
+   * Made on first use (a getter of the context): read it from the context itself, not from a
+   * spread copy of it.
+   */
   signal: AbortSignal;
   /** Extends this run's lease by `ms` from now (default: the job's timeout); false once it was lost. */
   heartbeat(ms?: number): Promise<boolean>;

@@ -163,34 +163,28 @@ class Run implements Running {
 }
 
 /**
- * What a job's `run` is given. Its functions are made on first use and bound, so a job may take
- * them apart (`run({ payload, log })`).
+ * What a job's `run` is given. `log` and `heartbeat` are its own bound functions, so a job may
+ * take the context apart (`run({ payload, log })`) or copy it; `signal` is made on first use.
  */
 class RunContext implements JobContext {
   readonly users: UserStore;
   readonly logger: Logger;
   readonly clock: Clock;
+  readonly log: (message: string) => void;
+  readonly heartbeat: (ms?: number) => Promise<boolean>;
   readonly #run: Run;
-  #log: ((message: string) => void) | undefined;
-  #heartbeat: ((ms?: number) => Promise<boolean>) | undefined;
 
   constructor(run: Run, deps: ExecuteDeps, readonly job: CronJobRecord, readonly payload: unknown) {
     this.#run = run;
     this.users = deps.store;
     this.logger = deps.logger;
     this.clock = deps.clock;
+    this.log = (message) => run.log(message);
+    this.heartbeat = (ms) => run.heartbeat(ms);
   }
 
   get signal(): AbortSignal {
     return this.#run.signal;
-  }
-
-  get log(): (message: string) => void {
-    return this.#log ??= (message) => this.#run.log(message);
-  }
-
-  get heartbeat(): (ms?: number) => Promise<boolean> {
-    return this.#heartbeat ??= (ms) => this.#run.heartbeat(ms);
   }
 }
 

@@ -36,13 +36,16 @@ for (const backend of backends) {
       expect((await store.listRuns({ limit: 10 })).items).toHaveLength(6);
     });
 
-    test("a job may take its context apart: log, heartbeat and signal work unbound", async () => {
+    test("a job may take its context apart or copy it: log, heartbeat and signal work unbound", async () => {
       let seen: { aborted: boolean; kept: boolean; lease: number | undefined; users: boolean } | undefined;
       const apart: CronJob = {
         type: "apart",
         description: "Uses its context taken apart.",
-        async run({ job, users, clock, log, heartbeat, signal }) {
+        async run(ctx) {
+          const { job, users, clock, log, heartbeat, signal } = ctx;
           log("first line");
+          const copy = { ...ctx };
+          copy.log("from a copy");
           const kept = await heartbeat(120_000);
           const lease = (await s.store.getJob(job.id))?.lockedUntil?.getTime();
           log(`second line at ${clock.now() - T0}`);
@@ -54,7 +57,7 @@ for (const backend of backends) {
       expect(await s.runner.runDueJobs()).toMatchObject({ claimed: 1, succeeded: 1 });
       expect(seen).toEqual({ aborted: false, kept: true, lease: T0 + 120_000 + 5_000, users: true });
       const [run] = (await s.store.listRuns({ limit: 1, jobId: job.id })).items;
-      expect(run).toMatchObject({ status: "succeeded", output: "first line\nsecond line at 0" });
+      expect(run).toMatchObject({ status: "succeeded", output: "first line\nfrom a copy\nsecond line at 0" });
     });
 
     test("two ticks at once on one runner run `concurrency` jobs between them, not each", async () => {
