@@ -4,7 +4,7 @@ import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
 import fs from "node:fs";
 import path from "node:path";
-import { WARM_UP_JOBS } from "../../src/runner/warm-up.ts";
+import { WARM_UP_JOBS } from "../../src/runtime.ts";
 import { freePort } from "../support/binary.ts";
 import { onCleanup, tempDir } from "../support/db.ts";
 import { startServer } from "../support/server-process.ts";
