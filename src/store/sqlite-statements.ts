@@ -99,6 +99,7 @@ export function prepareHot(db: Database) {
     // A lease's end, live or kept after a run that ignored its abort: the job may be due then.
     nextLeaseEnd: db.prepare<{ at: number }, [number]>(NEXT_LEASE_END),
     unscheduled: db.prepare<JobRow, [number]>(UNSCHEDULED),
+    checkpoint: db.prepare("PRAGMA wal_checkpoint(PASSIVE)"),
     // The ids of the runs in flight, as one JSON array: each is a primary-key lookup.
     cancelRequests: db.prepare<{ id: number; runId: string }, [string]>(
       `SELECT id, locked_by AS runId FROM cron_jobs WHERE id IN (SELECT value FROM json_each(?)) AND cancel_requested_at IS NOT NULL AND locked_by IS NOT NULL`),

@@ -218,6 +218,11 @@ export class SqliteStore implements Store {
     });
   }
 
+  checkpoint() {
+    // PASSIVE: copies what no reader still needs, and never waits on another connection.
+    return this.guard("cannot checkpoint the write-ahead log", () => void this.hot.checkpoint.get());
+  }
+
   pruneRuns(before: number) {
     return this.guard("cannot prune history", () => this.pruneInChunks("cron_job_runs", "finished_at", before));
   }
