@@ -7,6 +7,12 @@ import type { Runner } from "./runner.ts";
 
 const MAX_SLEEP_MS = 60_000;
 const RETRY_AFTER_ERROR_MS = 5_000;
+/**
+ * A timer fires up to ~2 ms after its time (it counts whole ms, and the event loop is late to
+ * it): set this much early, the timer waits out the rest a turn of the event loop at a time, so
+ * the tick starts in the millisecond its jobs come due, never before (SPEC §5.1).
+ */
+export const WAKE_EARLY_MS = 2;
 
 export interface TickTimerDeps {
   runner: Runner;
@@ -23,6 +29,8 @@ export interface TickTimerDeps {
  */
 export class TickTimer {
   private timer: ReturnType<typeof setTimeout> | undefined;
+  /** Waiting out the last `WAKE_EARLY_MS` before a due time. */
+  private closing: ReturnType<typeof setImmediate> | undefined;
   private ticking = false;
   private stopped = true;
   private unsubscribe: (() => void) | undefined;
@@ -44,7 +52,13 @@ export class TickTimer {
   stop(): void {
     this.stopped = true;
     this.unsubscribe?.();
+    this.disarm();
+  }
+
+  private disarm(): void {
     clearTimeout(this.timer);
+    clearImmediate(this.closing);
+    this.timer = this.closing = undefined;
   }
 
   /** Jobs changed: look again at when the next one is due (after a tick it looks anyway). */
@@ -59,24 +73,35 @@ export class TickTimer {
    */
   private async arm(failed = false, paused = false): Promise<void> {
     let delay = failed ? RETRY_AFTER_ERROR_MS : MAX_SLEEP_MS;
+    let due: number | undefined; // a due time to start the tick at, to the ms
     try {
       const now = this.clock.now();
       const next = failed || paused ? null : await this.store.nextWakeAt(now);
       // A wake time that is no number (an odd value read from the table) waits the full minute, never 1 ms.
-      if (next !== null && Number.isFinite(next)) delay = Math.min(MAX_SLEEP_MS, Math.max(0, next - now));
+      if (next !== null && Number.isFinite(next) && next - now <= MAX_SLEEP_MS) {
+        due = next;
+        delay = Math.max(0, next - now - WAKE_EARLY_MS);
+      }
     } catch (err) {
       this.logger.error("cannot read the next due time", { error: errorMessage(err) });
       delay = RETRY_AFTER_ERROR_MS;
     }
     if (this.stopped || this.ticking) return;
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.tick(), delay);
+    this.disarm();
+    this.timer = setTimeout(() => this.wake(due), delay);
+  }
+
+  /** The timer fired: ticks once the clock reaches `due`, yielding to the event loop till then. */
+  private wake(due: number | undefined): void {
+    this.timer = this.closing = undefined;
+    if (due !== undefined && this.clock.now() < due) this.closing = setImmediate(() => this.wake(due));
+    else void this.tick();
   }
 
   private async tick(): Promise<void> {
     if (this.stopped || this.runner.isStopping) return;
     this.ticking = true;
-    clearTimeout(this.timer);
+    this.disarm();
     let failed = false;
     let paused = false;
     try {

@@ -1,5 +1,5 @@
 import { describe, expect, jest, test } from "bun:test";
-import { systemClock } from "../../src/clock.ts";
+import { ManualClock, systemClock } from "../../src/clock.ts";
 import { TickTimer } from "../../src/runner/tick-timer.ts";
 import { freshStore, onCleanup, T0 } from "../support/db.ts";
 import { addJob } from "../support/jobs.ts";
@@ -36,6 +36,25 @@ describe("the server's own timer", () => {
     const runs = await waitForRun(store, job.id, 5_000);
     expect(runs).toHaveLength(1);
     expect(runs[0]!.startedAt.getTime()).toBeGreaterThanOrEqual(dueAt); // never early
+  });
+
+  test("the timer is set a moment early and the tick starts when the clock reaches the due time: not before, and not a timer later", async () => {
+    const { store } = freshStore();
+    const clock = new ManualClock(T0);
+    const runtime = testRuntime(store, { clock, runner: { runnerName: "timer" } });
+    const job = await addJob(store, T0, { name: "to-the-ms", runAt: new Date(T0 + 100) });
+    const timer = new TickTimer(runtime);
+    onCleanup(() => timer.stop());
+    timer.start();
+    expect(await waitUntil(() => runtime.runner.metrics.ticks >= 1, 5_000, 5)).toBe(true);
+    // The timer has fired (it was set for 98 ms), but this clock has not moved: no tick yet.
+    // (Before, each timer ticked, found nothing due, and set the next one: 3 more ticks by now.)
+    await Bun.sleep(300);
+    expect(runtime.runner.metrics.ticks).toBe(1);
+    clock.set(T0 + 100);
+    const runs = await waitForRun(store, job.id, 2_000);
+    expect(runs.map((r) => r.startedAt.getTime())).toEqual([T0 + 100]);
+    expect(runtime.runner.metrics.ticks).toBe(2);
   });
 
   test("poke() re-arms the timer for a job added while it sleeps", async () => {
