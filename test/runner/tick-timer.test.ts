@@ -1,4 +1,4 @@
-import { describe, expect, jest, test } from "bun:test";
+import { describe, expect, jest, spyOn, test } from "bun:test";
 import { ManualClock, systemClock } from "../../src/clock.ts";
 import { TickTimer } from "../../src/runner/tick-timer.ts";
 import { freshStore, onCleanup, T0 } from "../support/db.ts";
@@ -47,10 +47,19 @@ describe("the server's own timer", () => {
     onCleanup(() => timer.stop());
     timer.start();
     expect(await waitUntil(() => runtime.runner.metrics.ticks >= 1, 5_000, 5)).toBe(true);
-    // The timer has fired (it was set for 98 ms), but this clock has not moved: no tick yet.
+    // The timer has fired (it was set for 98 ms), but this clock has not moved: no tick yet, and
+    // no turn-by-turn wait either (100 ms are left, not 2): it is set again, for 98 ms.
     // (Before, each timer ticked, found nothing due, and set the next one: 3 more ticks by now.)
+    const immediates = spyOn(globalThis, "setImmediate");
+    onCleanup(() => immediates.mockRestore());
     await Bun.sleep(300);
     expect(runtime.runner.metrics.ticks).toBe(1);
+    expect(immediates).not.toHaveBeenCalled();
+    // 1 ms before the due time the rest is waited out turn by turn; at it, the tick starts.
+    clock.set(T0 + 99);
+    await Bun.sleep(150);
+    expect(runtime.runner.metrics.ticks).toBe(1);
+    expect(immediates).toHaveBeenCalled();
     clock.set(T0 + 100);
     const runs = await waitForRun(store, job.id, 2_000);
     expect(runs.map((r) => r.startedAt.getTime())).toEqual([T0 + 100]);
