@@ -3,7 +3,7 @@ import { hostname } from "node:os";
 import { actorLabel, type ChangeActor } from "../actor.ts";
 import type { ChangeFeed } from "../changes.ts";
 import type { Clock } from "../clock.ts";
-import { AppError, errorMessage } from "../errors.ts";
+import { AppError } from "../errors.ts";
 import type { JobRegistry } from "../jobs/registry.ts";
 import { decideStart, isPausedAll, leaseMs, PAUSE_ALL_SETTING, type RunOutcome } from "../lifecycle/lifecycle.ts";
 import type { Logger } from "../logger.ts";
@@ -192,7 +192,6 @@ export class Runner {
     const failed: TickFailure = {};
     await this.runClaims(runId, tally, failed, limit, startedAt + budgetMs);
     this.metrics.recordTick(clock.now() - startedAt, clock.now());
-    if (tally.claimed > 0) await this.checkpoint();
     if (failed.error !== undefined) throw failed.error;
     await this.pruneIfDue(clock.now());
     return tally.result(runId, startedAt, clock.now(), true, false);
@@ -399,15 +398,6 @@ export class Runner {
     }
     await queued.written;
     return result!;
-  }
-
-  /** The store's log folded in now, while no claim waits on it (`RunnerStore.checkpoint`); a failure only costs a later one. */
-  private async checkpoint(): Promise<void> {
-    try {
-      await this.deps.store.checkpoint?.();
-    } catch (err) {
-      this.deps.logger.warn("cannot checkpoint the write-ahead log", { error: errorMessage(err) });
-    }
   }
 
   private async pruneIfDue(now: number): Promise<void> {

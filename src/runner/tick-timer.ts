@@ -13,10 +13,16 @@ const RETRY_AFTER_ERROR_MS = 5_000;
  * the tick starts in the millisecond its jobs come due, never before (SPEC §5.1).
  */
 export const WAKE_EARLY_MS = 2;
+/**
+ * How long before a due time the timer has the store fold its write-ahead log in
+ * (`RunnerStore.checkpoint`): SQLite's own checkpoint, at 1,000 pages of log, otherwise falls
+ * in whichever commit crosses the mark, and that may be the claim a burst of due jobs waits on.
+ */
+export const PREPARE_MS = 50;
 
 export interface TickTimerDeps {
   runner: Runner;
-  store: Pick<RunnerStore, "nextWakeAt">;
+  store: Pick<RunnerStore, "nextWakeAt" | "checkpoint">;
   clock: Clock;
   logger: Logger;
   changes: ChangeFeed;
@@ -25,7 +31,8 @@ export interface TickTimerDeps {
 /**
  * The server's own timer (SPEC §5.6): ticks at least once a minute, and as soon as the
  * earliest `next_run_at` comes due. It listens to the runtime's change feed and re-arms
- * whenever jobs change, here or elsewhere.
+ * whenever jobs change, here or elsewhere. Shortly before a due time it has the store get ready
+ * (`PREPARE_MS`), then starts the tick in the millisecond the jobs come due (`WAKE_EARLY_MS`).
  */
 export class TickTimer {
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -35,7 +42,7 @@ export class TickTimer {
   private stopped = true;
   private unsubscribe: (() => void) | undefined;
   private readonly runner: Runner;
-  private readonly store: Pick<RunnerStore, "nextWakeAt">;
+  private readonly store: Pick<RunnerStore, "nextWakeAt" | "checkpoint">;
   private readonly clock: Clock;
   private readonly logger: Logger;
 
@@ -88,7 +95,24 @@ export class TickTimer {
     }
     if (this.stopped || this.ticking) return;
     this.disarm();
-    this.timer = setTimeout(() => this.wake(due), delay);
+    if (due !== undefined && this.store.checkpoint && delay > PREPARE_MS) {
+      this.timer = setTimeout(() => void this.prepare(due), delay - PREPARE_MS);
+    } else {
+      this.timer = setTimeout(() => this.wake(due), delay);
+    }
+  }
+
+  /** `PREPARE_MS` before `due`: the store's log folded in while no claim waits on it; a failure only costs a later one. */
+  private async prepare(due: number): Promise<void> {
+    this.timer = undefined;
+    try {
+      await this.store.checkpoint?.();
+    } catch (err) {
+      this.logger.warn("cannot checkpoint the write-ahead log", { error: errorMessage(err) });
+    }
+    // Re-armed or stopped meanwhile: that timer stands.
+    if (this.stopped || this.ticking || this.timer !== undefined || this.closing !== undefined) return;
+    this.wake(due);
   }
 
   /**

@@ -176,10 +176,10 @@ export interface RunnerStore {
   /** Deletes history rows finished before `before`. */
   pruneRuns(before: number): Promise<number>;
   /**
-   * Folds what was written into the database file (SQLite's write-ahead log checkpoint), asked at
-   * the end of a tick that ran jobs: SQLite's own checkpoint, at 1,000 pages of log, would
-   * otherwise fall in whichever commit crosses the mark, which may be the claim that a burst of
-   * due jobs waits on (~8 ms on the reference host). Backends without such a log leave it out.
+   * Folds what was written into the database file (SQLite's write-ahead log checkpoint), asked by
+   * the server's timer shortly before a due time: SQLite's own checkpoint, at 1,000 pages of log,
+   * would otherwise fall in whichever commit crosses the mark, which may be the claim that a
+   * burst of due jobs waits on (+8 ms, measured). Backends without such a log leave it out.
    */
   checkpoint?(): Promise<void>;
   /**

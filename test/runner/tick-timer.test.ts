@@ -1,12 +1,27 @@
+import { Database } from "bun:sqlite";
 import { describe, expect, jest, spyOn, test } from "bun:test";
+import fs from "node:fs";
+import path from "node:path";
 import { ManualClock, systemClock } from "../../src/clock.ts";
 import { TickTimer } from "../../src/runner/tick-timer.ts";
-import { freshStore, onCleanup, T0 } from "../support/db.ts";
+import { freshStore, onCleanup, T0, tempDir } from "../support/db.ts";
 import { addJob } from "../support/jobs.ts";
 import { TEST_ACTOR, testRuntime } from "../support/runtime.ts";
 import { AppError } from "../../src/errors.ts";
 import type { Logger } from "../../src/logger.ts";
 import { waitUntil } from "../support/server-process.ts";
+
+/** The names of the jobs in the database file alone, as a copy without its write-ahead log reads it. */
+function jobsInDatabaseFile(file: string): string[] {
+  const copy = path.join(tempDir(), "copy.db");
+  fs.copyFileSync(file, copy);
+  const db = new Database(copy, { readonly: true });
+  try {
+    return db.query<{ name: string }, []>("SELECT name FROM cron_jobs ORDER BY id").all().map((r) => r.name);
+  } finally {
+    db.close();
+  }
+}
 
 function startScheduler() {
   const { store } = freshStore();
@@ -64,6 +79,48 @@ describe("the server's own timer", () => {
     const runs = await waitForRun(store, job.id, 2_000);
     expect(runs.map((r) => r.startedAt.getTime())).toEqual([T0 + 100]);
     expect(runtime.runner.metrics.ticks).toBe(2);
+  });
+
+  test("shortly before a due time the timer folds the write-ahead log into the database file (SQLite), and does not tick early for it", async () => {
+    const { store, file } = freshStore();
+    const clock = new ManualClock(T0);
+    const runtime = testRuntime(store, { clock, runner: { runnerName: "timer" } });
+    store.client.run("PRAGMA wal_checkpoint(TRUNCATE)"); // the schema in the file, for the copies below
+    const job = await addJob(store, T0, { name: "due-soon", runAt: new Date(T0 + 200) });
+    // A few pages of log, far below SQLite's own checkpoint at 1,000: only the timer's puts the row in the file.
+    expect(jobsInDatabaseFile(file)).toEqual([]);
+    const timer = new TickTimer(runtime);
+    onCleanup(() => timer.stop());
+    timer.start();
+    // The prepare timer is set for 150 ms (PREPARE_MS before the due time); this clock stays at T0.
+    expect(await waitUntil(() => jobsInDatabaseFile(file).length === 1, 5_000, 10)).toBe(true);
+    expect(jobsInDatabaseFile(file)).toEqual(["due-soon"]);
+    expect(runtime.runner.metrics.ticks).toBe(1); // only the one at start
+    clock.set(T0 + 200);
+    expect((await waitForRun(store, job.id, 2_000)).map((r) => r.startedAt.getTime())).toEqual([T0 + 200]);
+  });
+
+  test("a checkpoint that fails is logged, and the job still starts at its due time", async () => {
+    const { store } = freshStore();
+    const warnings: { msg: string; fields?: Record<string, unknown> }[] = [];
+    const logger: Logger = { info() {}, error() {}, warn: (msg, fields) => warnings.push({ msg, fields }) };
+    const failing = new Proxy(store, {
+      get(target, key) {
+        if (key === "checkpoint") return async () => { throw new AppError("UNAVAILABLE", "the database is locked"); };
+        const value: unknown = Reflect.get(target, key, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const clock = new ManualClock(T0);
+    const runtime = testRuntime(failing, { clock, logger, runner: { runnerName: "timer" } });
+    const job = await addJob(store, T0, { name: "runs-anyway", runAt: new Date(T0 + 200) });
+    const timer = new TickTimer(runtime);
+    onCleanup(() => timer.stop());
+    timer.start();
+    expect(await waitUntil(() => warnings.length > 0, 5_000, 10)).toBe(true);
+    expect(warnings).toEqual([{ msg: "cannot checkpoint the write-ahead log", fields: { error: "the database is locked" } }]);
+    clock.set(T0 + 200);
+    expect((await waitForRun(store, job.id, 2_000)).map((r) => [r.name, r.status])).toEqual([["runs-anyway", "succeeded"]]);
   });
 
   test("poke() re-arms the timer for a job added while it sleeps", async () => {
