@@ -14,11 +14,18 @@ const RETRY_AFTER_ERROR_MS = 5_000;
  */
 export const WAKE_EARLY_MS = 2;
 /**
- * How long before a due time the timer has the store fold its write-ahead log in
- * (`RunnerStore.checkpoint`): SQLite's own checkpoint, at 1,000 pages of log, otherwise falls
- * in whichever commit crosses the mark, and that may be the claim a burst of due jobs waits on.
+ * The timer has the store fold its write-ahead log into the database file
+ * (`RunnerStore.checkpoint`) when no claim waits on it, so that SQLite's own checkpoint, at
+ * 1,000 frames of log, does not fall in the commit of a claim a burst of due jobs waits on (+8
+ * ms, measured): after a tick that ran jobs, all of it (the next write, often another
+ * process's, then starts the log over and syncs its header: ~1 ms); and `PREPARE_MS` before a
+ * due time, what was written since (jobs created one by one, rows written by hand) if it is
+ * `PREPARE_FRAMES` or more: a quarter of SQLite's mark, so a burst's claims and finishes
+ * (~250 frames for 1,000 jobs) do not reach it, while a shorter log is not worth the sync the
+ * claim would then pay to start it over.
  */
 export const PREPARE_MS = 50;
+export const PREPARE_FRAMES = 256;
 
 export interface TickTimerDeps {
   runner: Runner;
@@ -102,17 +109,22 @@ export class TickTimer {
     }
   }
 
-  /** `PREPARE_MS` before `due`: the store's log folded in while no claim waits on it; a failure only costs a later one. */
+  /** `PREPARE_MS` before `due`: a long log folded in while no claim waits on it. */
   private async prepare(due: number): Promise<void> {
     this.timer = undefined;
-    try {
-      await this.store.checkpoint?.();
-    } catch (err) {
-      this.logger.warn("cannot checkpoint the write-ahead log", { error: errorMessage(err) });
-    }
+    await this.checkpoint(PREPARE_FRAMES);
     // Re-armed or stopped meanwhile: that timer stands.
     if (this.stopped || this.ticking || this.timer !== undefined || this.closing !== undefined) return;
     this.wake(due);
+  }
+
+  /** The store's log folded in from `minFrames` frames (`PREPARE_MS`); a failure only costs a later one. */
+  private async checkpoint(minFrames: number): Promise<void> {
+    try {
+      await this.store.checkpoint?.(minFrames);
+    } catch (err) {
+      this.logger.warn("cannot checkpoint the write-ahead log", { error: errorMessage(err) });
+    }
   }
 
   /**
@@ -139,6 +151,7 @@ export class TickTimer {
       paused = result.paused;
       if (result.claimed > 0) {
         this.logger.info("tick", { runId: result.runId, claimed: result.claimed, succeeded: result.succeeded, failed: result.failed, timedOut: result.timedOut, durationMs: result.durationMs });
+        await this.checkpoint(1);
       }
     } catch (err) {
       this.logger.error("tick failed", { error: errorMessage(err) });

@@ -5,6 +5,7 @@ import { cronJobChanges, cronJobRuns, cronJobs, cronSettings, users } from "../.
 import { AppError } from "../errors.ts";
 import { migrateSqlite, openSqlite, type SqliteOptions } from "./sqlite-open.ts";
 import { isBusy, sqliteFailure } from "./sqlite-errors.ts";
+import { walBacklog } from "./sqlite-wal.ts";
 import { recordFromRow, type JobRow } from "./job-rows.ts";
 import { CHUNK, manyRowStatements, ms, prepareHot, pushRunParams } from "./sqlite-statements.ts";
 import { deadChange, type JobState } from "../lifecycle/lifecycle.ts";
@@ -39,7 +40,7 @@ export class SqliteStore implements Store {
   private readonly many: ReturnType<typeof manyRowStatements>;
   private readonly watchers = new Set<() => Promise<void>>();
 
-  private constructor(readonly client: Database, private readonly busyTimeoutMs: number) {
+  private constructor(readonly client: Database, private readonly busyTimeoutMs: number, private readonly file: string) {
     this.orm = drizzle({ client });
     this.hot = prepareHot(client);
     this.many = manyRowStatements(client);
@@ -56,7 +57,7 @@ export class SqliteStore implements Store {
       // and `guard` waits for the rest of the busy timeout without blocking the event loop.
       client.run(`PRAGMA busy_timeout = ${Math.min(SYNC_BUSY_MS, busyTimeoutMs)}`);
       client.run(`ATTACH DATABASE ':memory:' AS ${WRITER_MARK}`);
-      return new SqliteStore(client, busyTimeoutMs);
+      return new SqliteStore(client, busyTimeoutMs, file);
     } catch (err) {
       client.close();
       throw sqliteFailure(err, "cannot open the database");
@@ -218,9 +219,11 @@ export class SqliteStore implements Store {
     });
   }
 
-  checkpoint() {
-    // PASSIVE: copies what no reader still needs, and never waits on another connection.
-    return this.guard("cannot checkpoint the write-ahead log", () => void this.hot.checkpoint.get());
+  checkpoint(minFrames: number) {
+    return this.guard("cannot checkpoint the write-ahead log", () => {
+      // PASSIVE: copies what no reader still needs, and never waits on another connection.
+      if (walBacklog(this.file) >= Math.max(1, minFrames)) this.hot.checkpoint.get();
+    });
   }
 
   pruneRuns(before: number) {

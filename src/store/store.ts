@@ -176,12 +176,13 @@ export interface RunnerStore {
   /** Deletes history rows finished before `before`. */
   pruneRuns(before: number): Promise<number>;
   /**
-   * Folds what was written into the database file (SQLite's write-ahead log checkpoint), asked by
-   * the server's timer shortly before a due time: SQLite's own checkpoint, at 1,000 pages of log,
-   * would otherwise fall in whichever commit crosses the mark, which may be the claim that a
-   * burst of due jobs waits on (+8 ms, measured). Backends without such a log leave it out.
+   * Folds what was written into the database file (SQLite's write-ahead log checkpoint) when at
+   * least `minFrames` frames of log are not in it yet. The server's timer asks when no claim
+   * waits on it (`src/runner/tick-timer.ts`): SQLite's own checkpoint, at 1,000 frames, falls in
+   * whichever commit crosses the mark, which may be the claim a burst of due jobs waits on (+8
+   * ms, measured). Backends without such a log leave it out.
    */
-  checkpoint?(): Promise<void>;
+  checkpoint?(minFrames: number): Promise<void>;
   /**
    * Of the jobs `ids` (the runs in flight here), those `jobs.cancel` asked to stop, with the run
    * (`locked_by`) the cancel is for. Found by primary key: cheap enough to ask several times a second.

@@ -4,6 +4,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { ManualClock, systemClock } from "../../src/clock.ts";
 import { TickTimer } from "../../src/runner/tick-timer.ts";
+import { walBacklog } from "../../src/store/sqlite-wal.ts";
 import { freshStore, onCleanup, T0, tempDir } from "../support/db.ts";
 import { addJob } from "../support/jobs.ts";
 import { TEST_ACTOR, testRuntime } from "../support/runtime.ts";
@@ -11,17 +12,19 @@ import { AppError } from "../../src/errors.ts";
 import type { Logger } from "../../src/logger.ts";
 import { waitUntil } from "../support/server-process.ts";
 
-/** The names of the jobs in the database file alone, as a copy without its write-ahead log reads it. */
-function jobsInDatabaseFile(file: string): string[] {
+/** Rows of `sql` in the database file alone, as a copy without its write-ahead log reads it. */
+function inDatabaseFile<T>(file: string, sql: string): T[] {
   const copy = path.join(tempDir(), "copy.db");
   fs.copyFileSync(file, copy);
   const db = new Database(copy, { readonly: true });
   try {
-    return db.query<{ name: string }, []>("SELECT name FROM cron_jobs ORDER BY id").all().map((r) => r.name);
+    return db.query<T, []>(sql).all();
   } finally {
     db.close();
   }
 }
+const jobsInDatabaseFile = (file: string) => inDatabaseFile<{ name: string }>(file, "SELECT name FROM cron_jobs ORDER BY id").map((r) => r.name);
+const runsInDatabaseFile = (file: string) => inDatabaseFile<{ n: number }>(file, "SELECT count(*) AS n FROM cron_job_runs")[0]!.n;
 
 function startScheduler() {
   const { store } = freshStore();
@@ -81,21 +84,57 @@ describe("the server's own timer", () => {
     expect(runtime.runner.metrics.ticks).toBe(2);
   });
 
-  test("shortly before a due time the timer folds the write-ahead log into the database file (SQLite), and does not tick early for it", async () => {
+  test("shortly before a due time the timer folds a long write-ahead log into the database file (SQLite), and does not tick early for it", async () => {
     const { store, file } = freshStore();
     const clock = new ManualClock(T0);
     const runtime = testRuntime(store, { clock, runner: { runnerName: "timer" } });
     store.client.run("PRAGMA wal_checkpoint(TRUNCATE)"); // the schema in the file, for the copies below
+    // 100 jobs created one by one, as the API does: a few hundred frames of log, below SQLite's own mark of 1,000.
+    for (let i = 0; i < 99; i++) await addJob(store, T0, { name: `later-${i}`, runAt: new Date(T0 + 3_600_000) });
     const job = await addJob(store, T0, { name: "due-soon", runAt: new Date(T0 + 200) });
-    // A few pages of log, far below SQLite's own checkpoint at 1,000: only the timer's puts the row in the file.
+    expect(walBacklog(file)).toBeGreaterThanOrEqual(256);
+    expect(walBacklog(file)).toBeLessThan(1_000);
     expect(jobsInDatabaseFile(file)).toEqual([]);
     const timer = new TickTimer(runtime);
     onCleanup(() => timer.stop());
     timer.start();
     // The prepare timer is set for 150 ms (PREPARE_MS before the due time); this clock stays at T0.
-    expect(await waitUntil(() => jobsInDatabaseFile(file).length === 1, 5_000, 10)).toBe(true);
-    expect(jobsInDatabaseFile(file)).toEqual(["due-soon"]);
+    expect(await waitUntil(() => jobsInDatabaseFile(file).length === 100, 5_000, 10)).toBe(true);
+    expect(walBacklog(file)).toBe(0);
     expect(runtime.runner.metrics.ticks).toBe(1); // only the one at start
+    clock.set(T0 + 200);
+    expect((await waitForRun(store, job.id, 2_000)).map((r) => r.startedAt.getTime())).toEqual([T0 + 200]);
+  });
+
+  test("after a tick that ran jobs the timer folds the whole write-ahead log into the database file (SQLite)", async () => {
+    const { store, file } = freshStore();
+    const runtime = testRuntime(store, { runner: { runnerName: "timer" } });
+    store.client.run("PRAGMA wal_checkpoint(TRUNCATE)");
+    for (const name of ["a", "b", "c"]) await addJob(store, T0, { name, runAt: new Date(T0 - 1_000) });
+    const timer = new TickTimer(runtime);
+    onCleanup(() => timer.stop());
+    timer.start();
+    // Three runs are a few frames of log, far below SQLite's own checkpoint at 1,000 and the
+    // timer's mark before a due time: only the one after the tick puts their history in the file.
+    expect(await waitUntil(() => runsInDatabaseFile(file) === 3, 5_000, 10)).toBe(true);
+    expect(walBacklog(file)).toBe(0);
+    expect(jobsInDatabaseFile(file)).toEqual([]); // one-time jobs, deleted after their runs
+  });
+
+  test("a short write-ahead log is left alone before a due time: starting the log over costs the next write a sync", async () => {
+    const { store, file } = freshStore();
+    const clock = new ManualClock(T0);
+    const runtime = testRuntime(store, { clock, runner: { runnerName: "timer" } });
+    store.client.run("PRAGMA wal_checkpoint(TRUNCATE)");
+    const job = await addJob(store, T0, { name: "due-soon", runAt: new Date(T0 + 200) });
+    const asked = spyOn(store, "checkpoint");
+    onCleanup(() => asked.mockRestore());
+    const timer = new TickTimer(runtime);
+    onCleanup(() => timer.stop());
+    timer.start();
+    expect(await waitUntil(() => asked.mock.calls.length > 0, 5_000, 10)).toBe(true);
+    expect(jobsInDatabaseFile(file)).toEqual([]);
+    expect(walBacklog(file)).toBeGreaterThan(0);
     clock.set(T0 + 200);
     expect((await waitForRun(store, job.id, 2_000)).map((r) => r.startedAt.getTime())).toEqual([T0 + 200]);
   });
