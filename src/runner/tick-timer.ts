@@ -130,14 +130,14 @@ export class TickTimer {
   /**
    * The timer fired: ticks once the clock reaches `due`, yielding to the event loop for the last
    * `WAKE_EARLY_MS`. A clock that has moved back meanwhile (a database clock re-read, a stepped
-   * system clock) gets a timer again, never a longer wait turn by turn.
+   * system clock) is looked at again as after a change, never waited out turn by turn.
    */
   private wake(due: number | undefined): void {
     this.timer = this.closing = undefined;
     const left = due === undefined ? 0 : due - this.clock.now();
     if (left <= 0) void this.tick();
     else if (left <= WAKE_EARLY_MS) this.closing = setImmediate(() => this.wake(due));
-    else this.timer = setTimeout(() => this.wake(due), Math.min(MAX_SLEEP_MS, left - WAKE_EARLY_MS));
+    else void this.arm();
   }
 
   private async tick(): Promise<void> {

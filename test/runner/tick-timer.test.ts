@@ -66,7 +66,7 @@ describe("the server's own timer", () => {
     timer.start();
     expect(await waitUntil(() => runtime.runner.metrics.ticks >= 1, 5_000, 5)).toBe(true);
     // The timer has fired (it was set for 98 ms), but this clock has not moved: no tick yet, and
-    // no turn-by-turn wait either (100 ms are left, not 2): it is set again, for 98 ms.
+    // no turn-by-turn wait either (100 ms are left, not 2): it looks again, as after a change.
     // (Before, each timer ticked, found nothing due, and set the next one: 3 more ticks by now.)
     const immediates = spyOn(globalThis, "setImmediate");
     onCleanup(() => immediates.mockRestore());
@@ -82,6 +82,29 @@ describe("the server's own timer", () => {
     const runs = await waitForRun(store, job.id, 2_000);
     expect(runs.map((r) => r.startedAt.getTime())).toEqual([T0 + 100]);
     expect(runtime.runner.metrics.ticks).toBe(2);
+  });
+
+  test("a clock that moved back while the timer slept: it looks again, and still ticks within the minute (fake timers)", async () => {
+    const { store } = freshStore();
+    const clock = new ManualClock(T0);
+    const runtime = testRuntime(store, { clock, runner: { runnerName: "timer" } });
+    await addJob(store, T0, { name: "in-30-s", runAt: new Date(T0 + 30_000) });
+    jest.useFakeTimers();
+    onCleanup(() => { jest.useRealTimers(); });
+    const timer = new TickTimer(runtime);
+    onCleanup(() => timer.stop());
+    timer.start();
+    const settle = async () => { for (let i = 0; i < 50; i++) await Promise.resolve(); };
+    await settle();
+    expect(runtime.runner.metrics.ticks).toBe(1);
+    clock.set(T0 - 600_000); // ten minutes back, as a database clock re-read or a stepped system clock may
+    jest.advanceTimersByTime(30_000);
+    await settle();
+    expect(runtime.runner.metrics.ticks).toBe(1); // the job is 10.5 minutes away now: no tick for it
+    jest.advanceTimersByTime(60_000);
+    await settle();
+    expect(runtime.runner.metrics.ticks).toBe(2); // the minute's tick
+    expect((await store.listRuns({ limit: 5 })).items).toEqual([]);
   });
 
   test("shortly before a due time the timer folds a long write-ahead log into the database file (SQLite), and does not tick early for it", async () => {
