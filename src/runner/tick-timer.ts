@@ -17,7 +17,7 @@ export const WAKE_EARLY_MS = 2;
  * The timer has the store fold its write-ahead log into the database file
  * (`RunnerStore.checkpoint`) when no claim waits on it, so that SQLite's own checkpoint, at
  * 1,000 frames of log, does not fall in the commit of a claim a burst of due jobs waits on (+8
- * ms, measured): after a tick that ran jobs, all of it (the next write, often another
+ * ms, measured): after a tick of its own that ran jobs, all of it (the next write, often another
  * process's, then starts the log over and syncs its header: ~1 ms); and `PREPARE_MS` before a
  * due time, what was written since (jobs created one by one, rows written by hand) if it is
  * `PREPARE_FRAMES` or more: a quarter of SQLite's mark, so a burst's claims and finishes
@@ -118,7 +118,7 @@ export class TickTimer {
     this.wake(due);
   }
 
-  /** The store's log folded in from `minFrames` frames (`PREPARE_MS`); a failure only costs a later one. */
+  /** The store's log folded in if `minFrames` frames or more are not in the file; a failure only costs a later one. */
   private async checkpoint(minFrames: number): Promise<void> {
     try {
       await this.store.checkpoint?.(minFrames);
