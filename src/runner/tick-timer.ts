@@ -14,15 +14,15 @@ const RETRY_AFTER_ERROR_MS = 5_000;
  */
 export const WAKE_EARLY_MS = 2;
 /**
- * The timer has the store fold its write-ahead log into the database file
- * (`RunnerStore.checkpoint`) when no claim waits on it, so that SQLite's own checkpoint, at
- * 1,000 frames of log, does not fall in the commit of a claim a burst of due jobs waits on (+8
- * ms, measured): after a tick of its own that ran jobs, all of it (the next write, often another
- * process's, then starts the log over and syncs its header: ~1 ms); and `PREPARE_MS` before a
- * due time, what was written since (jobs created one by one, rows written by hand) if it is
- * `PREPARE_FRAMES` or more: a quarter of SQLite's mark, so a burst's claims and finishes
- * (~250 frames for 1,000 jobs) do not reach it, while a shorter log is not worth the sync the
- * claim would then pay to start it over.
+ * `PREPARE_MS` before it wakes, the timer has the store fold its write-ahead log into the
+ * database file (`RunnerStore.checkpoint`) while no claim waits on it, so that SQLite's own
+ * checkpoint, at 1,000 frames of log, does not fall in the commit of a claim a burst of due jobs
+ * waits on (+8 ms, measured). After a tick of its own that ran jobs, all of it: the next write,
+ * often another process's, then starts the log over and syncs its header (~1 ms). Otherwise
+ * (jobs created one by one, rows written by hand) only a log of `PREPARE_FRAMES` or more: a
+ * quarter of SQLite's mark, so a burst's claims and finishes (~250 frames for 1,000 jobs) do not
+ * reach it, while a shorter log is not worth the sync the claim would then pay to start it over.
+ * A wake closer than `PREPARE_MS` leaves the log to a later one.
  */
 export const PREPARE_MS = 50;
 export const PREPARE_FRAMES = 256;
@@ -38,7 +38,7 @@ export interface TickTimerDeps {
 /**
  * The server's own timer (SPEC §5.6): ticks at least once a minute, and as soon as the
  * earliest `next_run_at` comes due. It listens to the runtime's change feed and re-arms
- * whenever jobs change, here or elsewhere. Shortly before a due time it has the store get ready
+ * whenever jobs change, here or elsewhere. Shortly before it wakes it has the store get ready
  * (`PREPARE_MS`), then starts the tick in the millisecond the jobs come due (`WAKE_EARLY_MS`).
  */
 export class TickTimer {
@@ -46,6 +46,8 @@ export class TickTimer {
   /** Waiting out the last `WAKE_EARLY_MS` before a due time. */
   private closing: ReturnType<typeof setImmediate> | undefined;
   private ticking = false;
+  /** A tick of this timer ran jobs since the last checkpoint. */
+  private wrote = false;
   private stopped = true;
   private unsubscribe: (() => void) | undefined;
   private readonly runner: Runner;
@@ -102,29 +104,27 @@ export class TickTimer {
     }
     if (this.stopped || this.ticking) return;
     this.disarm();
-    if (due !== undefined && this.store.checkpoint && delay > PREPARE_MS) {
+    if (this.store.checkpoint && delay > PREPARE_MS) {
       this.timer = setTimeout(() => void this.prepare(due), delay - PREPARE_MS);
     } else {
       this.timer = setTimeout(() => this.wake(due), delay);
     }
   }
 
-  /** `PREPARE_MS` before `due`: a long log folded in while no claim waits on it. */
-  private async prepare(due: number): Promise<void> {
+  /** `PREPARE_MS` before waking for `due`: the log folded in while no claim waits on it. */
+  private async prepare(due: number | undefined): Promise<void> {
     this.timer = undefined;
-    await this.checkpoint(PREPARE_FRAMES);
-    // Re-armed or stopped meanwhile: that timer stands.
-    if (this.stopped || this.ticking || this.timer !== undefined || this.closing !== undefined) return;
-    this.wake(due);
-  }
-
-  /** The store's log folded in if `minFrames` frames or more are not in the file; a failure only costs a later one. */
-  private async checkpoint(minFrames: number): Promise<void> {
+    const minFrames = this.wrote ? 1 : PREPARE_FRAMES;
+    this.wrote = false;
     try {
       await this.store.checkpoint?.(minFrames);
     } catch (err) {
+      // A failure only costs a later one.
       this.logger.warn("cannot checkpoint the write-ahead log", { error: errorMessage(err) });
     }
+    // Re-armed or stopped meanwhile: that timer stands.
+    if (this.stopped || this.ticking || this.timer !== undefined || this.closing !== undefined) return;
+    this.wake(due);
   }
 
   /**
@@ -151,7 +151,7 @@ export class TickTimer {
       paused = result.paused;
       if (result.claimed > 0) {
         this.logger.info("tick", { runId: result.runId, claimed: result.claimed, succeeded: result.succeeded, failed: result.failed, timedOut: result.timedOut, durationMs: result.durationMs });
-        await this.checkpoint(1);
+        this.wrote = true;
       }
     } catch (err) {
       this.logger.error("tick failed", { error: errorMessage(err) });
