@@ -14,15 +14,16 @@ const RETRY_AFTER_ERROR_MS = 5_000;
  */
 export const WAKE_EARLY_MS = 2;
 /**
- * `PREPARE_MS` before it wakes, the timer has the store fold its write-ahead log into the
- * database file (`RunnerStore.checkpoint`) while no claim waits on it, so that SQLite's own
- * checkpoint, at 1,000 frames of log, does not fall in the commit of a claim a burst of due jobs
- * waits on (+8 ms, measured). After a tick of its own that ran jobs, all of it: the next write,
- * often another process's, then starts the log over and syncs its header (~1 ms). Otherwise
- * (jobs created one by one, rows written by hand) only a log of `PREPARE_FRAMES` or more: a
- * quarter of SQLite's mark, so a burst's claims and finishes (~250 frames for 1,000 jobs) do not
- * reach it, while a shorter log is not worth the sync the claim would then pay to start it over.
- * A wake closer than `PREPARE_MS` leaves the log to a later one.
+ * The timer has the store fold its write-ahead log into the database file
+ * (`RunnerStore.checkpoint`) while no claim waits on it, so that SQLite's own checkpoint, at
+ * 1,000 frames of log, does not fall in the commit of a claim a burst of due jobs waits on (+8
+ * ms, measured). After a tick of its own that ran jobs, all of it, at once: the next write,
+ * often another process's, then starts the log over and syncs its header (~1 ms). `PREPARE_MS`
+ * before a due time, what was written since (jobs created one by one, rows written by hand) if
+ * it is `PREPARE_FRAMES` or more: a quarter of SQLite's mark, so a burst's claims and finishes
+ * (~250 frames for 1,000 jobs) do not reach it, while a shorter log is not worth the sync the
+ * claim would then pay to start it over. A due time closer than `PREPARE_MS` gets neither: the
+ * log waits for a later one.
  */
 export const PREPARE_MS = 50;
 export const PREPARE_FRAMES = 256;
@@ -38,15 +39,15 @@ export interface TickTimerDeps {
 /**
  * The server's own timer (SPEC §5.6): ticks at least once a minute, and as soon as the
  * earliest `next_run_at` comes due. It listens to the runtime's change feed and re-arms
- * whenever jobs change, here or elsewhere. Shortly before it wakes it has the store get ready
- * (`PREPARE_MS`), then starts the tick in the millisecond the jobs come due (`WAKE_EARLY_MS`).
+ * whenever jobs change, here or elsewhere. It has the store fold its log in while nothing waits
+ * (`PREPARE_MS`), and starts the tick in the millisecond the jobs come due (`WAKE_EARLY_MS`).
  */
 export class TickTimer {
   private timer: ReturnType<typeof setTimeout> | undefined;
   /** Waiting out the last `WAKE_EARLY_MS` before a due time. */
   private closing: ReturnType<typeof setImmediate> | undefined;
   private ticking = false;
-  /** A tick of this timer ran jobs since the last checkpoint. */
+  /** A tick of this timer ran jobs since its last checkpoint. */
   private wrote = false;
   private stopped = true;
   private unsubscribe: (() => void) | undefined;
@@ -102,29 +103,35 @@ export class TickTimer {
       this.logger.error("cannot read the next due time", { error: errorMessage(err) });
       delay = RETRY_AFTER_ERROR_MS;
     }
+    if (this.wrote && delay > PREPARE_MS) {
+      this.wrote = false;
+      await this.checkpoint(1);
+    }
     if (this.stopped || this.ticking) return;
     this.disarm();
-    if (this.store.checkpoint && delay > PREPARE_MS) {
+    if (due !== undefined && this.store.checkpoint && delay > PREPARE_MS) {
       this.timer = setTimeout(() => void this.prepare(due), delay - PREPARE_MS);
     } else {
       this.timer = setTimeout(() => this.wake(due), delay);
     }
   }
 
-  /** `PREPARE_MS` before waking for `due`: the log folded in while no claim waits on it. */
-  private async prepare(due: number | undefined): Promise<void> {
+  /** `PREPARE_MS` before `due`: a long log folded in while no claim waits on it. */
+  private async prepare(due: number): Promise<void> {
     this.timer = undefined;
-    const minFrames = this.wrote ? 1 : PREPARE_FRAMES;
-    this.wrote = false;
-    try {
-      await this.store.checkpoint?.(minFrames);
-    } catch (err) {
-      // A failure only costs a later one.
-      this.logger.warn("cannot checkpoint the write-ahead log", { error: errorMessage(err) });
-    }
+    await this.checkpoint(PREPARE_FRAMES);
     // Re-armed or stopped meanwhile: that timer stands.
     if (this.stopped || this.ticking || this.timer !== undefined || this.closing !== undefined) return;
     this.wake(due);
+  }
+
+  /** The store's log folded in if `minFrames` frames or more are not in the file; a failure only costs a later one. */
+  private async checkpoint(minFrames: number): Promise<void> {
+    try {
+      await this.store.checkpoint?.(minFrames);
+    } catch (err) {
+      this.logger.warn("cannot checkpoint the write-ahead log", { error: errorMessage(err) });
+    }
   }
 
   /**

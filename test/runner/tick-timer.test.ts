@@ -129,7 +129,7 @@ describe("the server's own timer", () => {
     expect((await waitForRun(store, job.id, 2_000)).map((r) => r.startedAt.getTime())).toEqual([T0 + 200]);
   });
 
-  test("after a tick that ran jobs, the timer folds the whole write-ahead log into the database file before it wakes again (SQLite)", async () => {
+  test("after a tick that ran jobs, the timer folds the whole write-ahead log into the database file, the next due time being 200 ms away (SQLite)", async () => {
     const { store, file } = freshStore();
     const clock = new ManualClock(T0);
     const runtime = testRuntime(store, { clock, runner: { runnerName: "timer" } });
@@ -140,12 +140,34 @@ describe("the server's own timer", () => {
     onCleanup(() => timer.stop());
     timer.start();
     // Three runs are a few frames of log, far below SQLite's own checkpoint at 1,000 and the
-    // mark for a log written otherwise: only the tick's runs make the timer fold it all in,
-    // 50 ms before it wakes for "next" (this clock stays at T0: it does not wake).
+    // mark for a log written otherwise: only the tick's runs make the timer fold it all in, once
+    // the tick is over, since "next" is not due within 50 ms (this clock stays at T0).
     expect(await waitUntil(() => runsInDatabaseFile(file) === 3, 5_000, 10)).toBe(true);
     expect(walBacklog(file)).toBe(0);
     expect(jobsInDatabaseFile(file)).toEqual(["next"]); // the one-time jobs that ran are deleted
     expect(runtime.runner.metrics.ticks).toBe(1);
+  });
+
+  test("no checkpoint stands between a tick and a due time less than 50 ms after it: the log waits for a later one", async () => {
+    const { store, file } = freshStore();
+    const clock = new ManualClock(T0);
+    const runtime = testRuntime(store, { clock, runner: { runnerName: "timer" } });
+    store.client.run("PRAGMA wal_checkpoint(TRUNCATE)");
+    for (const name of ["a", "b", "c"]) await addJob(store, T0, { name, runAt: new Date(T0 - 1_000) });
+    await addJob(store, T0, { name: "right-after", runAt: new Date(T0 + 20) });
+    const asked = spyOn(store, "checkpoint");
+    onCleanup(() => asked.mockRestore());
+    const timer = new TickTimer(runtime);
+    onCleanup(() => timer.stop());
+    timer.start();
+    expect(await waitUntil(() => runtime.runner.metrics.ticks >= 1, 5_000, 5)).toBe(true);
+    await Bun.sleep(300); // this clock stays 20 ms before "right-after": the timer keeps looking, and never checkpoints
+    expect(asked).not.toHaveBeenCalled();
+    expect(runsInDatabaseFile(file)).toBe(0);
+    clock.set(T0 + 20);
+    // That tick over, nothing is due within the minute: now the whole log goes in, its runs and the others'.
+    expect(await waitUntil(() => runsInDatabaseFile(file) === 4, 5_000, 10)).toBe(true);
+    expect(asked.mock.calls).toEqual([[1]]);
   });
 
   test("a short write-ahead log is left alone before a due time: starting the log over costs the next write a sync", async () => {
@@ -248,12 +270,12 @@ describe("the server's own timer", () => {
     const { store } = freshStore();
     // The database is down for the first tick: the store's claim throws, as a dead connection's would.
     const down = { now: true };
-    let storeCalls = 0; // counted as they are made: a tick reaches the store at once (the timer's checkpoint is no tick)
+    let storeCalls = 0; // counted as they are made: a tick reaches the store at once
     const flaky = new Proxy(store, {
       get(target, key) {
         const value: unknown = Reflect.get(target, key, target);
         if (typeof value !== "function") return value;
-        if (key !== "checkpoint") storeCalls++;
+        storeCalls++;
         if (key === "claimDue" && down.now) return async () => { throw new AppError("UNAVAILABLE", "the database is unavailable"); };
         return value.bind(target);
       },
