@@ -6,6 +6,8 @@ import { ManualClock, systemClock } from "../../src/clock.ts";
 import { TickTimer } from "../../src/runner/tick-timer.ts";
 import { walBacklog } from "../../src/store/sqlite-wal.ts";
 import { freshStore, onCleanup, T0, tempDir } from "../support/db.ts";
+import type { SqliteStore } from "../../src/store/sqlite-store.ts";
+import type { Store } from "../../src/store/store.ts";
 import { addJob } from "../support/jobs.ts";
 import { TEST_ACTOR, testRuntime } from "../support/runtime.ts";
 import { AppError } from "../../src/errors.ts";
@@ -35,6 +37,20 @@ function startScheduler() {
   return { store, scheduler, runner, runtime };
 }
 
+/**
+ * A timer over a fresh SQLite file whose schema is already in the file (for the copies above), on
+ * a clock that stays at T0 until a test moves it; not started. `wrap` puts a proxy before the store.
+ */
+function timerAtT0(options: { logger?: Logger; wrap?: (store: SqliteStore) => Store } = {}) {
+  const { store, file } = freshStore();
+  store.client.run("PRAGMA wal_checkpoint(TRUNCATE)");
+  const clock = new ManualClock(T0);
+  const runtime = testRuntime(options.wrap?.(store) ?? store, { clock, logger: options.logger, runner: { runnerName: "timer" } });
+  const timer = new TickTimer(runtime);
+  onCleanup(() => timer.stop());
+  return { store, file, clock, runtime, timer };
+}
+
 async function waitForRun(store: ReturnType<typeof freshStore>["store"], jobId: number, timeoutMs: number) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -57,12 +73,8 @@ describe("the server's own timer", () => {
   });
 
   test("the timer is set a moment early and the tick starts when the clock reaches the due time: not before, and not a timer later", async () => {
-    const { store } = freshStore();
-    const clock = new ManualClock(T0);
-    const runtime = testRuntime(store, { clock, runner: { runnerName: "timer" } });
+    const { store, clock, runtime, timer } = timerAtT0();
     const job = await addJob(store, T0, { name: "to-the-ms", runAt: new Date(T0 + 100) });
-    const timer = new TickTimer(runtime);
-    onCleanup(() => timer.stop());
     timer.start();
     expect(await waitUntil(() => runtime.runner.metrics.ticks >= 1, 5_000, 5)).toBe(true);
     // The timer has fired (it was set for 98 ms), but this clock has not moved: no tick yet, and
@@ -85,14 +97,10 @@ describe("the server's own timer", () => {
   });
 
   test("a clock that moved back while the timer slept: it looks again, and still ticks within the minute (fake timers)", async () => {
-    const { store } = freshStore();
-    const clock = new ManualClock(T0);
-    const runtime = testRuntime(store, { clock, runner: { runnerName: "timer" } });
+    const { store, clock, runtime, timer } = timerAtT0();
     await addJob(store, T0, { name: "in-30-s", runAt: new Date(T0 + 30_000) });
     jest.useFakeTimers();
     onCleanup(() => { jest.useRealTimers(); });
-    const timer = new TickTimer(runtime);
-    onCleanup(() => timer.stop());
     timer.start();
     const settle = async () => { for (let i = 0; i < 50; i++) await Promise.resolve(); };
     await settle();
@@ -108,18 +116,13 @@ describe("the server's own timer", () => {
   });
 
   test("shortly before a due time the timer folds a long write-ahead log into the database file (SQLite), and does not tick early for it", async () => {
-    const { store, file } = freshStore();
-    const clock = new ManualClock(T0);
-    const runtime = testRuntime(store, { clock, runner: { runnerName: "timer" } });
-    store.client.run("PRAGMA wal_checkpoint(TRUNCATE)"); // the schema in the file, for the copies below
+    const { store, file, clock, runtime, timer } = timerAtT0();
     // 100 jobs created one by one, as the API does: a few hundred frames of log, below SQLite's own mark of 1,000.
     for (let i = 0; i < 99; i++) await addJob(store, T0, { name: `later-${i}`, runAt: new Date(T0 + 3_600_000) });
     const job = await addJob(store, T0, { name: "due-soon", runAt: new Date(T0 + 200) });
     expect(walBacklog(file)).toBeGreaterThanOrEqual(256);
     expect(walBacklog(file)).toBeLessThan(1_000);
     expect(jobsInDatabaseFile(file)).toEqual([]);
-    const timer = new TickTimer(runtime);
-    onCleanup(() => timer.stop());
     timer.start();
     // The prepare timer is set for 150 ms (PREPARE_MS before the due time); this clock stays at T0.
     expect(await waitUntil(() => jobsInDatabaseFile(file).length === 100, 5_000, 10)).toBe(true);
@@ -130,14 +133,9 @@ describe("the server's own timer", () => {
   });
 
   test("after a tick that ran jobs, the timer folds the whole write-ahead log into the database file, the next due time being 200 ms away (SQLite)", async () => {
-    const { store, file } = freshStore();
-    const clock = new ManualClock(T0);
-    const runtime = testRuntime(store, { clock, runner: { runnerName: "timer" } });
-    store.client.run("PRAGMA wal_checkpoint(TRUNCATE)");
+    const { store, file, clock, runtime, timer } = timerAtT0();
     for (const name of ["a", "b", "c"]) await addJob(store, T0, { name, runAt: new Date(T0 - 1_000) });
     await addJob(store, T0, { name: "next", runAt: new Date(T0 + 200) });
-    const timer = new TickTimer(runtime);
-    onCleanup(() => timer.stop());
     timer.start();
     // Three runs are a few frames of log, far below SQLite's own checkpoint at 1,000 and the
     // mark for a log written otherwise: only the tick's runs make the timer fold it all in, once
@@ -149,16 +147,11 @@ describe("the server's own timer", () => {
   });
 
   test("no checkpoint stands between a tick and a due time less than 50 ms after it: the log waits for a later one", async () => {
-    const { store, file } = freshStore();
-    const clock = new ManualClock(T0);
-    const runtime = testRuntime(store, { clock, runner: { runnerName: "timer" } });
-    store.client.run("PRAGMA wal_checkpoint(TRUNCATE)");
+    const { store, file, clock, runtime, timer } = timerAtT0();
     for (const name of ["a", "b", "c"]) await addJob(store, T0, { name, runAt: new Date(T0 - 1_000) });
     await addJob(store, T0, { name: "right-after", runAt: new Date(T0 + 20) });
     const asked = spyOn(store, "checkpoint");
     onCleanup(() => asked.mockRestore());
-    const timer = new TickTimer(runtime);
-    onCleanup(() => timer.stop());
     timer.start();
     expect(await waitUntil(() => runtime.runner.metrics.ticks >= 1, 5_000, 5)).toBe(true);
     await Bun.sleep(300); // this clock stays 20 ms before "right-after": the timer keeps looking, and never checkpoints
@@ -171,15 +164,10 @@ describe("the server's own timer", () => {
   });
 
   test("a short write-ahead log is left alone before a due time: starting the log over costs the next write a sync", async () => {
-    const { store, file } = freshStore();
-    const clock = new ManualClock(T0);
-    const runtime = testRuntime(store, { clock, runner: { runnerName: "timer" } });
-    store.client.run("PRAGMA wal_checkpoint(TRUNCATE)");
+    const { store, file, clock, runtime, timer } = timerAtT0();
     const job = await addJob(store, T0, { name: "due-soon", runAt: new Date(T0 + 200) });
     const asked = spyOn(store, "checkpoint");
     onCleanup(() => asked.mockRestore());
-    const timer = new TickTimer(runtime);
-    onCleanup(() => timer.stop());
     timer.start();
     expect(await waitUntil(() => asked.mock.calls.length > 0, 5_000, 10)).toBe(true);
     expect(jobsInDatabaseFile(file)).toEqual([]);
@@ -189,21 +177,17 @@ describe("the server's own timer", () => {
   });
 
   test("a checkpoint that fails is logged, and the job still starts at its due time", async () => {
-    const { store } = freshStore();
     const warnings: { msg: string; fields?: Record<string, unknown> }[] = [];
     const logger: Logger = { info() {}, error() {}, warn: (msg, fields) => warnings.push({ msg, fields }) };
-    const failing = new Proxy(store, {
+    const failing = (store: SqliteStore) => new Proxy(store, {
       get(target, key) {
         if (key === "checkpoint") return async () => { throw new AppError("UNAVAILABLE", "the database is locked"); };
         const value: unknown = Reflect.get(target, key, target);
         return typeof value === "function" ? value.bind(target) : value;
       },
     });
-    const clock = new ManualClock(T0);
-    const runtime = testRuntime(failing, { clock, logger, runner: { runnerName: "timer" } });
+    const { store, clock, timer } = timerAtT0({ logger, wrap: failing });
     const job = await addJob(store, T0, { name: "runs-anyway", runAt: new Date(T0 + 200) });
-    const timer = new TickTimer(runtime);
-    onCleanup(() => timer.stop());
     timer.start();
     expect(await waitUntil(() => warnings.length > 0, 5_000, 10)).toBe(true);
     expect(warnings).toEqual([{ msg: "cannot checkpoint the write-ahead log", fields: { error: "the database is locked" } }]);
