@@ -58,6 +58,11 @@ export interface LifecycleSql {
   /** Active, due and unleased: what a tick claims (by `next_run_at`, an index range). */
   due: string;
   /**
+   * Active, due by `at` (an SQL expression, `now` or a slot just ahead of it) and unleased now:
+   * what the server's timer claims shortly before a slot (`Runner`, `CLAIM_EARLY_MS`).
+   */
+  dueBy: (at: string) => string;
+  /**
    * The same, judging a row nobody has scheduled yet by its seed columns (`next_run_at`, else
    * `run_at`, else an interval's creation): what readers count. A cron row nobody has scheduled
    * is not among them: its first match only `dueAtOf` can compute (`unscheduledCron`).
@@ -90,10 +95,12 @@ export function lifecycleSql(dialect: Dialect, now: string, t = ""): LifecycleSq
   const active = dialect.isTrue(`${t}is_active`);
   const timeoutMs = dialect.secondsToMs(dialect.least(`${t}timeout_seconds`, String(MAX_TIMEOUT_SECONDS)));
   const dueAt = `coalesce(${t}next_run_at, CASE WHEN ${t}cron IS NULL THEN coalesce(${t}run_at, ${t}created_at) END)`;
+  const dueBy = (at: string) => `${active} AND ${t}next_run_at <= ${at} AND ${unleased}`;
   return {
     running,
     unleased,
-    due: `${active} AND ${t}next_run_at <= ${now} AND ${unleased}`,
+    due: dueBy(now),
+    dueBy,
     dueSeed: `${active} AND ${dueAt} <= ${now} AND ${unleased}`,
     unscheduledCron: `${active} AND ${t}next_run_at IS NULL AND ${t}cron IS NOT NULL AND ${unleased}`,
     state: {

@@ -26,9 +26,14 @@ export class ClaimSize {
     this.meanMs = this.meanMs === undefined ? ms : this.meanMs + WEIGHT * (ms - this.meanMs);
   }
 
+  /** The jobs it can start within `CLAIM_AHEAD_MS`, at least `concurrency`: how far claims before a slot go (`Runner`). */
+  get ahead(): number {
+    const ahead = this.meanMs === undefined ? 0 : Math.floor((this.concurrency * CLAIM_AHEAD_MS) / Math.max(this.meanMs, 0.001));
+    return Math.max(this.concurrency, ahead);
+  }
+
   /** The jobs to claim next. */
   get next(): number {
-    const ahead = this.meanMs === undefined ? 0 : Math.floor((this.concurrency * CLAIM_AHEAD_MS) / Math.max(this.meanMs, 0.001));
-    return Math.min(this.batchSize, Math.max(this.concurrency, ahead));
+    return Math.min(this.batchSize, this.ahead);
   }
 }

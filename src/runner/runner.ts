@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
+import { setImmediate as nextTurn, setTimeout as sleep } from "node:timers/promises";
 import { actorLabel, type ChangeActor } from "../actor.ts";
 import type { ChangeFeed } from "../changes.ts";
 import type { Clock } from "../clock.ts";
@@ -73,10 +74,28 @@ export interface TickOptions {
    * process that ticks once (`app cron-runner --local`) derives them all.
    */
   deriveMs?: number;
+  /**
+   * The due time the server's timer ticks for, up to `CLAIM_EARLY_MS` before it: the tick claims
+   * the jobs due by then, and starts each at its own `next_run_at`, never before.
+   */
+  slot?: number;
 }
 
 /** The default of `TickOptions.deriveMs`. */
 export const DERIVE_MS = 50;
+
+/**
+ * How long before a slot the server's timer starts its tick (`TickOptions.slot`): the claim of
+ * the slot's first batch (a few ms for 500 jobs) is done before it, and the jobs start in the
+ * millisecond they come due. Their leases are taken this much early, well within any lease.
+ */
+export const CLAIM_EARLY_MS = 25;
+/**
+ * A timer fires up to ~2 ms after its time (it counts whole ms, and the event loop is late to
+ * it): a job claimed early sleeps until this long before its time, then waits out the rest a
+ * turn of the event loop at a time.
+ */
+export const WAKE_EARLY_MS = 2;
 
 const PRUNE_EVERY_MS = 3_600_000;
 
@@ -168,7 +187,7 @@ export class Runner {
     if (this.stopping) throw new AppError("UNAVAILABLE", "the runner is shutting down");
   }
 
-  private async tick({ limit = Number.POSITIVE_INFINITY, dryRun = false, budgetMs = this.options.budgetMs, deriveMs = DERIVE_MS }: TickOptions): Promise<TickResult> {
+  private async tick({ limit = Number.POSITIVE_INFINITY, dryRun = false, budgetMs = this.options.budgetMs, deriveMs = DERIVE_MS, slot }: TickOptions): Promise<TickResult> {
     this.assertRunning();
     const { store, clock } = this.deps;
     const runId = randomUUID();
@@ -190,7 +209,7 @@ export class Runner {
     }
 
     const failed: TickFailure = {};
-    await this.runClaims(runId, tally, failed, limit, startedAt + budgetMs);
+    await this.runClaims(runId, tally, failed, limit, startedAt + budgetMs, slot);
     this.metrics.recordTick(clock.now() - startedAt, clock.now());
     if (failed.error !== undefined) throw failed.error;
     await this.pruneIfDue(clock.now());
@@ -205,9 +224,9 @@ export class Runner {
    * the last one's records are written. Once every worker is idle and every record written, a
    * run recorded after the last empty claim began may have made its job due again (catch-up
    * `all`): then it looks once more. The first store failure goes to `failed` as it happens, and
-   * no job starts after it.
+   * no job starts after it. Claims take the jobs due by `slot` when it is still ahead.
    */
-  private async runClaims(runId: string, tally: TickTally, failed: TickFailure, limit: number, claimUntil: number): Promise<void> {
+  private async runClaims(runId: string, tally: TickTally, failed: TickFailure, limit: number, claimUntil: number, slot?: number): Promise<void> {
     const { store, clock } = this.deps;
     const fail = (err: unknown) => { failed.error ??= err; };
     // The last batch claimed; `queue[head]` is the next job to start.
@@ -230,6 +249,7 @@ export class Runner {
     };
     let recordedAtEmptyClaim = -1; // `recorded` when the last claim that found nothing began (-1: none has)
     let exhausted = false; // a claim of this pass found nothing
+    let full = false; // the last claim found all it asked for
     let waitedUpTo = 0; // `settled.slice(0, waitedUpTo)`: awaited before a claim
     let queuedUpTo = 0; // `settled.slice(0, queuedUpTo)`: queued before the last claim
     let claiming: Promise<void> | undefined;
@@ -244,16 +264,18 @@ export class Runner {
         if (!canClaim()) return;
         const recordedBefore = recorded;
         const now = clock.now();
-        const batch = await store.claimDue({ runId, now, limit: Math.min(this.claimSize.next, limit - tally.claimed), leaseMarginMs: this.options.leaseMarginMs });
+        const asked = Math.min(this.claimSize.next, limit - tally.claimed);
+        const batch = await store.claimDue({ runId, now, dueBy: slot, limit: asked, leaseMarginMs: this.options.leaseMarginMs });
         tally.claimed += batch.length;
         if (batch.length === 0) {
           exhausted = true;
           recordedAtEmptyClaim = recordedBefore;
         }
-        // Claimed only once the queue is empty (one claim at a time), so the batch replaces it.
-        queue = batch;
+        // Claimed once the queue is empty, or before the slot while it fills (one claim at a time).
+        queue = head === queue.length ? batch : queue.slice(head).concat(batch);
         head = 0;
         claimedAt = now;
+        full = batch.length > 0 && batch.length === asked;
       } catch (err) {
         fail(err);
       } finally {
@@ -278,6 +300,12 @@ export class Runner {
         }
         const job = queue[head++]!;
         try {
+          // Claimed before its time (`slot`): it starts when the clock reaches it.
+          const dueAt = job.nextRunAt?.getTime() ?? Number.NaN;
+          if (dueAt > clock.now() && !(await this.reach(dueAt))) {
+            unstarted.push(job.id);
+            continue;
+          }
           if (this.stopping || failed.error !== undefined) {
             unstarted.push(job.id);
             continue;
@@ -303,17 +331,41 @@ export class Runner {
     };
     this.waiting.add(giveBack);
     try {
-      do {
-        exhausted = false;
+      // Before the slot, batch after batch while the next claim still ends well before it, up to
+      // what the runner can start within CLAIM_AHEAD_MS: at the slot they all start.
+      for (let took = 0; slot !== undefined && canClaim() && queue.length < this.claimSize.ahead;) {
+        const began = clock.now();
+        if (began + 2 * took >= slot) break;
+        await claim();
+        if (!full) break;
+        took = clock.now() - began;
+      }
+      for (;;) {
         await Promise.all(Array.from({ length: this.options.concurrency }, worker));
         await Promise.all(settled);
-      } while (recordedAtEmptyClaim !== -1 && recorded !== recordedAtEmptyClaim && canClaim());
+        if (recordedAtEmptyClaim === -1 || recorded === recordedAtEmptyClaim || !canClaim()) break;
+        exhausted = false;
+      }
     } finally {
       this.waiting.delete(giveBack);
     }
     giveBack();
     release(unstarted);
     await Promise.all(settled);
+  }
+
+  /**
+   * Waits until the clock reaches `at`, which is at most `CLAIM_EARLY_MS` away: true then; false
+   * on shutdown, or when the clock moved back meanwhile (a database clock re-read, a stepped
+   * system clock) and `at` is further away than that: the job is then given back.
+   */
+  private async reach(at: number): Promise<boolean> {
+    for (;;) {
+      const left = at - this.deps.clock.now();
+      if (left <= 0) return true;
+      if (left > CLAIM_EARLY_MS || this.stopping) return false;
+      await (left > WAKE_EARLY_MS ? sleep(left - WAKE_EARLY_MS) : nextTurn());
+    }
   }
 
   /**

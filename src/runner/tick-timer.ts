@@ -3,16 +3,10 @@ import type { Clock } from "../clock.ts";
 import { errorMessage } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import type { RunnerStore } from "../store/store.ts";
-import type { Runner } from "./runner.ts";
+import { CLAIM_EARLY_MS, type Runner } from "./runner.ts";
 
 const MAX_SLEEP_MS = 60_000;
 const RETRY_AFTER_ERROR_MS = 5_000;
-/**
- * A timer fires up to ~2 ms after its time (it counts whole ms, and the event loop is late to
- * it): set this much early, the timer waits out the rest a turn of the event loop at a time, so
- * the tick starts in the millisecond its jobs come due, never before (SPEC §5.1).
- */
-export const WAKE_EARLY_MS = 2;
 /**
  * The timer has the store fold its write-ahead log into the database file
  * (`RunnerStore.checkpoint`) while no claim waits on it, so that SQLite's own checkpoint, at
@@ -40,13 +34,18 @@ export interface TickTimerDeps {
  * The server's own timer (SPEC §5.6): ticks at least once a minute, and as soon as the
  * earliest `next_run_at` comes due. It listens to the runtime's change feed and re-arms
  * whenever jobs change, here or elsewhere. It has the store fold its log in while nothing waits
- * (`PREPARE_MS`), and starts the tick in the millisecond the jobs come due (`WAKE_EARLY_MS`).
+ * (`PREPARE_MS`), and starts the tick `CLAIM_EARLY_MS` before a due time, so the jobs are claimed
+ * by then and start in the millisecond they come due (`TickOptions.slot`).
  */
 export class TickTimer {
   private timer: ReturnType<typeof setTimeout> | undefined;
-  /** Waiting out the last `WAKE_EARLY_MS` before a due time. */
-  private closing: ReturnType<typeof setImmediate> | undefined;
   private ticking = false;
+  /**
+   * The due time the last tick was early for. What it left (a lease that ends then, a job that
+   * became due by it meanwhile) waits for the time itself: another early tick would find it
+   * still held, again and again until then.
+   */
+  private tickedEarlyFor: number | undefined;
   /** A tick of this timer ran jobs since its last checkpoint. */
   private wrote = false;
   private stopped = true;
@@ -74,8 +73,7 @@ export class TickTimer {
 
   private disarm(): void {
     clearTimeout(this.timer);
-    clearImmediate(this.closing);
-    this.timer = this.closing = undefined;
+    this.timer = undefined;
   }
 
   /** Jobs changed: look again at when the next one is due (after a tick it looks anyway). */
@@ -90,14 +88,14 @@ export class TickTimer {
    */
   private async arm(failed = false, paused = false): Promise<void> {
     let delay = failed ? RETRY_AFTER_ERROR_MS : MAX_SLEEP_MS;
-    let due: number | undefined; // a due time to start the tick at, to the ms
+    let due: number | undefined; // the due time to tick for
     try {
       const now = this.clock.now();
       const next = failed || paused ? null : await this.store.nextWakeAt(now);
       // A wake time that is no number (an odd value read from the table) waits the full minute, never 1 ms.
       if (next !== null && Number.isFinite(next) && next - now <= MAX_SLEEP_MS) {
         due = next;
-        delay = Math.max(0, next - now - WAKE_EARLY_MS);
+        delay = Math.max(0, next - now - this.earliness(next));
       }
     } catch (err) {
       this.logger.error("cannot read the next due time", { error: errorMessage(err) });
@@ -121,7 +119,7 @@ export class TickTimer {
     this.timer = undefined;
     await this.checkpoint(PREPARE_FRAMES);
     // Re-armed or stopped meanwhile: that timer stands.
-    if (this.stopped || this.ticking || this.timer !== undefined || this.closing !== undefined) return;
+    if (this.stopped || this.ticking || this.timer !== undefined) return;
     this.wake(due);
   }
 
@@ -135,26 +133,31 @@ export class TickTimer {
   }
 
   /**
-   * The timer fired: ticks once the clock reaches `due`, yielding to the event loop for the last
-   * `WAKE_EARLY_MS`. A clock that has moved back meanwhile (a database clock re-read, a stepped
-   * system clock) is looked at again as after a change, never waited out turn by turn.
+   * The timer fired: ticks for `due` once it is `CLAIM_EARLY_MS` away or less (or has come, after
+   * a tick early for it: `tickedEarlyFor`). A clock that has
+   * moved back meanwhile (a database clock re-read, a stepped system clock) is looked at again as
+   * after a change.
    */
   private wake(due: number | undefined): void {
-    this.timer = this.closing = undefined;
-    const left = due === undefined ? 0 : due - this.clock.now();
-    if (left <= 0) void this.tick();
-    else if (left <= WAKE_EARLY_MS) this.closing = setImmediate(() => this.wake(due));
+    this.timer = undefined;
+    if (due === undefined || due - this.clock.now() <= this.earliness(due)) void this.tick(due);
     else void this.arm();
   }
 
-  private async tick(): Promise<void> {
+  /** How long before `due` to tick for it. */
+  private earliness(due: number): number {
+    return due === this.tickedEarlyFor ? 0 : CLAIM_EARLY_MS;
+  }
+
+  private async tick(slot?: number): Promise<void> {
     if (this.stopped || this.runner.isStopping) return;
     this.ticking = true;
     this.disarm();
+    this.tickedEarlyFor = slot !== undefined && slot > this.clock.now() ? slot : undefined;
     let failed = false;
     let paused = false;
     try {
-      const result = await this.runner.runDueJobs();
+      const result = await this.runner.runDueJobs({ slot });
       paused = result.paused;
       if (result.claimed > 0) {
         this.logger.info("tick", { runId: result.runId, claimed: result.claimed, succeeded: result.succeeded, failed: result.failed, timedOut: result.timedOut, durationMs: result.durationMs });

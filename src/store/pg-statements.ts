@@ -12,13 +12,13 @@ const DUE = LIFECYCLE.due;
 const LEASE = lifecycleSql(POSTGRES, "$1::timestamptz", "c.").claim({ runId: "$2", margin: "$3::int" });
 
 /**
- * $4 limit. Rows another claim holds are skipped, not waited for: ticks on several hosts never
+ * $4 limit, $5 due by (now, or a slot just ahead of it). Rows another claim holds are skipped, not waited for: ticks on several hosts never
  * block each other. `= ANY(ARRAY(…))` makes the update find the chosen rows by primary key
  * (a join would hash the whole table).
  */
 export const CLAIM = `
   UPDATE cron_jobs c SET ${LEASE}
-  WHERE c.id = ANY(ARRAY(SELECT id FROM cron_jobs WHERE ${DUE} ORDER BY next_run_at LIMIT $4 FOR UPDATE SKIP LOCKED))
+  WHERE c.id = ANY(ARRAY(SELECT id FROM cron_jobs WHERE ${LIFECYCLE.dueBy("$5::timestamptz")} ORDER BY next_run_at LIMIT $4 FOR UPDATE SKIP LOCKED))
   RETURNING c.*`;
 
 /** $4 job id. */

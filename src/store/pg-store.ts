@@ -132,9 +132,9 @@ export class PgStore implements Store {
     return this.guard("cannot schedule jobs", async () => (await this.client.unsafe(q.DEAD_WITHOUT_TIME, [error, at(now)])).count);
   }
 
-  claimDue({ runId, now, limit, leaseMarginMs }: ClaimOptions) {
+  claimDue({ runId, now, dueBy = now, limit, leaseMarginMs }: ClaimOptions) {
     return this.guard("cannot claim due jobs", async () => {
-      const rows = await this.rows(q.CLAIM, [at(now), runId, Math.round(leaseMarginMs), limit]);
+      const rows = await this.rows(q.CLAIM, [at(now), runId, Math.round(leaseMarginMs), limit, at(Math.max(now, dueBy))]);
       return rows.map(recordFromRow).sort((a, b) => a.nextRunAt!.getTime() - b.nextRunAt!.getTime() || a.id - b.id);
     });
   }

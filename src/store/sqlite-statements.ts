@@ -28,8 +28,8 @@ export function pushRunParams(params: (string | number | null)[], run: Finish["r
  */
 const held = (claimed: string) => `is_active = 1 AND next_run_at IS coalesce(${claimed}, next_run_at)`;
 
-/** The statements whose query plans a test checks ($now, $runId, $margin, $limit; `?` in order). */
-export const CLAIM = `UPDATE cron_jobs SET ${LEASE} WHERE id IN (SELECT id FROM cron_jobs WHERE ${DUE} ORDER BY next_run_at LIMIT $limit) RETURNING *`;
+/** The statements whose query plans a test checks ($now, $due, $runId, $margin, $limit; `?` in order). */
+export const CLAIM = `UPDATE cron_jobs SET ${LEASE} WHERE id IN (SELECT id FROM cron_jobs WHERE ${LIFECYCLE.dueBy("$due")} ORDER BY next_run_at LIMIT $limit) RETURNING *`;
 export const NEXT_DUE = `SELECT next_run_at AS at FROM cron_jobs WHERE is_active = 1 AND next_run_at IS NOT NULL
          AND ${lifecycleSql(SQLITE, "?").unleased} ORDER BY next_run_at LIMIT 1`;
 // A lease end that is no time (text, or past what a `Date` holds) is no lease: never a time to wake at.

@@ -112,10 +112,10 @@ export class SqliteStore implements Store {
     return this.guard("cannot schedule jobs", () => (this.hot.anyWithoutTime.get() ? this.hot.deadWithoutTime.run(error, now).changes : 0));
   }
 
-  claimDue({ runId, now, limit, leaseMarginMs }: ClaimOptions) {
+  claimDue({ runId, now, dueBy = now, limit, leaseMarginMs }: ClaimOptions) {
     return this.guard("cannot claim due jobs", () => {
       const rows = this.client.transaction(() =>
-        this.hot.claim.all({ $runId: runId, $now: now, $margin: leaseMarginMs, $limit: limit })).immediate();
+        this.hot.claim.all({ $runId: runId, $now: now, $due: Math.max(now, dueBy), $margin: leaseMarginMs, $limit: limit })).immediate();
       return rows.map(recordFromRow).sort((a, b) => a.nextRunAt!.getTime() - b.nextRunAt!.getTime() || a.id - b.id);
     });
   }

@@ -64,7 +64,13 @@ export type FinishOutcome = "applied" | "gone" | "lease_lost";
 
 export interface ClaimOptions {
   runId: string;
+  /** Leases are judged, and taken, at this time. */
   now: number;
+  /**
+   * Claims the jobs due by this time (default and at least `now`): the server's timer claims a
+   * burst shortly before its slot, and starts each job at its own `next_run_at` (`Runner`).
+   */
+  dueBy?: number;
   limit: number;
   /** Added to each job's `timeout_seconds` to make its lease. */
   leaseMarginMs: number;

@@ -101,8 +101,8 @@ describe.skipIf(!postgresAvailable)("several app serve instances on one PostgreS
     expect(ran).toBe(true);
     const [run] = await sql`SELECT runner, name FROM cron_job_runs`;
     expect(run).toEqual({ runner: b.runner, name: "created-on-a" });
+    expect(await auditViolations(sql)).toEqual({ early: [], stolen: [] });
     const [claim] = await sql`SELECT at FROM claim_audit`;
-    expect(claim.at.getTime()).toBeGreaterThanOrEqual(dueAt);
     // B heard of the job through LISTEN/NOTIFY and armed its timer for it: it ran before B's minute was up.
     expect(claim.at.getTime()).toBeLessThan(bSleepsUntil);
   }, 30_000);

@@ -112,7 +112,7 @@ describe.skipIf(!postgresAvailable)("the PostgreSQL store, where it differs from
       const explain = async (statement: string, params: unknown[]) =>
         (await tx.unsafe(`EXPLAIN ${statement}`, params)).map((r: Record<string, string>) => Object.values(r)[0]).join("\n");
       return {
-        claim: await explain(q.CLAIM, [now, "r", 1000, 500]),
+        claim: await explain(q.CLAIM, [now, "r", 1000, 500, now]),
         unscheduled: await explain(q.LIST_UNSCHEDULED, [500]),
         nextWake: await explain(q.NEXT_WAKE, [now]),
         deadWithoutTime: await explain(q.DEAD_WITHOUT_TIME, ["e", now]),

@@ -1,4 +1,4 @@
-import { expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { z } from "zod";
 import { CLAIM_AHEAD_MS } from "../../src/runner/claim-size.ts";
 import { backoffMs, LEASE_EXPIRED_ERROR } from "../../src/lifecycle/lifecycle.ts";
@@ -9,6 +9,7 @@ import { waitUntil } from "../support/server-process.ts";
 import { addJob, GateJob, RecordJob, testRegistry } from "../support/jobs.ts";
 import { ManualClock } from "../../src/clock.ts";
 import { testRuntime, TEST_ACTOR } from "../support/runtime.ts";
+import type { Store } from "../../src/store/store.ts";
 
 const MIN = 60_000;
 const past = new Date(T0 - 1000);
@@ -141,6 +142,74 @@ for (const backend of backends) {
       const job = await addJob(store, T0, { name: "later", runAt: new Date(T0 + 1000) });
       expect((await runner.runDueJobs()).claimed).toBe(0);
       expect(await store.getJob(job.id)).toBeDefined();
+    });
+
+    describe("a tick for a slot just ahead (the server's timer, CLAIM_EARLY_MS before it)", () => {
+      const lockedBy = async (store: Store, id: number) => (await store.getJob(id))?.lockedBy;
+
+      test("claims what is due by the slot, not what is later or leased, and starts each job at its own time, never before", async () => {
+        const record = new RecordJob();
+        const { store, runner, clock } = await setup({}, record);
+        const held = await addJob(store, T0, { name: "held", jobType: "record", runAt: past });
+        await store.claimDue({ runId: "elsewhere", now: T0, limit: 10, leaseMarginMs: 1_000 });
+        const a = await addJob(store, T0, { name: "a", jobType: "record", runAt: new Date(T0 + 5) });
+        const b = await addJob(store, T0, { name: "b", jobType: "record", runAt: new Date(T0 + 10) });
+        const later = await addJob(store, T0, { name: "later", jobType: "record", runAt: new Date(T0 + 30) });
+        const tick = runner.runDueJobs({ slot: T0 + 10 });
+        expect(await waitUntil(async () => (await lockedBy(store, b.id)) != null, 5_000, 5)).toBe(true);
+        expect(await lockedBy(store, a.id)).toBe((await lockedBy(store, b.id))!);
+        expect(await lockedBy(store, later.id)).toBeNull();
+        expect(await lockedBy(store, held.id)).toBe("elsewhere");
+        await Bun.sleep(50);
+        expect(record.seen).toEqual([]); // this clock stays at T0: claimed, not started
+        clock.set(T0 + 5);
+        expect(await waitUntil(() => record.seen.length > 0, 5_000, 5)).toBe(true);
+        await Bun.sleep(50);
+        expect(record.seen).toEqual([a.id]);
+        clock.set(T0 + 10);
+        expect(await tick).toMatchObject({ claimed: 2, succeeded: 2 });
+        const runs = (await store.listRuns({ limit: 10 })).items;
+        expect(runs.map((r) => [r.name, r.startedAt.getTime() - T0]).sort()).toEqual([["a", 5], ["b", 10]]);
+      });
+
+      test("claims batch after batch before the slot, up to what the runner can start at once when no run has told it more", async () => {
+        const record = new RecordJob();
+        const { store, runner, clock } = await setup({ concurrency: 4, batchSize: 3 }, record);
+        for (let i = 0; i < 9; i++) await addJob(store, T0, { name: `j-${i}`, jobType: "record", runAt: new Date(T0 + 10) });
+        const leased = async () => (await store.listJobs({ limit: 10 }, T0)).items.filter((j) => j.lockedBy !== null).length;
+        const tick = runner.runDueJobs({ slot: T0 + 10 });
+        // Two claims of 3 (batchSize) make 6, past 4 (concurrency: ClaimSize.ahead before any run): no third.
+        expect(await waitUntil(async () => (await leased()) === 6, 5_000, 5)).toBe(true);
+        await Bun.sleep(50);
+        expect(await leased()).toBe(6);
+        expect(record.seen).toEqual([]);
+        clock.set(T0 + 10);
+        expect(await tick).toMatchObject({ claimed: 9, succeeded: 9 });
+      });
+
+      test("a job whose time moved away while it waited (the clock was set back) is given back, not started", async () => {
+        const record = new RecordJob();
+        const { store, runner, clock } = await setup({}, record);
+        const job = await addJob(store, T0, { name: "soon", jobType: "record", runAt: new Date(T0 + 10) });
+        const tick = runner.runDueJobs({ slot: T0 + 10 });
+        expect(await waitUntil(async () => (await lockedBy(store, job.id)) != null, 5_000, 5)).toBe(true);
+        clock.set(T0 - 600_000);
+        expect(await tick).toMatchObject({ claimed: 0, succeeded: 0 });
+        expect(await store.getJob(job.id)).toMatchObject({ lockedBy: null, lockedUntil: null, attempts: 0, isActive: true });
+        expect(record.seen).toEqual([]);
+      });
+
+      test("shutdown gives back at once the jobs waiting for their time", async () => {
+        const record = new RecordJob();
+        const { store, runner } = await setup({}, record);
+        const job = await addJob(store, T0, { name: "soon", jobType: "record", runAt: new Date(T0 + 10) });
+        const tick = runner.runDueJobs({ slot: T0 + 10 });
+        expect(await waitUntil(async () => (await lockedBy(store, job.id)) != null, 5_000, 5)).toBe(true);
+        await runner.shutdown(60_000); // this clock never reaches the job's time: only the shutdown ends the wait
+        expect(await tick).toMatchObject({ claimed: 0 });
+        expect(await store.getJob(job.id)).toMatchObject({ lockedBy: null, attempts: 0 });
+        expect(record.seen).toEqual([]);
+      });
     });
 
     test("a recurring job keeps its row: last_run_at = start, next_run_at = next slot, attempts reset", async () => {

@@ -72,28 +72,26 @@ describe("the server's own timer", () => {
     expect(runs[0]!.startedAt.getTime()).toBeGreaterThanOrEqual(dueAt); // never early
   });
 
-  test("the timer is set a moment early and the tick starts when the clock reaches the due time: not before, and not a timer later", async () => {
+  test("the timer ticks CLAIM_EARLY_MS before a due time: the job is claimed then, and starts when the clock reaches its time, not before", async () => {
     const { store, clock, runtime, timer } = timerAtT0();
     const job = await addJob(store, T0, { name: "to-the-ms", runAt: new Date(T0 + 100) });
     timer.start();
     expect(await waitUntil(() => runtime.runner.metrics.ticks >= 1, 5_000, 5)).toBe(true);
-    // The timer has fired (it was set for 98 ms), but this clock has not moved: no tick yet, and
-    // no turn-by-turn wait either (100 ms are left, not 2): it looks again, as after a change.
-    // (Before, each timer ticked, found nothing due, and set the next one: 3 more ticks by now.)
-    const immediates = spyOn(globalThis, "setImmediate");
-    onCleanup(() => immediates.mockRestore());
+    // The timer has fired (it was set for 75 ms), but this clock has not moved: 100 ms are left,
+    // more than CLAIM_EARLY_MS, so it looks again, as after a change; no tick, no claim.
     await Bun.sleep(300);
     expect(runtime.runner.metrics.ticks).toBe(1);
-    expect(immediates).not.toHaveBeenCalled();
-    // 1 ms before the due time the rest is waited out turn by turn; at it, the tick starts.
+    expect((await store.getJob(job.id))!.lockedBy).toBeNull();
+    // 20 ms before the due time the tick claims the job and holds it until the clock reaches it.
+    clock.set(T0 + 80);
+    expect(await waitUntil(async () => (await store.getJob(job.id))!.lockedBy !== null, 2_000, 5)).toBe(true);
     clock.set(T0 + 99);
-    await Bun.sleep(150);
-    expect(runtime.runner.metrics.ticks).toBe(1);
-    expect(immediates).toHaveBeenCalled();
+    await Bun.sleep(100);
+    expect((await store.listRuns({ limit: 5 })).items).toEqual([]);
     clock.set(T0 + 100);
     const runs = await waitForRun(store, job.id, 2_000);
     expect(runs.map((r) => r.startedAt.getTime())).toEqual([T0 + 100]);
-    expect(runtime.runner.metrics.ticks).toBe(2);
+    expect(await waitUntil(() => runtime.runner.metrics.ticks === 2, 2_000, 5)).toBe(true);
   });
 
   test("a clock that moved back while the timer slept: it looks again, and still ticks within the minute (fake timers)", async () => {

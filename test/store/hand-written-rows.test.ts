@@ -20,7 +20,7 @@ describe("rows the web application writes straight into cron_jobs (SQLite)", () 
     const plan = (statement: string, params: Record<string, string | number> | (string | number)[]) => store.client
       .query<{ detail: string }, any>(`EXPLAIN QUERY PLAN ${statement}`).all(params as any).map((p) => p.detail).join(" | ");
     expect(plan(UNSCHEDULED, [500])).toContain("SEARCH cron_jobs USING INDEX cron_jobs_due_idx (next_run_at=?)");
-    const claim = plan(CLAIM, { $now: 5, $runId: "r", $margin: 1000, $limit: 500 });
+    const claim = plan(CLAIM, { $now: 5, $due: 5, $runId: "r", $margin: 1000, $limit: 500 });
     expect(claim).toContain("SEARCH cron_jobs USING INDEX cron_jobs_due_idx (next_run_at<?)");
     expect(claim).not.toContain("SCAN cron_jobs");
     expect(plan(NEXT_DUE, [5])).toContain("USING INDEX cron_jobs_due_idx");

@@ -1,5 +1,6 @@
 import type { SQL } from "bun";
 import { faketimeAvailable, startServer, waitUntil, type ServerProcess } from "./server-process.ts";
+import { CLAIM_EARLY_MS } from "../../src/runner/runner.ts";
 
 export { faketimeAvailable };
 
@@ -41,10 +42,15 @@ export async function installAudit(sql: SQL): Promise<void> {
   `);
 }
 
-/** Claims that took a lease still live, or a job before it was due (both must never happen). */
+/**
+ * What must never happen: a run that started before its job was due, a claim more than
+ * `CLAIM_EARLY_MS` before it (the server's timer claims a slot's jobs that much early, and starts
+ * them at their time), a claim of a lease still live.
+ */
 export async function auditViolations(sql: SQL): Promise<{ early: unknown[]; stolen: unknown[] }> {
   // A host measures its offset to the database clock to within a fraction of a round trip: 5 ms of slack.
-  const early = await sql`SELECT job_id, due_at, at FROM claim_audit WHERE at < due_at - interval '5 ms'`;
+  const early = await sql`SELECT job_id, due_at, at FROM claim_audit WHERE at < due_at - ${CLAIM_EARLY_MS + 5} * interval '1 ms'
+    UNION ALL SELECT job_id, scheduled_for, started_at FROM cron_job_runs WHERE started_at < scheduled_for - interval '5 ms'`;
   const stolen = await sql`SELECT job_id, prev_locked_until, at FROM claim_audit
     WHERE prev_locked_by IS NOT NULL AND at < prev_locked_until - interval '5 ms'`;
   return { early: [...early], stolen: [...stolen] };
