@@ -229,7 +229,7 @@ export class Runner {
   private async runClaims(runId: string, tally: TickTally, failed: TickFailure, limit: number, claimUntil: number, slot?: number): Promise<void> {
     const { store, clock } = this.deps;
     const fail = (err: unknown) => { failed.error ??= err; };
-    // The last batch claimed; `queue[head]` is the next job to start.
+    // The jobs claimed and not yet started are `queue[head…]`.
     let queue: CronJobRecord[] = [];
     let head = 0;
     let claimedAt = 0;
@@ -292,8 +292,8 @@ export class Runner {
         }
         // A slot first (another tick may hold them all), then the job: a job is never held
         // unstarted while its worker waits, so a shutdown gives back every job not started.
-        const slot = this.slots.take();
-        if (slot) await slot;
+        const taken = this.slots.take();
+        if (taken) await taken;
         if (head === queue.length) {
           this.slots.give();
           continue;
