@@ -134,9 +134,8 @@ export class TickTimer {
 
   /**
    * The timer fired: ticks for `due` once it is `CLAIM_EARLY_MS` away or less (or has come, after
-   * a tick early for it: `tickedEarlyFor`). A clock that has
-   * moved back meanwhile (a database clock re-read, a stepped system clock) is looked at again as
-   * after a change.
+   * a tick early for it: `tickedEarlyFor`). A clock that has moved back meanwhile (a database
+   * clock re-read, a stepped system clock) is looked at again as after a change.
    */
   private wake(due: number | undefined): void {
     this.timer = undefined;

@@ -12,9 +12,9 @@ const DUE = LIFECYCLE.due;
 const LEASE = lifecycleSql(POSTGRES, "$1::timestamptz", "c.").claim({ runId: "$2", margin: "$3::int" });
 
 /**
- * $4 limit, $5 due by (now, or a slot just ahead of it). Rows another claim holds are skipped, not waited for: ticks on several hosts never
- * block each other. `= ANY(ARRAY(…))` makes the update find the chosen rows by primary key
- * (a join would hash the whole table).
+ * $4 limit, $5 due by (now, or a slot just ahead of it). Rows another claim holds are skipped,
+ * not waited for: ticks on several hosts never block each other. `= ANY(ARRAY(…))` makes the
+ * update find the chosen rows by primary key (a join would hash the whole table).
  */
 export const CLAIM = `
   UPDATE cron_jobs c SET ${LEASE}

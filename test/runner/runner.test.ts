@@ -172,6 +172,15 @@ for (const backend of backends) {
         expect(runs.map((r) => [r.name, r.startedAt.getTime() - T0]).sort()).toEqual([["a", 5], ["b", 10]]);
       });
 
+      test("a lease that ends between now and the slot is live now: the claim for the slot leaves it until it ends", async () => {
+        const { store } = await setup();
+        const job = await addJob(store, T0, { name: "held", runAt: new Date(T0 - 1_000), timeoutSeconds: 1 });
+        await store.claimDue({ runId: "elsewhere", now: T0 - 1_000, limit: 10, leaseMarginMs: 5 }); // held until T0 + 5
+        expect(await store.claimDue({ runId: "early", now: T0, dueBy: T0 + 10, limit: 10, leaseMarginMs: 1_000 })).toEqual([]);
+        const taken = await store.claimDue({ runId: "at-its-end", now: T0 + 5, dueBy: T0 + 10, limit: 10, leaseMarginMs: 1_000 });
+        expect(taken.map((j) => [j.id, j.lockedBy])).toEqual([[job.id, "at-its-end"]]);
+      });
+
       test("claims batch after batch before the slot, up to what the runner can start at once when no run has told it more", async () => {
         const record = new RecordJob();
         const { store, runner, clock } = await setup({ concurrency: 4, batchSize: 3 }, record);
