@@ -9,6 +9,7 @@ import { addJob, GateJob, testRegistry } from "../support/jobs.ts";
 
 const GRACE_MS = 2_500;
 const ABORT_GRACE_MS = 200;
+const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 
 for (const backend of backends) {
   describeOn(backend, `SIGTERM of a server in the middle of a tick (${backend.name})`, () => {
@@ -61,10 +62,13 @@ for (const backend of backends) {
       }
       const started = new Set(readJournal(journal).filter((e) => e.event === "start").map((e) => e.jobId));
       expect(started).toEqual(new Set([quick.id, long.id, stubborn.id]));
-      // The HTTP tick in flight was answered with what it did.
+      // The HTTP tick in flight was answered with what it did. The server's own timer hears of the
+      // UPDATE too (a notice on PostgreSQL, the file's data version on SQLite) and may claim the
+      // jobs first: then the timer's tick, in the log, ran them and the POST claimed nothing.
       const answer = await tick;
       expect(answer.status).toBe(200);
-      expect(answer.body).toMatchObject({ claimed: 1, succeeded: 1 });
+      const ticks = [answer.body, ...server.logs().filter((l) => l.msg === "tick")] as { claimed: number; succeeded: number }[];
+      expect({ claimed: sum(ticks.map((t) => t.claimed)), succeeded: sum(ticks.map((t) => t.succeeded)) }).toEqual({ claimed: 1, succeeded: 1 });
       expect(server.logs().some((l) => l.msg === "stopped")).toBe(true);
     }, 40_000);
   });
