@@ -28,9 +28,13 @@ function suite(source: string): { dir: string; cmd: string } {
   return { dir, cmd: `${shellQuote(BUN)} test ./fixture.test.ts --reporter=junit --reporter-outfile={junit}` };
 }
 
-/** The runner on `freshness`; `--min-interval 0` unless given, so runs in a row are not skipped. */
+/**
+ * The runner on `freshness`; `--min-interval 0` unless given, so runs in a row are not skipped.
+ * Its temporary files go to a folder of the test's (`TMPDIR`): a runner killed with SIGKILL
+ * cannot remove its own.
+ */
 function runner(freshness: string, args: string[]) {
-  return startCli(["tests-cronjob-runner", "--freshness-dir", freshness, ...(args.includes("--min-interval") ? [] : ["--min-interval", "0"]), ...args]);
+  return startCli(["tests-cronjob-runner", "--freshness-dir", freshness, ...(args.includes("--min-interval") ? [] : ["--min-interval", "0"]), ...args], { TMPDIR: tempDir() });
 }
 
 const LOCK = "tests_cronjob_runner.lock";
