@@ -95,7 +95,7 @@ export const CLAIM_EARLY_MS = 25;
  * it): a job claimed early sleeps until this long before its time, then waits out the rest a
  * turn of the event loop at a time.
  */
-export const WAKE_EARLY_MS = 2;
+const WAKE_EARLY_MS = 2;
 
 const PRUNE_EVERY_MS = 3_600_000;
 
