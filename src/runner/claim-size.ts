@@ -13,7 +13,10 @@ const WEIGHT = 0.1;
  * and `batchSize`. Instant jobs are claimed a full batch at a time; slow ones a few at a time,
  * so the rest stay unclaimed: a process that dies has counted an attempt only against the
  * jobs it was about to start, and other servers sharing the database take their share. Before
- * any run has ended it claims what it can start at once.
+ * any run has ended it claims what it can start at once, except before a slot: there only time
+ * bounds the claims (they end well before the slot, and what no worker has started
+ * `CLAIM_AHEAD_MS` after it goes back: `Runner`), so the first burst of a new process starts
+ * at its slot as later ones do.
  */
 export class ClaimSize {
   private meanMs: number | undefined;
@@ -26,14 +29,17 @@ export class ClaimSize {
     this.meanMs = this.meanMs === undefined ? ms : this.meanMs + WEIGHT * (ms - this.meanMs);
   }
 
-  /** The jobs it can start within `CLAIM_AHEAD_MS`, at least `concurrency`: how far claims before a slot go (`Runner`). */
+  /**
+   * How many jobs claims before a slot may hold (`Runner`): what it can start within
+   * `CLAIM_AHEAD_MS`, at least `concurrency`; no bound before any run has ended.
+   */
   get ahead(): number {
-    const ahead = this.meanMs === undefined ? 0 : Math.floor((this.concurrency * CLAIM_AHEAD_MS) / Math.max(this.meanMs, 0.001));
-    return Math.max(this.concurrency, ahead);
+    if (this.meanMs === undefined) return Number.POSITIVE_INFINITY;
+    return Math.max(this.concurrency, Math.floor((this.concurrency * CLAIM_AHEAD_MS) / Math.max(this.meanMs, 0.001)));
   }
 
-  /** The jobs to claim next. */
-  get next(): number {
-    return Math.min(this.batchSize, this.ahead);
+  /** The jobs to claim next; `early`: before a slot. */
+  next(early = false): number {
+    return Math.min(this.batchSize, this.meanMs === undefined && !early ? this.concurrency : this.ahead);
   }
 }

@@ -11,7 +11,7 @@ import type { Logger } from "../logger.ts";
 import type { Schedule } from "../schedule/schedule.ts";
 import type { ChangeLogStore, CronJobRecord, ReadStore, RunnerStore, SettingsStore, UserStore } from "../store/store.ts";
 import { CancelWatch } from "./cancel-watch.ts";
-import { ClaimSize } from "./claim-size.ts";
+import { CLAIM_AHEAD_MS, ClaimSize } from "./claim-size.ts";
 import { execute, prepare, type ExecuteDeps, type Prepared } from "./execute.ts";
 import { Finisher } from "./finisher.ts";
 import { InFlight } from "./in-flight.ts";
@@ -264,7 +264,7 @@ export class Runner {
         if (!canClaim()) return;
         const recordedBefore = recorded;
         const now = clock.now();
-        const asked = Math.min(this.claimSize.next, limit - tally.claimed);
+        const asked = Math.min(this.claimSize.next(slot !== undefined && now < slot), limit - tally.claimed);
         const batch = await store.claimDue({ runId, now, dueBy: slot, limit: asked, leaseMarginMs: this.options.leaseMarginMs });
         tally.claimed += batch.length;
         if (batch.length === 0) {
@@ -330,6 +330,7 @@ export class Runner {
       release(waiting.map((job) => job.id));
     };
     this.waiting.add(giveBack);
+    let cancelOverdue: (() => void) | undefined;
     try {
       // Before the slot, batch after batch while the next claim still ends well before it, up to
       // what the runner can start within CLAIM_AHEAD_MS: at the slot they all start.
@@ -340,6 +341,16 @@ export class Runner {
         if (!full) break;
         took = clock.now() - began;
       }
+      // What no worker has started CLAIM_AHEAD_MS after the slot (the runs took longer than
+      // ClaimSize knew, or it knew none yet) goes back, for whichever server is free to take.
+      if (slot !== undefined) {
+        cancelOverdue = this.when(slot + CLAIM_AHEAD_MS, () => {
+          if (claimedAt >= slot || head === queue.length) return; // started, or claimed since the slot
+          this.deps.logger.info("gave back jobs claimed before their slot and not started since", { jobs: queue.length - head, afterMs: CLAIM_AHEAD_MS });
+          giveBack();
+          exhausted = false; // a worker that comes free takes them, if no other server has
+        });
+      }
       for (;;) {
         await Promise.all(Array.from({ length: this.options.concurrency }, worker));
         await Promise.all(settled);
@@ -347,11 +358,27 @@ export class Runner {
         exhausted = false;
       }
     } finally {
+      cancelOverdue?.();
       this.waiting.delete(giveBack);
     }
     giveBack();
     release(unstarted);
     await Promise.all(settled);
+  }
+
+  /**
+   * Calls `then` once the clock reaches `at`, looking again whenever a timer finds it short of it
+   * (a stepped or manual clock); answers how to cancel.
+   */
+  private when(at: number, then: () => void): () => void {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const look = () => {
+      const left = at - this.deps.clock.now();
+      if (left > 0) timer = setTimeout(look, left);
+      else then();
+    };
+    look();
+    return () => clearTimeout(timer);
   }
 
   /**

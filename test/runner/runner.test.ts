@@ -181,19 +181,64 @@ for (const backend of backends) {
         expect(taken.map((j) => [j.id, j.lockedBy])).toEqual([[job.id, "at-its-end"]]);
       });
 
-      test("claims batch after batch before the slot, up to what the runner can start at once when no run has told it more", async () => {
+      test("a new runner claims batch after batch before the slot, bound by time alone: its first burst starts at the slot", async () => {
         const record = new RecordJob();
         const { store, runner, clock } = await setup({ concurrency: 4, batchSize: 3 }, record);
         for (let i = 0; i < 9; i++) await addJob(store, T0, { name: `j-${i}`, jobType: "record", runAt: new Date(T0 + 10) });
         const leased = async () => (await store.listJobs({ limit: 10 }, T0)).items.filter((j) => j.lockedBy !== null).length;
         const tick = runner.runDueJobs({ slot: T0 + 10 });
-        // Two claims of 3 (batchSize) make 6, past 4 (concurrency: ClaimSize.ahead before any run): no third.
-        expect(await waitUntil(async () => (await leased()) === 6, 5_000, 5)).toBe(true);
-        await Bun.sleep(50);
-        expect(await leased()).toBe(6);
+        // Three claims of 3 (batchSize), past 4 (concurrency): this clock stands still, so every claim ends well before the slot.
+        expect(await waitUntil(async () => (await leased()) === 9, 5_000, 5)).toBe(true);
         expect(record.seen).toEqual([]);
         clock.set(T0 + 10);
         expect(await tick).toMatchObject({ claimed: 9, succeeded: 9 });
+      });
+
+      test("once runs took time, claims before the slot stop at what the runner can start within CLAIM_AHEAD_MS", async () => {
+        // Takes `ms` of the runner's (manual) clock.
+        const timed: CronJob<{ ms: number }> = {
+          type: "timed",
+          description: "Takes ms of the clock.",
+          payloadSchema: z.object({ ms: z.int() }),
+          async run({ payload, clock }) {
+            (clock as ManualClock).advance(payload.ms);
+          },
+        };
+        const { store, runner, clock } = await setup({ concurrency: 4, batchSize: 3 }, timed);
+        await addJob(store, T0, { name: "warm-up", jobType: "timed", runAt: past, payload: JSON.stringify({ ms: CLAIM_AHEAD_MS / 2 }) });
+        expect(await runner.runDueJobs()).toMatchObject({ succeeded: 1 }); // 4 slots start 8 such runs within CLAIM_AHEAD_MS
+        const slot = clock.now() + 10;
+        for (let i = 0; i < 12; i++) await addJob(store, clock.now(), { name: `j-${i}`, jobType: "timed", runAt: new Date(slot), payload: JSON.stringify({ ms: 0 }) });
+        const leased = async () => (await store.listJobs({ limit: 20 }, clock.now())).items.filter((j) => j.lockedBy !== null).length;
+        const tick = runner.runDueJobs({ slot });
+        // Claims of 3 until they hold 8 or more: 9, not 12.
+        expect(await waitUntil(async () => (await leased()) === 9, 5_000, 5)).toBe(true);
+        await Bun.sleep(50);
+        expect(await leased()).toBe(9);
+        clock.set(slot);
+        expect(await tick).toMatchObject({ claimed: 12, succeeded: 12 });
+      });
+
+      test("jobs claimed before the slot that no worker started CLAIM_AHEAD_MS after it go back, and run once a worker is free", async () => {
+        const gate = new GateJob();
+        const { store, runner, clock } = await setup({ concurrency: 1 }, gate);
+        const jobs = [];
+        for (let i = 0; i < 3; i++) jobs.push(await addJob(store, T0, { name: `slow-${i}`, jobType: "gate", runAt: new Date(T0 + 8 + i) }));
+        const tick = runner.runDueJobs({ slot: T0 + 10 });
+        expect(await waitUntil(async () => (await lockedBy(store, jobs[2]!.id)) != null, 5_000, 5)).toBe(true);
+        clock.set(T0 + 10);
+        await gate.started("slow-0");
+        // Real time passes, this clock stays short of the slot + CLAIM_AHEAD_MS: still held.
+        await Bun.sleep(CLAIM_AHEAD_MS + 50);
+        expect(await lockedBy(store, jobs[1]!.id)).not.toBeNull();
+        clock.set(T0 + 10 + CLAIM_AHEAD_MS);
+        const given = async () => Promise.all(jobs.slice(1).map((j) => store.getJob(j.id)));
+        expect(await waitUntil(async () => (await given()).every((j) => j?.lockedBy === null), 5_000, 5)).toBe(true);
+        for (const job of await given()) expect(job).toMatchObject({ lockedUntil: null, attempts: 0, isActive: true });
+        gate.open();
+        expect(await tick).toMatchObject({ claimed: 3, succeeded: 3 });
+        const runs = (await store.listRuns({ limit: 10 })).items;
+        expect(runs.map((r) => [r.name, r.attempt]).sort()).toEqual([["slow-0", 1], ["slow-1", 1], ["slow-2", 1]]);
       });
 
       test("a job whose time moved away while it waited (the clock was set back) is given back, not started", async () => {
