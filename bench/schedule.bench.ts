@@ -10,10 +10,9 @@
  * runs; tRPC calls again), as on a server that has been running. Beside them, the speed of
  * this machine in the same run: the raw claim+delete loop of the drain bench, so figures
  * from different runs and machines can be compared.
- * Beside it, the same measure on a baseline tree in the same run: this commit's tree with
- * src/schedule/schedule.ts as it was before parsed schedules were cached (a `git archive` of
- * HEAD, the old file from the parent of the commit that added src/schedule/lru.ts, or from
- * BENCH_SCHEDULE_BASELINE=<rev>); skipped without git.
+ * Beside it, the same measure on a baseline tree in the same run: this commit's tree with the
+ * caches of parsed schedules (src/schedule/lru.ts) made to keep nothing; skipped without git,
+ * or with BENCH_SCHEDULE_BASELINE=off.
  */
 import { Database } from "bun:sqlite";
 import fs from "node:fs";
@@ -40,42 +39,31 @@ function freePort(): number {
   return port;
 }
 
-function git(args: string[]): string | null {
-  const out = Bun.spawnSync(["git", ...args], { cwd: root, stdout: "pipe", stderr: "pipe" });
-  return out.exitCode === 0 ? out.stdout.toString() : null;
-}
-
-/** The tree the server runs from for the baseline, or null (with the reason printed) when there is none. */
+/**
+ * The tree the server runs from for the baseline, or null (with the reason printed) when there
+ * is none: this commit's tree (a `git archive` of HEAD) with the schedule caches made to keep
+ * nothing, so every run parses its cron expression and builds its zone formatter again.
+ */
 function baselineTree(): string | null {
-  const rev = process.env.BENCH_SCHEDULE_BASELINE ?? git(["log", "--diff-filter=A", "--format=%H", "--", "src/schedule/lru.ts"])?.trim().split("\n").at(-1)?.concat("^");
-  const old = rev ? git(["show", `${rev}:src/schedule/schedule.ts`]) : null;
+  if (process.env.BENCH_SCHEDULE_BASELINE === "off") return null;
   const archive = Bun.spawnSync(["git", "archive", "--format=tar", "HEAD"], { cwd: root, stdout: "pipe", stderr: "pipe" });
-  if (!old || archive.exitCode !== 0) {
-    console.log(`(no baseline: ${rev ? `cannot read ${rev}:src/schedule/schedule.ts` : "no git history of src/schedule/lru.ts"})`);
+  if (archive.exitCode !== 0) {
+    console.log(`(no baseline: git archive HEAD failed: ${archive.stderr.toString().trim()})`);
     return null;
   }
   const tree = path.join(dir, "baseline");
   fs.mkdirSync(tree);
   Bun.spawnSync(["tar", "-x", "-C", tree], { stdin: archive.stdout });
   fs.symlinkSync(fs.realpathSync(path.join(root, "node_modules")), path.join(tree, "node_modules"));
-  // What later code imports from the module, as the old code did it: a new formatter per call.
-  const shim = old.includes("export function zoneFormatter") ? "" : `
-export function zoneFormatter(zone: string): Intl.DateTimeFormat {
-  checkTimezone(zone);
-  return new Intl.DateTimeFormat("en-US", { timeZone: zone, hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit" });
+  fs.writeFileSync(path.join(tree, "src/schedule/lru.ts"), `
+/** The baseline's cache: keeps nothing. */
+export class LruCache<K, V> {
+  constructor(readonly capacity: number) {}
+  get size(): number { return 0; }
+  get(_key: K): V | undefined { return undefined; }
+  set(_key: K, _value: V): void {}
 }
-`;
-  // Later code also imports the cron match the old module kept to itself.
-  const exported = old.includes("export function nextCronMatch") ? old : old.replace("\nfunction nextCronMatch(", "\nexport function nextCronMatch(");
-  fs.writeFileSync(path.join(tree, "src/schedule/schedule.ts"), exported + shim);
-  // The rest of the tree moves on: when the old module no longer fits it, say so and measure this tree alone.
-  const check = Bun.spawnSync([process.execPath, "src/cli/index.ts", "migrate"], {
-    cwd: tree, env: { ...process.env, DATABASE_URL: path.join(dir, "baseline-check.db") }, stderr: "pipe",
-  });
-  if (check.exitCode !== 0) {
-    console.log(`(no baseline: ${rev}:src/schedule/schedule.ts no longer fits this tree: ${check.stderr.toString().trim().split("\n")[0]})`);
-    return null;
-  }
+`);
   return tree;
 }
 
