@@ -1,7 +1,7 @@
-import { describe, expect, test } from "bun:test";
+import { describe, expect, spyOn, test } from "bun:test";
 import { Cron } from "croner";
 import fc from "fast-check";
-import { checkCron, checkTimezone, firstRunAt, nextSlotAfter, scheduleOf, ScheduleError, type Schedule } from "../../src/schedule/schedule.ts";
+import { checkCron, checkTimezone, firstRunAt, nextSlotAfter, scheduleOf, ScheduleError, zoneFormatter, type Schedule } from "../../src/schedule/schedule.ts";
 
 const at = (iso: string) => Date.parse(iso);
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -131,6 +131,22 @@ describe("parsed schedules are cached, and answer as if parsed afresh", () => {
     const slot = at("2026-10-23T07:00:00Z");
     const nexts = new Set(Array.from({ length: 1000 }, (_, i) => nextSlotAfter(schedule, slot, slot + i)));
     expect([...nexts].map(iso)).toEqual(["2026-10-26T08:00:00.000Z"]);
+  });
+
+  test("a burst parses its expression once and asks croner once a second; a zone's formatter is made once", () => {
+    const asked = spyOn(Cron.prototype, "nextRun");
+    try {
+      // An expression and zone no other test uses, so the cache starts without them.
+      const schedule: Schedule = { kind: "cron", cron: "17 4 * * *", timezone: "Asia/Tokyo", startAt: null };
+      const slot = at("2026-10-22T19:17:00Z");
+      for (let i = 0; i < 1_000; i++) nextSlotAfter(schedule, slot, slot + i); // 1,000 runs ending over one second
+      for (let s = 1; s <= 5; s++) nextSlotAfter(schedule, slot, slot + s * 1_000); // then one in each of 5 later seconds
+      expect(asked).toHaveBeenCalledTimes(6);
+      expect(new Set(asked.mock.contexts).size).toBe(1); // one parse of the expression answered them all
+    } finally {
+      asked.mockRestore();
+    }
+    expect(zoneFormatter("Asia/Tokyo")).toBe(zoneFormatter("Asia/Tokyo"));
   });
 
   test("more distinct expressions than the cache holds still answer correctly, and a bad one keeps failing", () => {
