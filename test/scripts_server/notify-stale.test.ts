@@ -1,3 +1,4 @@
+import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
 import fs from "node:fs";
 import path from "node:path";
@@ -6,9 +7,11 @@ import { writeFileAtomic, type CronRunnerMarker } from "../../src/watchdog/files
 import { runNotifyStale, type NotifyStaleOptions } from "../../scripts_server/notify-stale.ts";
 import { ManualClock } from "../../src/clock.ts";
 import { loadConfig } from "../../src/config.ts";
+import { backends, describeOn } from "../support/backends.ts";
 import { freePort } from "../support/binary.ts";
 import { freshRunner, freshStore, onCleanup, T0, tempDir } from "../support/db.ts";
 import { addJob, testRegistry } from "../support/jobs.ts";
+import { pgClient } from "../support/pg.ts";
 import { readHealth } from "../../src/reads/dashboard-reads.ts";
 import { readJson, runCli, startReceiver } from "./support.ts";
 
@@ -301,19 +304,48 @@ describe("app notify-stale", () => {
     expect(result.stderr).toContain("STALE: overdue_jobs");
   });
 
-  test("overdue_jobs: each row nobody has scheduled is counted and listed once, one-time, interval and cron alike (no server running)", async () => {
-    const { store, file } = freshStore();
-    const now = Date.now();
-    const once = await addJob(store, now - 10 * MIN, { name: "od-once", runAt: new Date(now - 10 * MIN) });
-    await store.updateJob(once.id, { nextRunAt: null }, now - 10 * MIN); // as a hand UPDATE may leave it
-    await addJob(store, now - 10 * MIN, { name: "od-every", intervalMinutes: 5, nextRunAt: null });
-    await addJob(store, now - 10 * MIN, { name: "od-cron", cron: "* * * * *", nextRunAt: null });
-    expect((await store.listJobs({ limit: 10 }, now)).items.map((j) => j.nextRunAt)).toEqual([null, null, null]);
-    const result = await runCli(["notify-stale", "--freshness-dir", tempDir(), "--database-url", file, "--skip", "cron_runner,tests,dead_jobs,failing_jobs", "--verbose", "--no-stderr"]);
-    expect(result.code).toBe(1);
-    expect(result.stdout).toContain("3 active job(s) overdue");
-    for (const name of ["od-once", "od-every", "od-cron"]) expect(result.stdout.split(`${name} (noop), due `)).toHaveLength(2);
-  });
+  for (const backend of backends) {
+    describeOn(backend, `on ${backend.name}`, () => {
+      test("overdue_jobs: rows written by plain SQL (seed columns only) 10 min overdue, one-time, interval and cron, and one moved there by a hand UPDATE, are each counted and listed once (no server running)", async () => {
+        const { databaseUrl } = await backend.open();
+        const now = Date.now();
+        const ago = now - 10 * MIN;
+        // As a web app writes them, over a connection of its own: run_at for the one-time rows; the
+        // interval and cron rows without one are due from their creation, and keep next_run_at NULL.
+        // od-moved was due in an hour until a hand UPDATE of its run_at, which clears next_run_at.
+        let unscheduled: () => Promise<string[]>;
+        if (backend.name === "sqlite") {
+          const db = new Database(databaseUrl);
+          onCleanup(() => db.close());
+          const insert = db.prepare("INSERT INTO cron_jobs (name, job_type, run_at, interval_minutes, cron, is_active, created_at) VALUES (?, 'noop', ?, ?, ?, ?, ?)");
+          insert.run("od-once", ago, null, null, 1, ago);
+          insert.run("od-every", null, 5, null, 1, ago);
+          insert.run("od-cron", null, null, "* * * * *", 1, ago);
+          insert.run("od-paused", null, 5, null, 0, ago);
+          insert.run("od-moved", now + 60 * MIN, null, null, 1, ago);
+          db.run("UPDATE cron_jobs SET run_at = ? WHERE name = 'od-moved'", [ago]);
+          unscheduled = async () => db.query<{ name: string }, []>("SELECT name FROM cron_jobs WHERE next_run_at IS NULL ORDER BY id").all().map((r) => r.name);
+        } else {
+          const sql = pgClient(databaseUrl);
+          const at = new Date(ago);
+          await sql`INSERT INTO cron_jobs (name, job_type, run_at, interval_minutes, cron, is_active, created_at) VALUES
+            ('od-once', 'noop', ${at}, NULL, NULL, true, ${at}), ('od-every', 'noop', NULL, 5, NULL, true, ${at}),
+            ('od-cron', 'noop', NULL, NULL, '* * * * *', true, ${at}), ('od-paused', 'noop', NULL, 5, NULL, false, ${at}),
+            ('od-moved', 'noop', ${new Date(now + 60 * MIN)}, NULL, NULL, true, ${at})`;
+          await sql`UPDATE cron_jobs SET run_at = ${at} WHERE name = 'od-moved'`;
+          unscheduled = async () => (await sql<{ name: string }[]>`SELECT name FROM cron_jobs WHERE next_run_at IS NULL ORDER BY id`).map((r) => r.name);
+        }
+        expect(await unscheduled()).toEqual(["od-every", "od-cron", "od-paused", "od-moved"]); // the insert trigger scheduled only od-once
+        const result = await runCli(["notify-stale", "--freshness-dir", tempDir(), "--database-url", databaseUrl, "--skip", "cron_runner,tests,dead_jobs,failing_jobs", "--verbose", "--no-stderr"]);
+        expect(result.code).toBe(1);
+        expect(result.stdout).toContain("stale overdue_jobs");
+        expect(result.stdout).toContain("4 active job(s) overdue");
+        for (const name of ["od-once", "od-moved", "od-every", "od-cron"]) expect(result.stdout.split(`${name} (noop), due `)).toHaveLength(2);
+        expect(result.stdout).not.toContain("od-paused");
+        expect(await unscheduled()).toEqual(["od-every", "od-cron", "od-paused", "od-moved"]); // the watchdog only read them
+      });
+    });
+  }
 
   test("an unreadable marker: exit 2 with its path in the message, nothing notified", async () => {
     const dir = tempDir();
