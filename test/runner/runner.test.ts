@@ -9,7 +9,7 @@ import { waitUntil } from "../support/server-process.ts";
 import { addJob, GateJob, RecordJob, testRegistry } from "../support/jobs.ts";
 import { ManualClock } from "../../src/clock.ts";
 import { testRuntime, TEST_ACTOR } from "../support/runtime.ts";
-import type { Store } from "../../src/store/store.ts";
+import type { CronJobRecord, Store } from "../../src/store/store.ts";
 
 const MIN = 60_000;
 const past = new Date(T0 - 1000);
@@ -222,7 +222,7 @@ for (const backend of backends) {
       test("jobs claimed before the slot that no worker started CLAIM_AHEAD_MS after it go back, and run once a worker is free", async () => {
         const gate = new GateJob();
         const { store, runner, clock } = await setup({ concurrency: 1 }, gate);
-        const jobs = [];
+        const jobs: CronJobRecord[] = [];
         for (let i = 0; i < 3; i++) jobs.push(await addJob(store, T0, { name: `slow-${i}`, jobType: "gate", runAt: new Date(T0 + 8 + i) }));
         const tick = runner.runDueJobs({ slot: T0 + 10 });
         expect(await waitUntil(async () => (await lockedBy(store, jobs[2]!.id)) != null, 5_000, 5)).toBe(true);
