@@ -1,4 +1,5 @@
 import { JOB_STATES } from "../lifecycle/lifecycle.ts";
+import { CLAIM_EARLY_MS } from "../runner/runner.ts";
 import type { ServerDeps } from "./deps.ts";
 
 type Sample = [labels: string, value: number];
@@ -20,7 +21,7 @@ export async function renderMetrics(deps: ServerDeps): Promise<string> {
       Object.entries(m.runs).map(([status, n]) => [`{status="${status}"}`, n])),
     metric("cronjobs_ticks_total", "counter", "Ticks run by this process.", [["", m.ticks]]),
     metric("cronjobs_tick_duration_seconds_sum", "counter", "Total duration of this process's ticks.", [["", m.tickSecondsSum]]),
-    metric("cronjobs_last_tick_duration_seconds", "gauge", "Duration of the last tick.", [["", m.lastTickSeconds]]),
+    metric("cronjobs_last_tick_duration_seconds", "gauge", `Duration of the last tick (a timer's tick begins up to ${CLAIM_EARLY_MS} ms before its slot).`, [["", m.lastTickSeconds]]),
     metric("cronjobs_last_tick_timestamp_seconds", "gauge", "When the last tick ended (0: none yet).", [["", (m.lastTickAt ?? 0) / 1000]]),
   ].join("");
 }
