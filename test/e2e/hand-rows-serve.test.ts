@@ -61,14 +61,15 @@ describe("rows written by hand while app serve runs (SQLite)", () => {
   test("100,000 hand-written rows (one-time and interval, seed columns only) drain with every job run once and /healthz answering throughout", async () => {
     const { server, web } = await sqliteServer();
     const now = Date.now();
-    web.transaction(() => {
+    // The ids are read before the commit: the server starts deleting the one-time rows at once.
+    const ids = web.transaction(() => {
       web.run(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 50000)
         INSERT INTO cron_jobs (name, job_type, run_at, is_active) SELECT 'once-' || i, 'noop', ${now - 1_000}, 1 FROM n`);
       // Interval rows without run_at: the server derives next_run_at, in batches.
       web.run(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 50000)
         INSERT INTO cron_jobs (name, job_type, interval_minutes, is_active) SELECT 'every-' || i, 'noop', 60, 1 FROM n`);
+      return web.query<{ lo: number; hi: number }, []>("SELECT min(id) AS lo, max(id) AS hi FROM cron_jobs").get()!;
     })();
-    const ids = web.query<{ lo: number; hi: number }, []>("SELECT min(id) AS lo, max(id) AS hi FROM cron_jobs").get()!;
     const count = () => web.query<{ n: number }, []>("SELECT count(*) AS n FROM cron_job_runs").get()!.n;
     const health: { status: number; sentAt: number; answeredAt: number; ms: number }[] = [];
     let done = false;
