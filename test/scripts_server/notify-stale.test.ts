@@ -1,4 +1,3 @@
-import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
 import fs from "node:fs";
 import path from "node:path";
@@ -10,8 +9,8 @@ import { loadConfig } from "../../src/config.ts";
 import { backends, describeOn } from "../support/backends.ts";
 import { freePort } from "../support/binary.ts";
 import { freshRunner, freshStore, onCleanup, T0, tempDir } from "../support/db.ts";
+import { foreignWriter } from "../support/foreign.ts";
 import { addJob, testRegistry } from "../support/jobs.ts";
-import { pgClient } from "../support/pg.ts";
 import { readHealth } from "../../src/reads/dashboard-reads.ts";
 import { readJson, runCli, startReceiver } from "./support.ts";
 
@@ -313,36 +312,21 @@ describe("app notify-stale", () => {
         // As a web app writes them, over a connection of its own: run_at for the one-time rows; the
         // interval and cron rows without one are due from their creation, and keep next_run_at NULL.
         // od-moved was due in an hour until a hand UPDATE of its run_at, which clears next_run_at.
-        let unscheduled: () => Promise<string[]>;
-        if (backend.name === "sqlite") {
-          const db = new Database(databaseUrl);
-          onCleanup(() => db.close());
-          const insert = db.prepare("INSERT INTO cron_jobs (name, job_type, run_at, interval_minutes, cron, is_active, created_at) VALUES (?, 'noop', ?, ?, ?, ?, ?)");
-          insert.run("od-once", ago, null, null, 1, ago);
-          insert.run("od-every", null, 5, null, 1, ago);
-          insert.run("od-cron", null, null, "* * * * *", 1, ago);
-          insert.run("od-paused", null, 5, null, 0, ago);
-          insert.run("od-moved", now + 60 * MIN, null, null, 1, ago);
-          db.run("UPDATE cron_jobs SET run_at = ? WHERE name = 'od-moved'", [ago]);
-          unscheduled = async () => db.query<{ name: string }, []>("SELECT name FROM cron_jobs WHERE next_run_at IS NULL ORDER BY id").all().map((r) => r.name);
-        } else {
-          const sql = pgClient(databaseUrl);
-          const at = new Date(ago);
-          await sql`INSERT INTO cron_jobs (name, job_type, run_at, interval_minutes, cron, is_active, created_at) VALUES
-            ('od-once', 'noop', ${at}, NULL, NULL, true, ${at}), ('od-every', 'noop', NULL, 5, NULL, true, ${at}),
-            ('od-cron', 'noop', NULL, NULL, '* * * * *', true, ${at}), ('od-paused', 'noop', NULL, 5, NULL, false, ${at}),
-            ('od-moved', 'noop', ${new Date(now + 60 * MIN)}, NULL, NULL, true, ${at})`;
-          await sql`UPDATE cron_jobs SET run_at = ${at} WHERE name = 'od-moved'`;
-          unscheduled = async () => (await sql<{ name: string }[]>`SELECT name FROM cron_jobs WHERE next_run_at IS NULL ORDER BY id`).map((r) => r.name);
-        }
-        expect(await unscheduled()).toEqual(["od-every", "od-cron", "od-paused", "od-moved"]); // the insert trigger scheduled only od-once
+        const web = foreignWriter(backend.name, databaseUrl);
+        const at = web.time(ago);
+        await web.run(`INSERT INTO cron_jobs (name, job_type, run_at, interval_minutes, cron, is_active, created_at) VALUES
+          ('od-once', 'noop', ${at}, NULL, NULL, true, ${at}), ('od-every', 'noop', NULL, 5, NULL, true, ${at}),
+          ('od-cron', 'noop', NULL, NULL, '* * * * *', true, ${at}), ('od-paused', 'noop', NULL, 5, NULL, false, ${at}),
+          ('od-moved', 'noop', ${web.time(now + 60 * MIN)}, NULL, NULL, true, ${at})`);
+        await web.run(`UPDATE cron_jobs SET run_at = ${at} WHERE name = 'od-moved'`);
+        expect(await web.unscheduled()).toEqual(["od-every", "od-cron", "od-paused", "od-moved"]); // the insert trigger scheduled only od-once
         const result = await runCli(["notify-stale", "--freshness-dir", tempDir(), "--database-url", databaseUrl, "--skip", "cron_runner,tests,dead_jobs,failing_jobs", "--verbose", "--no-stderr"]);
         expect(result.code).toBe(1);
         expect(result.stdout).toContain("stale overdue_jobs");
         expect(result.stdout).toContain("4 active job(s) overdue");
         for (const name of ["od-once", "od-moved", "od-every", "od-cron"]) expect(result.stdout.split(`${name} (noop), due `)).toHaveLength(2);
         expect(result.stdout).not.toContain("od-paused");
-        expect(await unscheduled()).toEqual(["od-every", "od-cron", "od-paused", "od-moved"]); // the watchdog only read them
+        expect(await web.unscheduled()).toEqual(["od-every", "od-cron", "od-paused", "od-moved"]); // the watchdog only read them
       });
     });
   }

@@ -1,10 +1,9 @@
-import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
 import { JOB_STATES } from "../../src/lifecycle/lifecycle.ts";
-import { backends, describeOn, type BackendCase } from "../support/backends.ts";
-import { freshStore, onCleanup, T0 } from "../support/db.ts";
+import { backends, describeOn } from "../support/backends.ts";
+import { freshStore, T0 } from "../support/db.ts";
+import { foreignWriter } from "../support/foreign.ts";
 import { addJob } from "../support/jobs.ts";
-import { pgClient } from "../support/pg.ts";
 import { testApp } from "../support/server.ts";
 
 /** `cronjobs_jobs{state=…}` and `cronjobs_jobs_due` from `GET /metrics`. */
@@ -14,36 +13,6 @@ async function gauges(app: ReturnType<typeof testApp>["app"]) {
   return {
     due: value(/^cronjobs_jobs_due (\d+)$/m),
     states: Object.fromEntries(JOB_STATES.map((s) => [s, value(new RegExp(`^cronjobs_jobs\\{state="${s}"\\} (\\d+)$`, "m"))])),
-  };
-}
-
-/** Seed columns a web app writes; `createdAt` in ms. */
-interface HandRow { name: string; cron?: string; intervalMinutes?: number; isActive?: boolean; createdAt: number }
-
-/** A connection of its own to the test's database, as a web app writing rows by hand has. */
-function handWriter(backend: BackendCase, databaseUrl: string) {
-  if (backend.name === "sqlite") {
-    const db = new Database(databaseUrl);
-    onCleanup(() => db.close());
-    return {
-      async insert(r: HandRow) {
-        db.run("INSERT INTO cron_jobs (name, job_type, cron, interval_minutes, is_active, created_at) VALUES (?, 'noop', ?, ?, ?, ?)",
-          [r.name, r.cron ?? null, r.intervalMinutes ?? null, r.isActive === false ? 0 : 1, r.createdAt]);
-      },
-      async unscheduled() {
-        return db.query<{ name: string }, []>("SELECT name FROM cron_jobs WHERE next_run_at IS NULL ORDER BY id").all().map((r) => r.name);
-      },
-    };
-  }
-  const sql = pgClient(databaseUrl);
-  return {
-    async insert(r: HandRow) {
-      await sql`INSERT INTO cron_jobs (name, job_type, cron, interval_minutes, is_active, created_at)
-        VALUES (${r.name}, 'noop', ${r.cron ?? null}, ${r.intervalMinutes ?? null}, ${r.isActive ?? true}, ${new Date(r.createdAt)})`;
-    },
-    async unscheduled() {
-      return (await sql<{ name: string }[]>`SELECT name FROM cron_jobs WHERE next_run_at IS NULL ORDER BY id`).map((r) => r.name);
-    },
   };
 }
 
@@ -76,11 +45,15 @@ for (const backend of backends) {
     test("cron and interval rows written by hand (next_run_at NULL, no tick) count as due by their seed columns; paused or not yet due ones do not", async () => {
       const { store, databaseUrl } = await backend.open();
       const { app } = testApp(store);
-      const hand = handWriter(backend, databaseUrl);
-      await hand.insert({ name: "cron-due", cron: "* * * * *", createdAt: T0 - 10 * 60_000 }); // first match 9 min ago
-      await hand.insert({ name: "every-5-due", intervalMinutes: 5, createdAt: T0 - 10 * 60_000 }); // no run_at: due from its creation
-      await hand.insert({ name: "cron-later", cron: "0 0 1 1 *", createdAt: T0 - 10 * 60_000 }); // first match next New Year
-      await hand.insert({ name: "every-5-paused", intervalMinutes: 5, isActive: false, createdAt: T0 - 10 * 60_000 });
+      const hand = foreignWriter(backend.name, databaseUrl);
+      const created = hand.time(T0 - 10 * 60_000);
+      await hand.run(`INSERT INTO cron_jobs (name, job_type, cron, interval_minutes, is_active, created_at) VALUES
+        ('cron-due', 'noop', '* * * * *', NULL, true, ${created}),
+        ('every-5-due', 'noop', NULL, 5, true, ${created}),
+        ('cron-later', 'noop', '0 0 1 1 *', NULL, true, ${created}),
+        ('every-5-paused', 'noop', NULL, 5, false, ${created})`);
+      // cron-due: first match 9 min ago; every-5-due: no run_at, due from its creation;
+      // cron-later: first match next New Year; every-5-paused: paused.
       const all = ["cron-due", "every-5-due", "cron-later", "every-5-paused"];
       expect(await hand.unscheduled()).toEqual(all); // the insert trigger leaves these to a server
       expect(await gauges(app)).toEqual({ due: 2, states: { active: 3, running: 0, paused: 1, dead: 0, finished: 0 } });

@@ -11,44 +11,14 @@ import { assembleRuntime } from "../../src/runtime.ts";
 import type { Store } from "../../src/store/store.ts";
 import { describeOn, postgresBackend, sqliteBackend, type BackendCase } from "../support/backends.ts";
 import { freshStore, onCleanup, T0 } from "../support/db.ts";
+import { foreignWriter, type Foreign } from "../support/foreign.ts";
 import { GateJob, testRegistry } from "../support/jobs.ts";
 import { freshPgStore, pgClient } from "../support/pg.ts";
 import { TEST_ACTOR } from "../support/runtime.ts";
 
-/** Another writer of the database (the web application), and how it reads back. */
-interface Foreign {
-  run(sql: string): Promise<void>;
-  nextRunAt(name: string): Promise<number | null>;
-  time(ms: number): string;
-}
-
 async function openForeign(backend: BackendCase): Promise<{ store: Store; foreign: Foreign }> {
   const { store, databaseUrl } = await backend.open();
-  if (backend.name === "sqlite") {
-    const db = new Database(databaseUrl);
-    db.run("PRAGMA busy_timeout = 5000");
-    onCleanup(() => db.close());
-    return {
-      store,
-      foreign: {
-        run: async (sql) => { db.run(sql); },
-        nextRunAt: async (name) => db.query<{ at: number | null }, [string]>("SELECT next_run_at AS at FROM cron_jobs WHERE name = ?").get(name)?.at ?? null,
-        time: (ms) => String(ms),
-      },
-    };
-  }
-  const sql = pgClient(databaseUrl);
-  return {
-    store,
-    foreign: {
-      run: async (text) => { await sql.unsafe(text); },
-      nextRunAt: async (name) => {
-        const [row] = await sql.unsafe<{ at: Date | null }[]>("SELECT next_run_at AS at FROM cron_jobs WHERE name = $1", [name]);
-        return row?.at ? row.at.getTime() : null;
-      },
-      time: (ms) => `'${new Date(ms).toISOString()}'::timestamptz`,
-    },
-  };
+  return { store, foreign: foreignWriter(backend.name, databaseUrl) };
 }
 
 for (const backend of [sqliteBackend, postgresBackend]) {

@@ -5,11 +5,10 @@
  * in the table, `jobs.list`, the dashboard's first page and the next tick keep working; the row
  * is made dead with a clear `last_error` (or, for the timeout, clamped and run).
  */
-import { Database } from "bun:sqlite";
 import { expect, test } from "bun:test";
-import { describeOn, postgresBackend, sqliteBackend, type BackendCase } from "../support/backends.ts";
-import { onCleanup, T0 } from "../support/db.ts";
-import { pgClient } from "../support/pg.ts";
+import { describeOn, postgresBackend, sqliteBackend } from "../support/backends.ts";
+import { T0 } from "../support/db.ts";
+import { foreignWriter } from "../support/foreign.ts";
 import { SECRETS, testApp } from "../support/server.ts";
 
 interface OddCase {
@@ -58,23 +57,12 @@ const pgCases: OddCase[] = [
   { name: "a lease that ends at infinity", columns: "run_at, locked_until, locked_by", values: `'${new Date(T0 - 1_000).toISOString()}', 'infinity', 'ghost'`, expect: { runs: true } },
 ];
 
-async function foreignRun(backend: BackendCase, databaseUrl: string): Promise<(sql: string) => Promise<void>> {
-  if (backend.name === "sqlite") {
-    const db = new Database(databaseUrl);
-    onCleanup(() => db.close());
-    return async (sql) => { db.run(sql); };
-  }
-  const client = pgClient(databaseUrl);
-  return async (sql) => { await client.unsafe(sql); };
-}
-
 for (const [backend, cases] of [[sqliteBackend, sqliteCases], [postgresBackend, pgCases]] as const) {
   describeOn(backend, `odd values written by hand (${backend.name})`, () => {
     test.each(cases.map((c) => [c.name, c] as const))("%s: lists, the dashboard's first page and the next tick keep working", async (_, odd) => {
       const { store, databaseUrl } = await backend.open();
       const { app, runner } = testApp(store);
-      const run = await foreignRun(backend, databaseUrl);
-      const time = (ms: number) => (backend.name === "sqlite" ? String(ms) : `'${new Date(ms).toISOString()}'`);
+      const { run, time } = foreignWriter(backend.name, databaseUrl);
       await run(`INSERT INTO cron_jobs (name, job_type, ${odd.columns}) VALUES ('odd', 'noop', ${odd.values})`);
       // A server looks at once (SPEC §2: seen within 100 ms), not at the next minute.
       expect(await store.nextWakeAt(T0)).toBeLessThanOrEqual(T0);
